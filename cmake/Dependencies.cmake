@@ -1,0 +1,30 @@
+# Every dependency comes from Debian 12's packages (scripts/install-deps.sh installs them).
+find_package(Threads REQUIRED)
+
+if(DENGINE_BUILD_TESTS)
+  find_package(GTest CONFIG REQUIRED)
+endif()
+
+if(NOT DENGINE_CORE_ONLY)
+  if(DENGINE_BUILD_BENCHES AND NOT DENGINE_SANITIZE)
+    find_package(benchmark CONFIG REQUIRED)
+  endif()
+  find_package(spdlog CONFIG REQUIRED)
+  find_package(RocksDB CONFIG REQUIRED)
+  # FindProtobuf module: Debian's protobuf ships no CMake config.
+  find_package(Protobuf REQUIRED)
+  # gRPC's config needs /usr/bin/grpc_*_plugin (package protobuf-compiler-grpc).
+  find_package(gRPC CONFIG REQUIRED)
+
+  # Standalone Asio is header-only and ships no CMake config.
+  find_path(ASIO_INCLUDE_DIR asio.hpp REQUIRED)
+  add_library(dengine_asio INTERFACE)
+  target_include_directories(dengine_asio SYSTEM INTERFACE "${ASIO_INCLUDE_DIR}")
+  target_compile_definitions(dengine_asio INTERFACE ASIO_STANDALONE ASIO_NO_DEPRECATED)
+  target_link_libraries(dengine_asio INTERFACE Threads::Threads)
+
+  find_path(CONCURRENTQUEUE_INCLUDE_DIR concurrentqueue/concurrentqueue.h REQUIRED)
+  add_library(dengine_concurrentqueue INTERFACE)
+  target_include_directories(dengine_concurrentqueue SYSTEM INTERFACE
+    "${CONCURRENTQUEUE_INCLUDE_DIR}")
+endif()

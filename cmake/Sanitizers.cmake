@@ -1,0 +1,12 @@
+if(DENGINE_SANITIZE)
+  set(_dengine_sanitize_flags -fsanitize=${DENGINE_SANITIZE} -fno-omit-frame-pointer)
+  if(DENGINE_SANITIZE MATCHES "undefined")
+    list(APPEND _dengine_sanitize_flags -fno-sanitize-recover=undefined)
+  endif()
+  add_compile_options(${_dengine_sanitize_flags})
+  add_link_options(${_dengine_sanitize_flags})
+  if(DENGINE_SANITIZE MATCHES "thread")
+    # g++ 12 warns about the fences inside moodycamel's queue under TSan.
+    add_compile_options(-Wno-error=tsan)
+  endif()
+endif()

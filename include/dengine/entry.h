@@ -1,0 +1,38 @@
+#pragma once
+
+// The replicated log's records and the persistent Raft state. These are frozen: the WAL and
+// snapshot formats are built on them, so fields are only ever added, never changed.
+
+#include <string>
+
+#include "dengine/types.h"
+
+namespace dengine {
+
+enum class EntryType : uint8_t {
+  // An opaque command for the state machine (its encoding belongs to kv/).
+  kNormal = 0,
+  // Appended by each new leader at the start of its term (Raft thesis §6.4): committing it
+  // commits every earlier entry and lets the leader serve reads. Carries no data.
+  kNoOp = 1,
+};
+
+struct Entry {
+  Term term = 0;
+  Index index = 0;
+  EntryType type = EntryType::kNormal;
+  std::string data{};
+
+  friend bool operator==(const Entry&, const Entry&) = default;
+};
+
+// The state Raft requires on stable storage before answering any message (Raft Figure 2).
+struct HardState {
+  Term term = 0;
+  NodeId vote = kNoNode;  // candidate voted for in `term`
+  Index commit = 0;       // not needed for safety; saves re-learning it after a restart
+
+  friend bool operator==(const HardState&, const HardState&) = default;
+};
+
+}  // namespace dengine

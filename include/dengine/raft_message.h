@@ -1,0 +1,51 @@
+#pragma once
+
+// Messages between Raft peers. The peer transport serialises these; the core never does.
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "dengine/entry.h"
+#include "dengine/types.h"
+
+namespace dengine {
+
+enum class MessageType : uint8_t {
+  kPreVote = 0,  // Raft thesis §9.6: ask whether an election could be won, changing nothing
+  kPreVoteResponse,
+  kVote,  // RequestVote (Raft §5.2)
+  kVoteResponse,
+  kAppend,  // AppendEntries carrying entries, or empty as a probe (Raft §5.3)
+  kAppendResponse,
+  kHeartbeat,  // leader liveness and commit propagation, never carries entries
+  kHeartbeatResponse,
+};
+
+std::string_view message_type_name(MessageType type);
+
+struct Message {
+  MessageType type = MessageType::kHeartbeat;
+  NodeId from = kNoNode;
+  NodeId to = kNoNode;
+  Term term = 0;
+
+  // kAppend: index and term of the entry preceding `entries`.
+  // kVote / kPreVote: index and term of the candidate's last entry.
+  // kAppendResponse: accepted — highest index now known to match the leader's log;
+  //                  rejected — the `index` of the kAppend that did not match.
+  Index index = 0;
+  Term log_term = 0;
+
+  std::vector<Entry> entries{};  // kAppend only
+  Index commit = 0;            // kAppend, kHeartbeat: leader's commit index (clipped for heartbeats)
+  bool reject = false;         // responses
+
+  // kAppendResponse rejection: the follower's guess of the last index that may match, and the
+  // term there, so the leader skips a whole conflicting term per round trip (Raft §5.3, "the
+  // protocol can be optimized to reduce the number of rejected AppendEntries RPCs").
+  Index hint_index = 0;
+  Term hint_term = 0;
+};
+
+}  // namespace dengine

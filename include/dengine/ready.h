@@ -1,0 +1,54 @@
+#pragma once
+
+// The Ready contract: everything the pure Raft core asks of the outside world after a batch of
+// inputs. The runtime (or the simulator) takes one Ready at a time and must:
+//
+//  1. Storage (in order, on the append worker): if `hard_state` is set, persist it; then
+//     persist `entries`, first discarding any stored entry at or after entries.front().index
+//     (a follower overwriting a conflicting suffix). When that write is durable, report
+//     `RaftNode::on_persisted(write_id)`. Writes complete in write_id order.
+//  2. Network: send `messages` now. Messages that depend on durability (vote grants, append
+//     acknowledgements) are withheld by the core and appear in a later Ready, after the
+//     matching on_persisted input — so the runtime never has to order sends after fsyncs.
+//  3. Apply (in order, on the apply worker): apply `committed_entries` to the state machine,
+//     then report `RaftNode::on_applied(last index)`. They are always locally durable.
+//
+// The three lists are independent: the leader's own append runs in parallel with replication
+// to followers (Raft thesis §10.2.1); its own acknowledgement counts only once durable.
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "dengine/entry.h"
+#include "dengine/raft_message.h"
+#include "dengine/types.h"
+
+namespace dengine {
+
+enum class RaftRole : uint8_t { kFollower = 0, kPreCandidate, kCandidate, kLeader };
+
+// Volatile state worth reporting when it changes (for routing proposals and for metrics).
+struct SoftState {
+  NodeId leader = kNoNode;
+  RaftRole role = RaftRole::kFollower;
+
+  friend bool operator==(const SoftState&, const SoftState&) = default;
+};
+
+struct Ready {
+  // Non-zero when hard_state or entries must be written; report it back once durable.
+  uint64_t write_id = 0;
+  std::optional<HardState> hard_state;
+  std::vector<Entry> entries;
+
+  std::vector<Message> messages;
+
+  std::vector<Entry> committed_entries;
+
+  std::optional<SoftState> soft_state;
+
+  [[nodiscard]] bool has_storage_work() const { return write_id != 0; }
+};
+
+}  // namespace dengine

@@ -1,0 +1,287 @@
+#include "raft/raft_node.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "common/check.h"
+
+namespace dengine::raft {
+
+Result<std::unique_ptr<RaftNode>> RaftNode::create(RaftConfig config, RaftBootState boot) {
+  if (Status valid = config.validate(); !valid) return valid;
+  for (size_t i = 0; i < boot.entries.size(); ++i) {
+    if (boot.entries[i].index != i + 1) {
+      return Status::corruption("raft: recovered log is not contiguous at position " +
+                                std::to_string(i) + " (index " +
+                                std::to_string(boot.entries[i].index) + ")");
+    }
+  }
+  if (boot.hard_state.commit > boot.entries.size()) {
+    return Status::corruption("raft: recovered commit index " +
+                              std::to_string(boot.hard_state.commit) + " is past the last entry " +
+                              std::to_string(boot.entries.size()));
+  }
+  if (boot.applied > boot.hard_state.commit) {
+    // The state machine can only hold committed entries; commit was merely not re-persisted.
+    boot.hard_state.commit = std::min<Index>(boot.applied, boot.entries.size());
+    if (boot.applied > boot.entries.size()) {
+      return Status::corruption("raft: state machine applied index " +
+                                std::to_string(boot.applied) + " is past the last log entry " +
+                                std::to_string(boot.entries.size()));
+    }
+  }
+  return std::unique_ptr<RaftNode>(new RaftNode(std::move(config), std::move(boot)));
+}
+
+RaftNode::RaftNode(RaftConfig config, RaftBootState boot)
+    : config_(std::move(config)),
+      voters_(config_.voters),
+      log_(std::move(boot.entries), boot.hard_state.commit, boot.applied),
+      term_(boot.hard_state.term),
+      vote_(boot.hard_state.vote),
+      random_state_(config_.random_seed ^ (config_.id * 0x9E3779B97F4A7C15ULL)) {
+  last_handed_hard_state_ = boot.hard_state;
+  checked_term_ = term_;
+  checked_commit_ = log_.committed();
+  become_follower(term_, kNoNode);
+}
+
+void RaftNode::tick() {
+  if (role_ == RaftRole::kLeader) {
+    tick_heartbeat();
+  } else {
+    tick_election();
+  }
+  check_invariants();
+}
+
+void RaftNode::tick_election() {
+  ++election_elapsed_;
+  // Only voters campaign: a node outside the configuration could never win.
+  if (election_elapsed_ >= randomized_election_timeout_ && voters_.contains(id())) {
+    election_elapsed_ = 0;
+    start_election();
+  }
+}
+
+void RaftNode::tick_heartbeat() {
+  ++heartbeat_elapsed_;
+  ++election_elapsed_;
+  if (election_elapsed_ >= config_.election_timeout_ticks) {
+    election_elapsed_ = 0;
+    if (config_.check_quorum) {
+      check_quorum_or_step_down();
+      if (role_ != RaftRole::kLeader) return;
+    }
+  }
+  if (heartbeat_elapsed_ >= config_.heartbeat_interval_ticks) {
+    heartbeat_elapsed_ = 0;
+    broadcast_heartbeat();
+  }
+}
+
+void RaftNode::step(const Message& message) {
+  DENGINE_CHECK(message.to == id());
+  if (message.term > term_) {
+    const bool is_vote_request =
+        message.type == MessageType::kVote || message.type == MessageType::kPreVote;
+    // Thesis §4.2.3 / §9.6: while a follower hears from a current leader it ignores requests
+    // for a new election, so a node that was merely cut off cannot depose a healthy leader.
+    if (is_vote_request && hears_from_leader()) return;
+    if (message.type == MessageType::kPreVote) {
+      // Thesis §9.6: a pre-vote changes nothing, not even our term.
+    } else if (message.type == MessageType::kPreVoteResponse && !message.reject) {
+      // A granted pre-vote carries the term the candidate proposed, not one anyone holds yet.
+    } else {
+      // Raft §5.1: "If RPC request or response contains term T > currentTerm: set
+      // currentTerm = T, convert to follower."
+      const bool from_leader =
+          message.type == MessageType::kAppend || message.type == MessageType::kHeartbeat;
+      become_follower(message.term, from_leader ? message.from : kNoNode);
+    }
+  } else if (message.term < term_) {
+    handle_stale_term(message);
+    check_invariants();
+    return;
+  }
+
+  switch (message.type) {
+    case MessageType::kPreVote:
+    case MessageType::kVote: handle_vote_request(message); break;
+    case MessageType::kPreVoteResponse:
+    case MessageType::kVoteResponse: handle_vote_response(message); break;
+    case MessageType::kAppend:
+      // Raft §5.2: a candidate that hears from a leader of its own term steps down.
+      if (role_ != RaftRole::kFollower) become_follower(term_, message.from);
+      handle_append(message);
+      break;
+    case MessageType::kHeartbeat:
+      if (role_ != RaftRole::kFollower) become_follower(term_, message.from);
+      handle_heartbeat(message);
+      break;
+    case MessageType::kAppendResponse:
+      if (role_ == RaftRole::kLeader) handle_append_response(message);
+      break;
+    case MessageType::kHeartbeatResponse:
+      if (role_ == RaftRole::kLeader) handle_heartbeat_response(message);
+      break;
+  }
+  check_invariants();
+}
+
+void RaftNode::handle_stale_term(const Message& message) {
+  // Raft §5.1: stale-term messages are rejected. Two replies matter:
+  if (config_.check_quorum || config_.pre_vote) {
+    if (message.type == MessageType::kAppend || message.type == MessageType::kHeartbeat) {
+      // A deposed leader that we ignore would never learn the new term: with pre-vote and
+      // check-quorum its followers' pre-votes could not win and the cluster could stall.
+      send(Message{.type = MessageType::kAppendResponse, .to = message.from, .term = term_});
+      return;
+    }
+  }
+  if (message.type == MessageType::kPreVote) {
+    // Tell the pre-candidate of our term, or it would wait for an answer that never comes.
+    send(Message{.type = MessageType::kPreVoteResponse, .to = message.from, .term = term_,
+                 .reject = true});
+  }
+}
+
+Result<Index> RaftNode::propose(std::string data) {
+  if (role_ != RaftRole::kLeader) {
+    std::string text = "raft: node " + std::to_string(id()) + " is not the leader";
+    text += leader_ != kNoNode ? " (leader is " + std::to_string(leader_) + ")"
+                               : " (no leader known)";
+    return Status::not_leader(std::move(text));
+  }
+  if (data.size() > config_.max_entry_bytes) {
+    return Status::invalid_argument("raft: proposal of " + std::to_string(data.size()) +
+                                    " bytes exceeds max_entry_bytes " +
+                                    std::to_string(config_.max_entry_bytes));
+  }
+  // Thesis §10.2.1 flow control: refuse rather than buffer without bound when commits stall.
+  if (uncommitted_bytes_ + data.size() > config_.max_uncommitted_bytes && uncommitted_bytes_ > 0) {
+    return Status::resource_exhausted("raft: proposal dropped: uncommitted log holds " +
+                                      std::to_string(uncommitted_bytes_) +
+                                      " bytes (max_uncommitted_bytes " +
+                                      std::to_string(config_.max_uncommitted_bytes) + ")");
+  }
+  const Index index = log_.last_index() + 1;
+  uncommitted_bytes_ += data.size();
+  log_.append(Entry{.term = term_, .index = index, .type = EntryType::kNormal,
+                    .data = std::move(data)});
+  // Proposals that arrive before the next Ready share one kAppend per follower.
+  broadcast_pending_ = true;
+  // A single-voter group commits as soon as its own append is durable.
+  check_invariants();
+  return index;
+}
+
+void RaftNode::on_persisted(uint64_t write_id) {
+  DENGINE_CHECK(write_id <= last_write_id_);
+  while (!pending_writes_.empty() && pending_writes_.front().write_id <= write_id) {
+    PendingWrite& write = pending_writes_.front();
+    log_.stable_to(write.last_index, write.last_term);
+    for (Message& message : write.released_when_durable) outbox_.push_back(std::move(message));
+    pending_writes_.pop_front();
+  }
+  // Thesis §10.2.1: the leader's own acknowledgement counts once its append is durable.
+  if (role_ == RaftRole::kLeader) maybe_advance_commit();
+  check_invariants();
+}
+
+void RaftNode::on_applied(Index index) {
+  log_.applied_to(index);
+  check_invariants();
+}
+
+void RaftNode::send(Message message) {
+  message.from = id();
+  outbox_.push_back(std::move(message));
+}
+
+void RaftNode::send_after_persist(Message message) {
+  message.from = id();
+  awaiting_next_write_.push_back(std::move(message));
+}
+
+bool RaftNode::has_ready() const {
+  const HardState hard_state{term_, vote_, log_.committed()};
+  return !outbox_.empty() || !awaiting_next_write_.empty() || broadcast_pending_ ||
+         log_.has_unwritten() || hard_state != last_handed_hard_state_ ||
+         log_.has_entries_to_apply() || SoftState{leader_, role_} != last_reported_soft_state_;
+}
+
+Ready RaftNode::take_ready() {
+  if (broadcast_pending_) {
+    broadcast_pending_ = false;
+    if (role_ == RaftRole::kLeader) broadcast_append();
+  }
+  Ready ready;
+  const HardState hard_state{term_, vote_, log_.committed()};
+  if (hard_state != last_handed_hard_state_) {
+    ready.hard_state = hard_state;
+    last_handed_hard_state_ = hard_state;
+  }
+  ready.entries = log_.take_unwritten();
+  if (ready.hard_state || !ready.entries.empty()) {
+    ready.write_id = ++last_write_id_;
+    pending_writes_.push_back(PendingWrite{.write_id = ready.write_id,
+                                           .last_index = log_.written(),
+                                           .last_term = log_.term_at(log_.written()).value_or(0),
+                                           .released_when_durable = {}});
+  }
+  // Messages that need durability wait for the newest write; with none outstanding, all that
+  // they depend on is already durable.
+  if (!awaiting_next_write_.empty()) {
+    if (pending_writes_.empty()) {
+      for (Message& message : awaiting_next_write_) outbox_.push_back(std::move(message));
+    } else {
+      auto& held = pending_writes_.back().released_when_durable;
+      for (Message& message : awaiting_next_write_) held.push_back(std::move(message));
+    }
+    awaiting_next_write_.clear();
+  }
+  ready.messages = std::move(outbox_);
+  outbox_.clear();
+  ready.committed_entries = log_.take_entries_to_apply(config_.max_apply_bytes);
+  const SoftState soft_state{leader_, role_};
+  if (soft_state != last_reported_soft_state_) {
+    ready.soft_state = soft_state;
+    last_reported_soft_state_ = soft_state;
+  }
+  return ready;
+}
+
+const Progress* RaftNode::progress_of(NodeId node) const {
+  auto it = progress_.find(node);
+  return it == progress_.end() ? nullptr : &it->second;
+}
+
+void RaftNode::check_invariants() {
+  // Raft §5.1: terms only grow.
+  DENGINE_CHECK(term_ >= checked_term_);
+  // Commit never decreases and never passes the log.
+  DENGINE_CHECK(log_.committed() >= checked_commit_);
+  DENGINE_CHECK(log_.committed() <= log_.last_index());
+  DENGINE_CHECK(log_.applied() <= log_.applying());
+  DENGINE_CHECK(log_.applying() <= log_.committed());
+  DENGINE_CHECK(log_.applying() <= log_.stable());
+  DENGINE_CHECK(log_.stable() <= log_.written());
+  DENGINE_CHECK(log_.written() <= log_.last_index());
+  if (role_ == RaftRole::kCandidate || role_ == RaftRole::kLeader) DENGINE_CHECK(vote_ == id());
+  if (role_ == RaftRole::kLeader) {
+    DENGINE_CHECK(leader_ == id());
+    // What a leader commits on its own authority is held durably by a quorum.
+    const Index durable_quorum = voters_.committed_index([this](NodeId node) {
+      return node == id() ? log_.stable() : progress_.at(node).match();
+    });
+    DENGINE_CHECK_MSG(log_.committed() <= std::max(durable_quorum, commit_at_election_),
+                      "commit " + std::to_string(log_.committed()) + " passes durable quorum " +
+                          std::to_string(durable_quorum));
+  }
+  checked_term_ = term_;
+  checked_commit_ = log_.committed();
+}
+
+}  // namespace dengine::raft

@@ -1,0 +1,138 @@
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dengine/entry.h"
+#include "dengine/raft_message.h"
+#include "dengine/ready.h"
+#include "dengine/status.h"
+#include "dengine/types.h"
+#include "raft/majority.h"
+#include "raft/progress.h"
+#include "raft/raft_config.h"
+#include "raft/raft_log.h"
+
+namespace dengine::raft {
+
+// The pure Raft state machine: no I/O, no clock, no threads, no hidden randomness. Inputs are
+// tick(), step(), propose() and the storage completions; every output is collected into the
+// next Ready (see dengine/ready.h for the contract). Not thread-safe: one owner drives it.
+//
+// Section numbers cite the Raft paper (§5.x) and Ongaro's dissertation ("thesis §x.y").
+class RaftNode {
+ public:
+  static Result<std::unique_ptr<RaftNode>> create(RaftConfig config, RaftBootState boot);
+
+  // ---- inputs ----
+  // One logical clock tick; the caller decides its length.
+  void tick();
+  void step(const Message& message);
+  // Appends a command to the leader's log and returns its index. Fails with kNotLeader (the
+  // message names the leader when known), kInvalidArgument when the entry is over
+  // max_entry_bytes, or kResourceExhausted when the uncommitted log is full.
+  Result<Index> propose(std::string data);
+  // The write of Ready::write_id `write_id` (and so every earlier one) is durable.
+  void on_persisted(uint64_t write_id);
+  // The state machine has applied every entry up to `index`.
+  void on_applied(Index index);
+
+  // ---- outputs ----
+  [[nodiscard]] bool has_ready() const;
+  Ready take_ready();
+
+  // ---- observers ----
+  [[nodiscard]] NodeId id() const { return config_.id; }
+  [[nodiscard]] Term term() const { return term_; }
+  [[nodiscard]] NodeId vote() const { return vote_; }
+  [[nodiscard]] RaftRole role() const { return role_; }
+  [[nodiscard]] NodeId leader() const { return leader_; }
+  [[nodiscard]] const RaftLog& log() const { return log_; }
+  [[nodiscard]] const MajorityConfig& voters() const { return voters_; }
+  [[nodiscard]] const Progress* progress_of(NodeId id) const;
+  [[nodiscard]] int randomized_election_timeout_ticks() const {
+    return randomized_election_timeout_;
+  }
+
+ private:
+  RaftNode(RaftConfig config, RaftBootState boot);
+
+  // election.cc
+  void become_follower(Term term, NodeId leader);
+  void become_pre_candidate();
+  void become_candidate();
+  void become_leader();
+  void start_election();
+  void handle_vote_request(const Message& request);
+  void handle_vote_response(const Message& response);
+  void reset_randomized_election_timeout();
+  [[nodiscard]] bool hears_from_leader() const;
+
+  // replication.cc
+  void handle_append(const Message& append);
+  void handle_heartbeat(const Message& heartbeat);
+  void handle_append_response(const Message& response);
+  void handle_heartbeat_response(const Message& response);
+  bool send_append(NodeId to, bool send_if_empty);
+  void broadcast_append();
+  void broadcast_heartbeat();
+  void maybe_advance_commit();
+  void check_quorum_or_step_down();
+  void reset_progress();
+  [[nodiscard]] Progress& progress(NodeId id);
+
+  // raft_node.cc
+  void handle_stale_term(const Message& message);
+  void send(Message message);
+  // Send once everything handed to storage so far is durable (Raft Figure 2: "respond to
+  // RPCs" only after updating stable storage).
+  void send_after_persist(Message message);
+  void tick_election();
+  void tick_heartbeat();
+  void check_invariants();
+
+  RaftConfig config_;
+  MajorityConfig voters_;
+  RaftLog log_;
+
+  Term term_ = 0;
+  NodeId vote_ = kNoNode;
+  RaftRole role_ = RaftRole::kFollower;
+  NodeId leader_ = kNoNode;
+
+  int election_elapsed_ = 0;
+  int heartbeat_elapsed_ = 0;
+  int randomized_election_timeout_ = 0;
+  uint64_t random_state_;
+
+  std::map<NodeId, bool> votes_;
+  std::map<NodeId, Progress> progress_;  // leader only; every voter but this node
+  uint64_t uncommitted_bytes_ = 0;       // leader only
+  Index commit_at_election_ = 0;         // leader only; see check_invariants
+  bool broadcast_pending_ = false;       // leader only; proposals since the last Ready
+
+  // ---- Ready bookkeeping ----
+  struct PendingWrite {
+    uint64_t write_id;
+    Index last_index;  // log position covered once this write is durable
+    Term last_term;
+    std::vector<Message> released_when_durable{};
+  };
+  std::vector<Message> outbox_;
+  std::vector<Message> awaiting_next_write_;
+  std::deque<PendingWrite> pending_writes_;
+  uint64_t last_write_id_ = 0;
+  HardState last_handed_hard_state_;
+  SoftState last_reported_soft_state_;
+
+  // Invariant tracking: the previous step's values.
+  Term checked_term_ = 0;
+  Index checked_commit_ = 0;
+};
+
+}  // namespace dengine::raft

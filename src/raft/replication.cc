@@ -1,0 +1,185 @@
+// Log replication and commitment (Raft §5.3, §5.4.2) with etcd-raft's flow control.
+
+#include <algorithm>
+#include <string>
+
+#include "common/check.h"
+#include "raft/raft_node.h"
+
+namespace dengine::raft {
+
+Progress& RaftNode::progress(NodeId node) {
+  auto it = progress_.find(node);
+  DENGINE_CHECK(it != progress_.end());
+  return it->second;
+}
+
+void RaftNode::reset_progress() {
+  progress_.clear();
+  for (NodeId voter : voters_.voters()) {
+    if (voter == id()) continue;
+    // Raft Figure 2: nextIndex starts just after the leader's last entry; match is unknown.
+    auto [it, inserted] = progress_.emplace(
+        voter, Progress(log_.last_index() + 1, config_.max_inflight_messages,
+                        config_.max_inflight_bytes));
+    // Give every follower a full election timeout before check-quorum may count it absent.
+    it->second.set_recent_active(true);
+  }
+}
+
+bool RaftNode::send_append(NodeId to, bool send_if_empty) {
+  Progress& pr = progress(to);
+  if (pr.is_paused()) return false;
+  const Index prev_index = pr.next() - 1;
+  const std::optional<Term> prev_term = log_.term_at(prev_index);
+  DENGINE_CHECK(prev_term.has_value());
+  std::vector<Entry> entries = log_.slice(pr.next(), config_.max_append_bytes);
+  if (entries.empty() && !send_if_empty) return false;
+  uint64_t bytes = 0;
+  for (const Entry& entry : entries) bytes += entry.data.size();
+  const Index last_sent = entries.empty() ? prev_index : entries.back().index;
+  if (!entries.empty() || pr.state() == Progress::State::kProbe) pr.sent_entries(last_sent, bytes);
+  send(Message{.type = MessageType::kAppend, .to = to, .term = term_, .index = prev_index,
+               .log_term = *prev_term, .entries = std::move(entries),
+               .commit = log_.committed()});
+  return true;
+}
+
+void RaftNode::broadcast_append() {
+  for (auto& [node, pr] : progress_) send_append(node, /*send_if_empty=*/true);
+}
+
+void RaftNode::broadcast_heartbeat() {
+  for (auto& [node, pr] : progress_) {
+    // A follower must not learn a commit index past what it is known to hold: its log beyond
+    // match may still diverge from ours.
+    send(Message{.type = MessageType::kHeartbeat, .to = node, .term = term_,
+                 .commit = std::min(pr.match(), log_.committed())});
+  }
+}
+
+void RaftNode::handle_append(const Message& append) {
+  election_elapsed_ = 0;
+  leader_ = append.from;
+  if (append.index < log_.committed()) {
+    // Everything up to our commit index matches any current leader's log already; this is a
+    // duplicate or reordered message.
+    send_after_persist(Message{.type = MessageType::kAppendResponse, .to = append.from,
+                               .term = term_, .index = log_.committed()});
+    return;
+  }
+  // Raft §5.3 step 2: reply false if the log has no entry at prevLogIndex with prevLogTerm.
+  if (!log_.matches(append.index, append.log_term)) {
+    const Index hint_index =
+        log_.last_index_with_term_at_most(std::min(append.index, log_.last_index()),
+                                          append.log_term);
+    send_after_persist(Message{.type = MessageType::kAppendResponse, .to = append.from,
+                               .term = term_, .index = append.index, .reject = true,
+                               .hint_index = hint_index,
+                               .hint_term = log_.term_at(hint_index).value_or(0)});
+    return;
+  }
+  const Index last_new = log_.merge(append.index, append.entries);
+  // Raft §5.3 step 5: commitIndex = min(leaderCommit, index of last new entry); entries past
+  // last_new are not known to match the leader's.
+  log_.commit_to(std::min(append.commit, last_new));
+  // Figure 2: acknowledge only once the entries are on stable storage.
+  send_after_persist(Message{.type = MessageType::kAppendResponse, .to = append.from,
+                             .term = term_, .index = last_new});
+}
+
+void RaftNode::handle_heartbeat(const Message& heartbeat) {
+  election_elapsed_ = 0;
+  leader_ = heartbeat.from;
+  log_.commit_to(std::min(heartbeat.commit, log_.last_index()));
+  // Our last index lets the leader notice appends that never arrived.
+  send(Message{.type = MessageType::kHeartbeatResponse, .to = heartbeat.from, .term = term_,
+               .index = log_.last_index()});
+}
+
+void RaftNode::handle_append_response(const Message& response) {
+  Progress& pr = progress(response.from);
+  pr.set_recent_active(true);
+  if (response.reject) {
+    // Skip back over the follower's whole conflicting term in one round trip: the first index
+    // that can match is at or before the last one where our term is <= the follower's.
+    Index hint = response.hint_index;
+    if (response.hint_term > 0) hint = log_.last_index_with_term_at_most(hint, response.hint_term);
+    if (pr.maybe_decrease_next(response.index, hint)) {
+      if (pr.state() == Progress::State::kReplicate) pr.become_probe();
+      send_append(response.from, /*send_if_empty=*/true);
+    }
+    return;
+  }
+  const bool was_paused = pr.is_paused();
+  if (!pr.maybe_update(response.index)) {
+    // No progress, but a full window may have opened.
+    if (was_paused && !pr.is_paused()) send_append(response.from, false);
+    return;
+  }
+  if (pr.state() == Progress::State::kProbe) pr.become_replicate();
+  const Index committed_before = log_.committed();
+  maybe_advance_commit();
+  if (log_.committed() > committed_before) {
+    // Followers learn the new commit index with the next append; send it now.
+    broadcast_append();
+    return;
+  }
+  // Keep the follower's window full.
+  while (send_append(response.from, /*send_if_empty=*/false)) {
+  }
+}
+
+void RaftNode::handle_heartbeat_response(const Message& response) {
+  Progress& pr = progress(response.from);
+  pr.set_recent_active(true);
+  pr.resume_probe();
+  if (pr.match() >= log_.last_index()) return;
+  if (pr.state() == Progress::State::kReplicate) {
+    const Index follower_last = response.index;
+    if (follower_last + 1 < pr.next()) {
+      // The follower lacks entries we streamed to it: they were lost (or are still on their
+      // way, which costs only a resend). Probe again from where its log ends.
+      pr.become_probe(follower_last + 1);
+      send_append(response.from, /*send_if_empty=*/true);
+      return;
+    }
+    // It has everything we sent but its acknowledgements are missing, and a full window would
+    // stall replication for good: an empty append at next - 1 draws a fresh acknowledgement.
+    const Index prev_index = pr.next() - 1;
+    send(Message{.type = MessageType::kAppend, .to = response.from, .term = term_,
+                 .index = prev_index, .log_term = log_.term_at(prev_index).value_or(0),
+                 .commit = log_.committed()});
+    return;
+  }
+  send_append(response.from, /*send_if_empty=*/true);
+}
+
+// Raft §5.4.2: a leader only commits entries from its own term by counting replicas; older
+// entries become committed indirectly, once an entry of this term is.
+void RaftNode::maybe_advance_commit() {
+  const Index quorum_index = voters_.committed_index([this](NodeId node) {
+    // Thesis §10.2.1: the leader's own copy counts once it is durable.
+    return node == id() ? log_.stable() : progress(node).match();
+  });
+  if (quorum_index <= log_.committed()) return;
+  if (log_.term_at(quorum_index) != term_) return;
+  DENGINE_CHECK(quorum_index <= log_.last_index());  // a majority cannot hold more than we sent
+  for (Index index = log_.committed() + 1; index <= quorum_index; ++index) {
+    const uint64_t size = log_.at(index).data.size();
+    uncommitted_bytes_ -= std::min(uncommitted_bytes_, size);
+  }
+  log_.commit_to(quorum_index);
+}
+
+// Thesis §6.2: a leader that cannot reach a quorum within an election timeout steps down, so
+// clients stop waiting on it and a partitioned leader stops claiming leadership.
+void RaftNode::check_quorum_or_step_down() {
+  const bool quorum_active = voters_.quorum_satisfies([this](NodeId node) {
+    return node == id() || progress(node).recent_active();
+  });
+  for (auto& [node, pr] : progress_) pr.set_recent_active(false);
+  if (!quorum_active) become_follower(term_, kNoNode);
+}
+
+}  // namespace dengine::raft

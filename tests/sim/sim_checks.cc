@@ -1,0 +1,184 @@
+// The safety properties of Raft Figure 3, checked after every step, and the end-of-run checks:
+// log matching across nodes, linearizability of the client history, and liveness.
+
+#include <algorithm>
+#include <string>
+
+#include "tests/sim/simulation.h"
+
+namespace dengine::sim {
+namespace {
+
+uint64_t fingerprint_key(Index index, Term term) { return (index << 32) ^ term; }
+
+std::string n_str(NodeId id) { return "n" + std::to_string(id); }
+
+}  // namespace
+
+bool Simulation::vote_is_own(const Node& n) {
+  return n.raft->vote() == n.id;
+}
+
+namespace {
+
+}  // namespace
+
+void Simulation::check_node(Node& n) {
+  const raft::RaftNode& raft = *n.raft;
+  const RaftRole role = raft.role();
+  const Term term = raft.term();
+
+  // An election is a campaign that raised the term (pre-votes that failed do not count).
+  if (term > n.last_term && vote_is_own(n)) ++stats_.elections;
+  if (role == RaftRole::kLeader && (n.last_role != RaftRole::kLeader || term != n.last_term)) {
+    ++stats_.leader_changes;
+    trace(n_str(n.id) + " becomes LEADER of term " + std::to_string(term));
+    // Election Safety: at most one leader per term.
+    auto [it, inserted] = leader_of_term_.emplace(term, n.id);
+    if (!inserted && it->second != n.id) {
+      fail("election safety: " + n_str(n.id) + " and " + n_str(it->second) +
+           " both lead term " + std::to_string(term));
+      return;
+    }
+    check_leader_completeness(n);
+    n.leader_last_index = raft.log().last_index();
+    n.leader_last_term = term;
+  }
+  // Leader Append-Only: within its term, a leader's log only grows.
+  if (role == RaftRole::kLeader && n.leader_last_term == term) {
+    const Index previous_last = n.leader_last_index;
+    if (raft.log().last_index() < previous_last ||
+        raft.log().term_at(previous_last) > term) {
+      fail("leader append-only: " + n_str(n.id) + " lost entries up to " +
+           std::to_string(previous_last));
+      return;
+    }
+    n.leader_last_index = raft.log().last_index();
+  }
+  n.last_role = role;
+  n.last_term = term;
+  check_log_matching(n);
+  record_commits(n);
+}
+
+// Log Matching: two entries with the same index and term hold the same command and follow
+// entries of the same term. Checked incrementally: every (index, term) ever seen on any node
+// is fingerprinted, and each node's new entries must agree with the fingerprints.
+void Simulation::check_log_matching(Node& n) {
+  const raft::RaftLog& log = n.raft->log();
+  std::vector<Term>& verified = n.verified_terms;
+  // Drop the verified suffix that the node has since overwritten.
+  while (!verified.empty() &&
+         (verified.size() > log.last_index() || log.term_at(verified.size()) != verified.back())) {
+    verified.pop_back();
+  }
+  for (Index index = verified.size() + 1; index <= log.last_index(); ++index) {
+    const Entry& entry = log.at(index);
+    const Term previous_term = index == 1 ? 0 : log.at(index - 1).term;
+    const EntryFingerprint fingerprint{entry_hash(entry), previous_term};
+    auto [it, inserted] = fingerprints_.emplace(fingerprint_key(index, entry.term), fingerprint);
+    if (!inserted && (it->second.hash != fingerprint.hash ||
+                      it->second.previous_term != fingerprint.previous_term)) {
+      fail("log matching: " + n_str(n.id) + " holds a different entry at index " +
+           std::to_string(index) + " term " + std::to_string(entry.term));
+      return;
+    }
+    verified.push_back(entry.term);
+  }
+}
+
+// Leader Completeness: a leader holds every entry committed in an earlier term.
+void Simulation::check_leader_completeness(Node& n) {
+  const raft::RaftLog& log = n.raft->log();
+  const Term term = n.raft->term();
+  for (Index index = 1; index <= committed_.size(); ++index) {
+    const CommittedEntry& entry = committed_[index - 1];
+    if (entry.known_committed_in >= term) continue;
+    if (log.term_at(index) != entry.term) {
+      fail("leader completeness: " + n_str(n.id) + " leads term " + std::to_string(term) +
+           " without the entry committed at index " + std::to_string(index) + " (term " +
+           std::to_string(entry.term) + ")");
+      return;
+    }
+  }
+}
+
+// State Machine Safety, in its log form: once any node reports an index committed, every node
+// that reports it committed holds the same entry there.
+void Simulation::record_commits(Node& n) {
+  const raft::RaftLog& log = n.raft->log();
+  const Term term = n.raft->term();
+  for (Index index = n.commits_verified + 1; index <= log.committed(); ++index) {
+    const Entry& entry = log.at(index);
+    if (index > committed_.size()) {
+      committed_.push_back(CommittedEntry{entry.term, entry_hash(entry), term});
+      ++stats_.entries_committed;
+      continue;
+    }
+    CommittedEntry& known = committed_[index - 1];
+    if (known.term != entry.term || known.hash != entry_hash(entry)) {
+      fail("state machine safety: " + n_str(n.id) + " committed a different entry at index " +
+           std::to_string(index) + " (term " + std::to_string(entry.term) + ", first seen term " +
+           std::to_string(known.term) + ")");
+      return;
+    }
+    known.known_committed_in = std::min(known.known_committed_in, term);
+  }
+  n.commits_verified = std::max(n.commits_verified, log.committed());
+}
+
+void Simulation::check_final() {
+  // Liveness: after the faults stopped, a leader exists and every client got an answer.
+  const Node* leader = nullptr;
+  for (const Node& n : nodes_) {
+    if (n.up && n.raft->role() == RaftRole::kLeader &&
+        (leader == nullptr || n.raft->term() > leader->raft->term())) {
+      leader = &n;
+    }
+  }
+  if (leader == nullptr) {
+    fail("liveness: no leader " + std::to_string(options_.liveness_bound / 1000) +
+         "ms after the faults stopped");
+    return;
+  }
+  for (const Client& client : clients_) {
+    if (!client.succeeded_after_heal) {
+      fail("liveness: client " + std::to_string(client.id) + " completed no operation within " +
+           std::to_string(options_.liveness_bound / 1000) + "ms after the faults stopped");
+      return;
+    }
+  }
+  // Log Matching across every pair of nodes, over their whole logs.
+  for (size_t a = 0; a < nodes_.size(); ++a) {
+    for (size_t b = a + 1; b < nodes_.size(); ++b) {
+      const raft::RaftLog& la = nodes_[a].raft->log();
+      const raft::RaftLog& lb = nodes_[b].raft->log();
+      Index last_common = std::min(la.last_index(), lb.last_index());
+      while (last_common > 0 && la.term_at(last_common) != lb.term_at(last_common)) --last_common;
+      for (Index index = 1; index <= last_common; ++index) {
+        if (!(la.at(index) == lb.at(index))) {
+          fail("log matching: " + n_str(nodes_[a].id) + " and " + n_str(nodes_[b].id) +
+               " agree at index " + std::to_string(last_common) + " but differ at " +
+               std::to_string(index));
+          return;
+        }
+      }
+    }
+  }
+  // Operations still waiting have an unknown outcome.
+  for (Client& client : clients_) {
+    if (client.op && client.op->node != kNoNode) {
+      KvOperation record = client.op->record;
+      record.outcome_known = false;
+      history_.push_back(record);
+    }
+  }
+  const LinearizabilityResult verdict = check_linearizable(history_);
+  if (verdict.verdict == Verdict::kNotLinearizable) {
+    fail("linearizability: " + verdict.explanation);
+  } else if (verdict.verdict == Verdict::kInconclusive) {
+    fail("linearizability check inconclusive: " + verdict.explanation);
+  }
+}
+
+}  // namespace dengine::sim

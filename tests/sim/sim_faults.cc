@@ -1,0 +1,126 @@
+// The nemesis: injects one fault at a time at random moments of the fault phase.
+
+#include <string>
+#include <vector>
+
+#include "tests/sim/simulation.h"
+
+namespace dengine::sim {
+
+void Simulation::schedule_next_fault() {
+  schedule(rng_.between(50'000, 400'000), [this] {
+    if (!faults_active_) return;
+    inject_fault();
+    schedule_next_fault();
+  });
+}
+
+void Simulation::inject_fault() {
+  std::vector<Fault> enabled;
+  for (uint32_t bit = 1; bit <= (1U << 8); bit <<= 1) {
+    if (options_.faults.has(static_cast<Fault>(bit))) enabled.push_back(static_cast<Fault>(bit));
+  }
+  const Fault fault = enabled[rng_.below(enabled.size())];
+  const Micros duration = rng_.between(100'000, 1'500'000);
+  const Micros until = now_ + duration;
+  const auto node_count = static_cast<uint64_t>(options_.nodes);
+  std::string what = std::string(fault_name(fault));
+
+  switch (fault) {
+    case Fault::kLoss:
+      loss_probability_ = static_cast<double>(rng_.between(1, 30)) / 100.0;
+      schedule(duration, [this] { loss_probability_ = 0; });
+      what += " p=" + std::to_string(loss_probability_);
+      break;
+    case Fault::kDuplicate:
+      duplicate_probability_ = static_cast<double>(rng_.between(1, 30)) / 100.0;
+      schedule(duration, [this] { duplicate_probability_ = 0; });
+      break;
+    case Fault::kDelay:
+      long_delay_probability_ = static_cast<double>(rng_.between(1, 20)) / 100.0;
+      schedule(duration, [this] { long_delay_probability_ = 0; });
+      break;
+    case Fault::kReorder:
+      reorder_ = true;
+      schedule(duration, [this] { reorder_ = false; });
+      break;
+    case Fault::kPartition: {
+      ++stats_.partitions;
+      // A random side of 1..n-1 nodes, cut off both ways from the rest.
+      std::vector<bool> side(nodes_.size());
+      const uint64_t side_size = rng_.between(1, node_count - 1);
+      for (uint64_t placed = 0; placed < side_size;) {
+        const uint64_t pick = rng_.below(node_count);
+        if (!side[pick]) {
+          side[pick] = true;
+          ++placed;
+        }
+      }
+      what += " {";
+      for (size_t i = 0; i < nodes_.size(); ++i) {
+        if (side[i]) what += " n" + std::to_string(i + 1);
+        for (size_t j = 0; j < nodes_.size(); ++j) {
+          if (side[i] != side[j]) cut_until_[LinkKey{NodeId(i + 1), NodeId(j + 1)}] = until;
+        }
+      }
+      what += " }";
+      break;
+    }
+    case Fault::kOneWayPartition: {
+      ++stats_.partitions;
+      const NodeId from = rng_.between(1, node_count);
+      // Cut everything `from` sends, or everything it receives.
+      const bool outgoing = rng_.chance(0.5);
+      for (NodeId other = 1; other <= node_count; ++other) {
+        if (other == from) continue;
+        cut_until_[outgoing ? LinkKey{from, other} : LinkKey{other, from}] = until;
+      }
+      what += (outgoing ? " from n" : " to n") + std::to_string(from);
+      break;
+    }
+    case Fault::kClog: {
+      ++stats_.clogs;
+      const NodeId target = rng_.between(1, node_count);
+      clogged_until_[target] = until;
+      what += " n" + std::to_string(target);
+      break;
+    }
+    case Fault::kCrash: {
+      Node& victim = node(rng_.between(1, node_count));
+      if (!victim.up) return;
+      crash_node(victim);
+      schedule(rng_.between(50'000, 1'000'000), [this, id = victim.id] {
+        Node& n = node(id);
+        if (!n.up) start_node(n);
+      });
+      what += " n" + std::to_string(victim.id);
+      break;
+    }
+    case Fault::kSlowDisk: {
+      ++stats_.slow_disks;
+      Node& target = node(rng_.between(1, node_count));
+      target.slow_disk_until = until;
+      what += " n" + std::to_string(target.id);
+      break;
+    }
+  }
+  trace("FAULT " + what + " for " + std::to_string(duration / 1000) + "ms");
+}
+
+void Simulation::heal_all() {
+  faults_active_ = false;
+  healed_at_ = now_;
+  loss_probability_ = 0;
+  duplicate_probability_ = 0;
+  long_delay_probability_ = 0;
+  reorder_ = false;
+  cut_until_.clear();
+  clogged_until_.clear();
+  for (Node& n : nodes_) {
+    n.slow_disk_until = 0;
+    if (!n.up) start_node(n);
+  }
+  trace("HEAL: all faults stopped");
+}
+
+}  // namespace dengine::sim

@@ -1,0 +1,274 @@
+#include "tests/sim/simulation.h"
+
+#include <cstdio>
+#include <stdexcept>
+#include <utility>
+
+#include "common/check.h"
+
+namespace dengine::sim {
+namespace {
+
+// Thrown by the check handler the simulator installs: a broken core invariant ends the seed
+// as a failure with its replay command instead of aborting the whole run.
+struct InvariantViolation : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+void throw_on_check_failure(std::string_view condition, std::string_view file, int line,
+                            std::string_view detail) {
+  std::string text = "invariant violated at " + std::string(file) + ":" + std::to_string(line) +
+                     ": " + std::string(condition);
+  if (!detail.empty()) text += " — " + std::string(detail);
+  throw InvariantViolation(text);
+}
+
+constexpr int kElectionTimeoutTicks = 10;
+constexpr int kHeartbeatTicks = 1;
+
+}  // namespace
+
+void SimStats::add(const SimStats& other) {
+  elections += other.elections;
+  leader_changes += other.leader_changes;
+  crashes += other.crashes;
+  partitions += other.partitions;
+  clogs += other.clogs;
+  slow_disks += other.slow_disks;
+  messages += other.messages;
+  messages_dropped += other.messages_dropped;
+  ops_ok += other.ops_ok;
+  ops_unknown += other.ops_unknown;
+  entries_committed += other.entries_committed;
+  events += other.events;
+  virtual_time += other.virtual_time;
+}
+
+uint64_t entry_hash(const Entry& entry) {
+  // FNV-1a over the fields that define an entry.
+  uint64_t hash = 1469598103934665603ULL;
+  auto mix = [&hash](uint64_t value) {
+    for (int i = 0; i < 8; ++i) {
+      hash ^= (value >> (i * 8)) & 0xFF;
+      hash *= 1099511628211ULL;
+    }
+  };
+  mix(entry.term);
+  mix(entry.index);
+  mix(static_cast<uint64_t>(entry.type));
+  for (char c : entry.data) {
+    hash ^= static_cast<uint8_t>(c);
+    hash *= 1099511628211ULL;
+  }
+  return hash;
+}
+
+SeedResult run_seed(const SimOptions& options) {
+  const CheckFailureHandler previous = set_check_failure_handler(&throw_on_check_failure);
+  SeedResult result;
+  try {
+    Simulation simulation(options);
+    result = simulation.run();
+  } catch (const InvariantViolation& violation) {
+    result.passed = false;
+    result.failure = violation.what();
+  }
+  set_check_failure_handler(previous);
+  return result;
+}
+
+Simulation::Simulation(const SimOptions& options) : options_(options), rng_(options.seed) {
+  nodes_.resize(static_cast<size_t>(options_.nodes));
+  for (int i = 0; i < options_.nodes; ++i) nodes_[static_cast<size_t>(i)].id = NodeId(i + 1);
+  clients_.resize(static_cast<size_t>(options_.clients));
+  for (int i = 0; i < options_.clients; ++i) clients_[static_cast<size_t>(i)].id = i;
+}
+
+Simulation::~Simulation() = default;
+
+SeedResult Simulation::run() {
+  for (Node& n : nodes_) start_node(n);
+  for (Client& client : clients_) schedule_client(client, rng_.between(1'000, 50'000));
+  if (!options_.faults.empty()) schedule_next_fault();
+  schedule(options_.fault_phase, [this] { heal_all(); });
+  const Micros end = options_.fault_phase + options_.liveness_bound;
+
+  while (!events_.empty() && !failure_) {
+    Event event = events_.top();
+    events_.pop();
+    if (event.at > end) break;
+    now_ = event.at;
+    ++stats_.events;
+    event.action();
+  }
+  now_ = end;
+  if (!failure_) check_final();
+
+  stats_.virtual_time = now_;
+  SeedResult result;
+  result.passed = !failure_;
+  result.failure = failure_.value_or("");
+  result.stats = stats_;
+  return result;
+}
+
+void Simulation::schedule(Micros delay, std::function<void()> action) {
+  events_.push(Event{now_ + delay, event_seq_++, std::move(action)});
+}
+
+void Simulation::fail(std::string reason) {
+  if (!failure_) failure_ = "t=" + std::to_string(now_) + "us: " + std::move(reason);
+}
+
+void Simulation::trace(const std::string& line) const {
+  if (!options_.trace) return;
+  std::printf("%10.3fms %s\n", static_cast<double>(now_) / 1000.0, line.c_str());
+}
+
+void Simulation::start_node(Node& n) {
+  raft::RaftConfig config;
+  config.id = n.id;
+  for (const Node& peer : nodes_) config.voters.push_back(peer.id);
+  config.election_timeout_ticks = kElectionTimeoutTicks;
+  config.heartbeat_interval_ticks = kHeartbeatTicks;
+  config.max_inflight_messages = 8;
+  config.max_append_bytes = 4096;
+  config.random_seed = rng_.next();
+
+  raft::RaftBootState boot;
+  boot.hard_state = n.durable_hard_state;
+  boot.entries = n.durable_log;
+  boot.applied = 0;  // the register machine is in memory only: rebuilt by re-applying
+  auto created = raft::RaftNode::create(std::move(config), std::move(boot));
+  if (!created) {
+    fail("node " + std::to_string(n.id) + " failed to start: " + created.status().to_string());
+    return;
+  }
+  n.raft = std::move(*created);
+  n.up = true;
+  n.machine = RegisterMachine();
+  n.applied = 0;
+  n.disk_queue.clear();
+  n.disk_free_at = now_;
+  n.last_role = n.raft->role();
+  n.last_term = n.raft->term();
+  n.leader_last_index = 0;
+  n.leader_last_term = 0;
+  n.commits_verified = 0;
+  n.verified_terms.clear();
+  trace("n" + std::to_string(n.id) + " start term " + std::to_string(n.raft->term()) + " log " +
+        std::to_string(n.durable_log.size()) + " commit " +
+        std::to_string(n.durable_hard_state.commit));
+  // Nodes tick out of phase, as independent processes would.
+  schedule(rng_.below(options_.tick_interval) + 1,
+           [this, id = n.id, inc = n.incarnation] { schedule_tick(id, inc); });
+}
+
+void Simulation::crash_node(Node& n) {
+  ++stats_.crashes;
+  trace("n" + std::to_string(n.id) + " CRASH (losing " + std::to_string(n.disk_queue.size()) +
+        " unsynced writes)");
+  n.up = false;
+  ++n.incarnation;
+  n.raft.reset();
+  n.disk_queue.clear();  // unsynced writes are gone
+}
+
+void Simulation::schedule_tick(NodeId id, uint64_t incarnation) {
+  Node& n = node(id);
+  if (!n.up || n.incarnation != incarnation || failure_) return;
+  n.raft->tick();
+  drain(n);
+  schedule(options_.tick_interval, [this, id, incarnation] { schedule_tick(id, incarnation); });
+}
+
+void Simulation::drain(Node& n) {
+  while (n.up && !failure_ && n.raft->has_ready()) {
+    raft::RaftNode& raft = *n.raft;
+    Ready ready = raft.take_ready();
+    if (ready.has_storage_work()) {
+      persist(n, raft, ready.write_id, std::move(ready.hard_state), std::move(ready.entries));
+    }
+    for (Message& message : ready.messages) send(std::move(message));
+    record_commits(n);
+    if (!ready.committed_entries.empty()) {
+      apply(n, ready.committed_entries);
+      raft.on_applied(ready.committed_entries.back().index);
+    }
+    check_node(n);
+  }
+}
+
+void Simulation::persist(Node& n, raft::RaftNode& /*raft*/, uint64_t write_id,
+                         std::optional<HardState> hard_state, std::vector<Entry> entries) {
+  n.disk_queue.push_back(PendingWrite{write_id, std::move(hard_state), std::move(entries)});
+  Micros latency = rng_.between(100, 1'000);
+  if (now_ < n.slow_disk_until) latency = rng_.between(20'000, 200'000);
+  // In order: a write completes after the one before it.
+  const Micros done = std::max(now_, n.disk_free_at) + latency;
+  n.disk_free_at = done;
+  schedule(done - now_, [this, id = n.id, inc = n.incarnation] { on_disk_done(id, inc); });
+}
+
+void Simulation::on_disk_done(NodeId id, uint64_t incarnation) {
+  Node& n = node(id);
+  if (!n.up || n.incarnation != incarnation || n.disk_queue.empty()) return;
+  PendingWrite write = std::move(n.disk_queue.front());
+  n.disk_queue.pop_front();
+  if (write.hard_state) n.durable_hard_state = *write.hard_state;
+  if (!write.entries.empty()) {
+    const Index first = write.entries.front().index;
+    DENGINE_CHECK(first >= 1 && first <= n.durable_log.size() + 1);
+    n.durable_log.resize(first - 1);
+    for (Entry& entry : write.entries) n.durable_log.push_back(std::move(entry));
+  }
+  n.raft->on_persisted(write.write_id);
+  drain(n);
+}
+
+void Simulation::apply(Node& n, const std::vector<Entry>& entries) {
+  for (const Entry& entry : entries) {
+    if (entry.index != n.applied + 1) {
+      fail("n" + std::to_string(n.id) + " applied index " + std::to_string(entry.index) +
+           " after " + std::to_string(n.applied));
+      return;
+    }
+    n.applied = entry.index;
+    // State machine safety: every node applies the same entry at each index.
+    if (entry.index <= committed_.size()) {
+      const CommittedEntry& known = committed_[entry.index - 1];
+      if (known.term != entry.term || known.hash != entry_hash(entry)) {
+        fail("state machine safety: n" + std::to_string(n.id) + " applied a different entry at " +
+             std::to_string(entry.index) + " (term " + std::to_string(entry.term) + " vs " +
+             std::to_string(known.term) + ")");
+        return;
+      }
+    } else {
+      fail("n" + std::to_string(n.id) + " applied index " + std::to_string(entry.index) +
+           " that no node reported committed");
+      return;
+    }
+    if (entry.type != EntryType::kNormal) continue;
+    std::optional<Command> command = decode_command(entry.data);
+    if (!command) {
+      fail("undecodable command at index " + std::to_string(entry.index));
+      return;
+    }
+    const CommandResult result = n.machine.apply(*command);
+    // Answer the client waiting on this node for this index, if any.
+    for (Client& client : clients_) {
+      if (!client.op || client.op->node != n.id || client.op->index != entry.index ||
+          client.op->node_incarnation != n.incarnation) {
+        continue;
+      }
+      if (client.op->op_uid == command->op_uid) {
+        client_complete(client, true, result);
+      } else {
+        // Another entry won this index: ours was never committed and never will be.
+        client_forget(client);
+      }
+    }
+  }
+}
+
+}  // namespace dengine::sim

@@ -1,0 +1,222 @@
+#pragma once
+
+// The deterministic cluster simulator: N real RaftNodes, in-memory disks that lose unsynced
+// writes on a crash, a simulated network, a virtual clock and clients, all driven by one
+// seeded Rng. The same options and seed replay the same run exactly.
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <queue>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "dengine/entry.h"
+#include "dengine/raft_message.h"
+#include "raft/raft_node.h"
+#include "tests/sim/fault.h"
+#include "tests/sim/linearizability.h"
+#include "tests/sim/register_machine.h"
+#include "tests/sim/rng.h"
+
+namespace dengine::sim {
+
+using Micros = uint64_t;
+
+struct SimOptions {
+  int nodes = 3;
+  uint64_t seed = 1;
+  FaultSet faults = FaultSet::all();
+  int clients = 4;
+  uint32_t keys = 3;
+  Micros tick_interval = 10'000;
+  Micros fault_phase = 6'000'000;
+  // Once faults stop, a leader must emerge and every client must complete an operation
+  // within this much virtual time.
+  Micros liveness_bound = 4'000'000;
+  Micros client_timeout = 1'000'000;
+  bool trace = false;
+};
+
+struct SimStats {
+  uint64_t elections = 0;       // campaigns that raised a term
+  uint64_t leader_changes = 0;  // nodes that became leader
+  uint64_t crashes = 0;
+  uint64_t partitions = 0;  // symmetric and one-way
+  uint64_t clogs = 0;
+  uint64_t slow_disks = 0;
+  uint64_t messages = 0;
+  uint64_t messages_dropped = 0;
+  uint64_t ops_ok = 0;
+  uint64_t ops_unknown = 0;
+  uint64_t entries_committed = 0;
+  uint64_t events = 0;
+  Micros virtual_time = 0;
+
+  void add(const SimStats& other);
+};
+
+struct SeedResult {
+  bool passed = true;
+  std::string failure;
+  SimStats stats;
+};
+
+// Runs one seed to completion. Invariant violations inside the core are reported as failures
+// (the simulator installs a check handler), never as a crash.
+SeedResult run_seed(const SimOptions& options);
+
+class Simulation {
+ public:
+  explicit Simulation(const SimOptions& options);
+  ~Simulation();
+  Simulation(const Simulation&) = delete;
+  Simulation& operator=(const Simulation&) = delete;
+
+  SeedResult run();
+
+ private:
+  struct PendingWrite {
+    uint64_t write_id;
+    std::optional<HardState> hard_state;
+    std::vector<Entry> entries;
+  };
+  struct Node {
+    NodeId id = kNoNode;
+    bool up = true;
+    uint64_t incarnation = 0;
+    std::unique_ptr<raft::RaftNode> raft;
+    // What survives a crash.
+    HardState durable_hard_state;
+    std::vector<Entry> durable_log;
+    // The in-order append worker: writes complete one after another.
+    std::deque<PendingWrite> disk_queue;
+    Micros disk_free_at = 0;
+    Micros slow_disk_until = 0;
+    // The state machine is volatile: after a crash it is rebuilt from the log.
+    RegisterMachine machine;
+    Index applied = 0;
+    // Invariant tracking.
+    RaftRole last_role = RaftRole::kFollower;
+    Term last_term = 0;
+    std::vector<Term> verified_terms;  // log prefix already checked for log matching
+    Index leader_last_index = 0;       // for leader append-only, within last_term
+    Term leader_last_term = 0;
+    Index commits_verified = 0;  // committed prefix compared with the global record
+  };
+  struct ClientOp {
+    KvOperation record;
+    uint64_t op_uid = 0;
+    NodeId node = kNoNode;
+    Index index = 0;
+    uint64_t node_incarnation = 0;
+    Micros deadline = 0;
+  };
+  struct Client {
+    int id = 0;
+    std::optional<ClientOp> op;
+    NodeId preferred = kNoNode;
+    uint64_t seq = 0;
+    Micros last_success_call = 0;
+    bool succeeded_after_heal = false;
+  };
+  struct Event {
+    Micros at;
+    uint64_t seq;
+    std::function<void()> action;
+    bool operator>(const Event& other) const {
+      return at != other.at ? at > other.at : seq > other.seq;
+    }
+  };
+  struct CommittedEntry {
+    Term term;
+    uint64_t hash;
+    Term known_committed_in;  // lowest term in which any node saw it committed
+  };
+  struct LinkKey {
+    NodeId from;
+    NodeId to;
+    bool operator<(const LinkKey& other) const {
+      return from != other.from ? from < other.from : to < other.to;
+    }
+  };
+
+  // ---- event loop (simulation.cc) ----
+  void schedule(Micros delay, std::function<void()> action);
+  Node& node(NodeId id) { return nodes_[id - 1]; }
+  void start_node(Node& node);
+  void crash_node(Node& node);
+  void drain(Node& node);
+  void persist(Node& node, raft::RaftNode& raft, uint64_t write_id, std::optional<HardState> hs,
+               std::vector<Entry> entries);
+  void on_disk_done(NodeId id, uint64_t incarnation);
+  void apply(Node& node, const std::vector<Entry>& entries);
+  void schedule_tick(NodeId id, uint64_t incarnation);
+  void fail(std::string reason);
+  void trace(const std::string& line) const;
+
+  // ---- network (sim_network.cc) ----
+  void send(Message message);
+  void deliver(Message message);
+  [[nodiscard]] bool link_cut(NodeId from, NodeId to) const;
+
+  // ---- faults (sim_faults.cc) ----
+  void schedule_next_fault();
+  void inject_fault();
+  void heal_all();
+
+  // ---- clients (sim_clients.cc) ----
+  void schedule_client(Client& client, Micros delay);
+  void client_issue(int client_id);
+  void client_try_propose(int client_id);
+  void client_complete(Client& client, bool known, const CommandResult& result);
+  void client_forget(Client& client);
+
+  // ---- checks (sim_checks.cc) ----
+  void check_node(Node& node);
+  void check_log_matching(Node& node);
+  void check_leader_completeness(Node& node);
+  void record_commits(Node& node);
+  void check_final();
+  static bool vote_is_own(const Node& n);
+
+  SimOptions options_;
+  Rng rng_;
+  Micros now_ = 0;
+  uint64_t event_seq_ = 0;
+  std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
+  std::vector<Node> nodes_;
+  std::vector<Client> clients_;
+  std::vector<KvOperation> history_;
+  SimStats stats_;
+  std::optional<std::string> failure_;
+  bool faults_active_ = true;
+  Micros healed_at_ = 0;
+
+  // Network state.
+  double loss_probability_ = 0;
+  double duplicate_probability_ = 0;
+  double long_delay_probability_ = 0;
+  bool reorder_ = false;
+  std::map<LinkKey, Micros> cut_until_;        // link cut (partition) until
+  std::map<NodeId, Micros> clogged_until_;     // every message to/from is held until
+  std::map<LinkKey, Micros> link_last_delivery_;  // FIFO per link unless reordering
+
+  // Global knowledge for the safety checks.
+  std::map<Term, NodeId> leader_of_term_;
+  std::vector<CommittedEntry> committed_;  // committed_[i] is index i + 1
+  struct EntryFingerprint {
+    uint64_t hash;
+    Term previous_term;
+  };
+  std::unordered_map<uint64_t, EntryFingerprint> fingerprints_;  // key: index * 2^20 ^ term
+  uint64_t next_op_uid_ = 1;
+};
+
+uint64_t entry_hash(const Entry& entry);
+
+}  // namespace dengine::sim
