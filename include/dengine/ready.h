@@ -3,10 +3,13 @@
 // The Ready contract: everything the pure Raft core asks of the outside world after a batch of
 // inputs. The runtime (or the simulator) takes one Ready at a time and must:
 //
-//  1. Storage (in order, on the append worker): if `hard_state` is set, persist it; then
-//     persist `entries`, first discarding any stored entry at or after entries.front().index
-//     (a follower overwriting a conflicting suffix). When that write is durable, report
-//     `RaftNode::on_persisted(write_id)`. Writes complete in write_id order.
+//  1. Storage (in order, on the append worker): persist `entries`, first discarding any stored
+//     entry at or after entries.front().index (a follower overwriting a conflicting suffix),
+//     then `hard_state` if set, and make both durable together (one fsync). The order matters
+//     if a crash can keep one and not the other: hard_state.commit may cover the entries of
+//     the same write, so the entries must never be lost while the hard state survives. When
+//     the write is durable, report `RaftNode::on_persisted(write_id)`. Writes complete in
+//     write_id order.
 //  2. Network: send `messages` now. Messages that depend on durability (vote grants, append
 //     acknowledgements) are withheld by the core and appear in a later Ready, after the
 //     matching on_persisted input — so the runtime never has to order sends after fsyncs.

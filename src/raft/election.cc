@@ -53,6 +53,7 @@ void RaftNode::become_pre_candidate() {
   // Thesis §9.6: neither term nor vote changes, so a failed pre-vote disturbs no one.
   role_ = RaftRole::kPreCandidate;
   leader_ = kNoNode;
+  election_elapsed_ = 0;
   votes_.clear();
   votes_[id()] = true;
   reset_randomized_election_timeout();
@@ -73,6 +74,8 @@ void RaftNode::become_candidate() {
   vote_ = id();
   role_ = RaftRole::kCandidate;
   leader_ = kNoNode;
+  // A pre-vote may have taken several ticks; the election gets its own full timeout.
+  election_elapsed_ = 0;
   votes_.clear();
   votes_[id()] = true;
   reset_randomized_election_timeout();

@@ -22,6 +22,14 @@ Result<std::unique_ptr<RaftNode>> RaftNode::create(RaftConfig config, RaftBootSt
                               std::to_string(boot.hard_state.commit) + " is past the last entry " +
                               std::to_string(boot.entries.size()));
   }
+  // Raft Figure 2: currentTerm is persisted before any entry of that term is accepted, so a log
+  // entry newer than the recovered term means the hard state was lost or rolled back.
+  if (!boot.entries.empty() && boot.entries.back().term > boot.hard_state.term) {
+    return Status::corruption("raft: recovered log ends in term " +
+                              std::to_string(boot.entries.back().term) +
+                              " but the recovered current term is " +
+                              std::to_string(boot.hard_state.term));
+  }
   if (boot.applied > boot.hard_state.commit) {
     // The state machine can only hold committed entries; commit was merely not re-persisted.
     boot.hard_state.commit = std::min<Index>(boot.applied, boot.entries.size());

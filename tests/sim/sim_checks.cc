@@ -41,6 +41,7 @@ void Simulation::check_node(Node& n) {
       return;
     }
     check_leader_completeness(n);
+    maybe_crash_new_leader(n);
     n.leader_last_index = raft.log().last_index();
     n.leader_last_term = term;
   }
@@ -59,6 +60,59 @@ void Simulation::check_node(Node& n) {
   n.last_term = term;
   check_log_matching(n);
   record_commits(n);
+  check_commit_is_safe();
+}
+
+// Commit Safety, the forward form of Leader Completeness: once an entry is committed, no log
+// that lacks it can win an election — not even with votes from nodes that crash and come back
+// with only their durable logs. This fails at the moment of an unsafe commit (counting an
+// older term's replicas, acknowledging before fsync) instead of waiting for the rare schedule
+// of crashes that would turn it into lost data.
+void Simulation::check_commit_is_safe() {
+  if (committed_.empty()) return;
+  const Index commit = committed_.size();
+  const Term commit_term = committed_.back().term;
+  struct LogTip {
+    Index index;
+    Term term;
+  };
+  auto durable_tip = [](const Node& n) {
+    return n.durable_log.empty() ? LogTip{0, 0}
+                                 : LogTip{n.durable_log.size(), n.durable_log.back().term};
+  };
+  const size_t quorum = nodes_.size() / 2 + 1;
+  for (const Node& x : nodes_) {
+    LogTip tips[2];
+    bool lacks[2];
+    size_t count = 0;
+    tips[count] = durable_tip(x);
+    lacks[count] = x.durable_log.size() < commit || x.durable_log[commit - 1].term != commit_term;
+    ++count;
+    if (x.up) {
+      const raft::RaftLog& log = x.raft->log();
+      tips[count] = LogTip{log.last_index(), log.last_term()};
+      lacks[count] = log.term_at(commit) != commit_term;
+      ++count;
+    }
+    for (size_t t = 0; t < count; ++t) {
+      if (!lacks[t]) continue;
+      size_t votes = 1;
+      for (const Node& voter : nodes_) {
+        if (voter.id == x.id) continue;
+        const LogTip v = durable_tip(voter);
+        // Raft §5.4.1, as the voter would judge it.
+        if (tips[t].term > v.term || (tips[t].term == v.term && tips[t].index >= v.index)) ++votes;
+      }
+      if (votes >= quorum) {
+        fail("commit safety: index " + std::to_string(commit) + " (term " +
+             std::to_string(commit_term) + ") is committed, but " + n_str(x.id) +
+             (t == 0 ? " (durable log" : " (log") + " ending at " +
+             std::to_string(tips[t].index) + " term " + std::to_string(tips[t].term) +
+             ") lacks it and could collect " + std::to_string(votes) + " votes");
+        return;
+      }
+    }
+  }
 }
 
 // Log Matching: two entries with the same index and term hold the same command and follow

@@ -15,6 +15,35 @@ void Simulation::schedule_next_fault() {
   });
 }
 
+NodeId Simulation::pick_victim() {
+  // Faults that hit the leader drive the leader changes where Raft's subtle cases live.
+  if (rng_.chance(shape_.leader_focus)) {
+    for (const Node& n : nodes_) {
+      if (n.up && n.raft->role() == RaftRole::kLeader) return n.id;
+    }
+  }
+  return rng_.between(1, static_cast<uint64_t>(options_.nodes));
+}
+
+void Simulation::crash_and_restart_later(Node& victim) {
+  crash_node(victim);
+  schedule(rng_.between(20'000, 600'000), [this, id = victim.id] {
+    Node& n = node(id);
+    if (!n.up) start_node(n);
+  });
+}
+
+void Simulation::maybe_crash_new_leader(Node& leader) {
+  if (!faults_active_ || !options_.faults.has(Fault::kCrash)) return;
+  if (!rng_.chance(shape_.new_leader_crash)) return;
+  schedule(rng_.between(100, 5'000), [this, id = leader.id, inc = leader.incarnation] {
+    Node& n = node(id);
+    if (!n.up || n.incarnation != inc || !faults_active_) return;
+    trace("FAULT crash of new leader n" + std::to_string(id));
+    crash_and_restart_later(n);
+  });
+}
+
 void Simulation::inject_fault() {
   std::vector<Fault> enabled;
   for (uint32_t bit = 1; bit <= (1U << 8); bit <<= 1) {
@@ -49,7 +78,8 @@ void Simulation::inject_fault() {
       // A random side of 1..n-1 nodes, cut off both ways from the rest.
       std::vector<bool> side(nodes_.size());
       const uint64_t side_size = rng_.between(1, node_count - 1);
-      for (uint64_t placed = 0; placed < side_size;) {
+      side[pick_victim() - 1] = true;
+      for (uint64_t placed = 1; placed < side_size;) {
         const uint64_t pick = rng_.below(node_count);
         if (!side[pick]) {
           side[pick] = true;
@@ -68,7 +98,7 @@ void Simulation::inject_fault() {
     }
     case Fault::kOneWayPartition: {
       ++stats_.partitions;
-      const NodeId from = rng_.between(1, node_count);
+      const NodeId from = pick_victim();
       // Cut everything `from` sends, or everything it receives.
       const bool outgoing = rng_.chance(0.5);
       for (NodeId other = 1; other <= node_count; ++other) {
@@ -80,19 +110,15 @@ void Simulation::inject_fault() {
     }
     case Fault::kClog: {
       ++stats_.clogs;
-      const NodeId target = rng_.between(1, node_count);
+      const NodeId target = pick_victim();
       clogged_until_[target] = until;
       what += " n" + std::to_string(target);
       break;
     }
     case Fault::kCrash: {
-      Node& victim = node(rng_.between(1, node_count));
+      Node& victim = node(pick_victim());
       if (!victim.up) return;
-      crash_node(victim);
-      schedule(rng_.between(50'000, 1'000'000), [this, id = victim.id] {
-        Node& n = node(id);
-        if (!n.up) start_node(n);
-      });
+      crash_and_restart_later(victim);
       what += " n" + std::to_string(victim.id);
       break;
     }

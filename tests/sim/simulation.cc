@@ -78,10 +78,22 @@ SeedResult run_seed(const SimOptions& options) {
 }
 
 Simulation::Simulation(const SimOptions& options) : options_(options), rng_(options.seed) {
+  shape_.clients = options_.clients + static_cast<int>(rng_.below(8));
+  constexpr uint64_t kAppendBytes[] = {1, 1, 200, 4096};
+  shape_.max_append_bytes = kAppendBytes[rng_.below(4)];
+  shape_.max_inflight_messages = rng_.between(1, 16);
+  shape_.leader_focus = static_cast<double>(rng_.below(4)) / 4.0;
+  constexpr double kNewLeaderCrash[] = {0.0, 0.2, 0.4, 0.7};
+  shape_.new_leader_crash = kNewLeaderCrash[rng_.below(4)];
   nodes_.resize(static_cast<size_t>(options_.nodes));
   for (int i = 0; i < options_.nodes; ++i) nodes_[static_cast<size_t>(i)].id = NodeId(i + 1);
-  clients_.resize(static_cast<size_t>(options_.clients));
-  for (int i = 0; i < options_.clients; ++i) clients_[static_cast<size_t>(i)].id = i;
+  clients_.resize(static_cast<size_t>(shape_.clients));
+  for (int i = 0; i < shape_.clients; ++i) clients_[static_cast<size_t>(i)].id = i;
+  trace("shape: clients " + std::to_string(shape_.clients) + " max_append_bytes " +
+        std::to_string(shape_.max_append_bytes) + " max_inflight " +
+        std::to_string(shape_.max_inflight_messages) + " leader_focus " +
+        std::to_string(shape_.leader_focus) + " new_leader_crash " +
+        std::to_string(shape_.new_leader_crash));
 }
 
 Simulation::~Simulation() = default;
@@ -98,7 +110,11 @@ SeedResult Simulation::run() {
     events_.pop();
     if (event.at > end) break;
     now_ = event.at;
-    ++stats_.events;
+    if (++stats_.events > options_.max_events) {
+      fail("event budget of " + std::to_string(options_.max_events) +
+           " exceeded: a message storm or a livelock");
+      break;
+    }
     event.action();
   }
   now_ = end;
@@ -131,8 +147,8 @@ void Simulation::start_node(Node& n) {
   for (const Node& peer : nodes_) config.voters.push_back(peer.id);
   config.election_timeout_ticks = kElectionTimeoutTicks;
   config.heartbeat_interval_ticks = kHeartbeatTicks;
-  config.max_inflight_messages = 8;
-  config.max_append_bytes = 4096;
+  config.max_inflight_messages = shape_.max_inflight_messages;
+  config.max_append_bytes = shape_.max_append_bytes;
   config.random_seed = rng_.next();
 
   raft::RaftBootState boot;

@@ -39,7 +39,23 @@ struct SimOptions {
   // within this much virtual time.
   Micros liveness_bound = 4'000'000;
   Micros client_timeout = 1'000'000;
+  // A run that needs more events than this is failed: only a message storm gets there.
+  uint64_t max_events = 5'000'000;
   bool trace = false;
+};
+
+// Parameters drawn from the seed, so that the sweep covers many cluster shapes: small append
+// batches split old-term entries from the new leader's no-op (Figure 8 needs that), narrow
+// windows stress flow control, many clients pile up uncommitted entries.
+struct SimShape {
+  int clients = 4;
+  uint64_t max_append_bytes = 4096;
+  size_t max_inflight_messages = 8;
+  // Probability that a crash or partition targets the current leader.
+  double leader_focus = 0.5;
+  // Probability that a newly elected leader crashes within milliseconds, before its no-op
+  // reaches everyone: the churn that Figure 8's scenario is made of.
+  double new_leader_crash = 0.0;
 };
 
 struct SimStats {
@@ -182,10 +198,16 @@ class Simulation {
   void check_leader_completeness(Node& node);
   void record_commits(Node& node);
   void check_final();
+  void check_commit_is_safe();
   static bool vote_is_own(const Node& n);
+
+  [[nodiscard]] NodeId pick_victim();
+  void maybe_crash_new_leader(Node& leader);
+  void crash_and_restart_later(Node& victim);
 
   SimOptions options_;
   Rng rng_;
+  SimShape shape_;
   Micros now_ = 0;
   uint64_t event_seq_ = 0;
   std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
