@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The README's test command: installs what is missing, builds, and runs the default test suite:
+#   1. Release build (warnings are errors) and every CTest test, simulator seed sweeps included;
+#   2. the core and simulator tests again under ASan+UBSan (fewer seeds);
+#   3. the core tests under TSan.
+# Prints the wall time of each phase. Long soaks live in scripts/soak.sh.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+jobs=${DENGINE_JOBS:-2}
+
+# ccache keyed on paths relative to the repo, so a fresh clone at a new path hits the cache.
+export CCACHE_BASEDIR="$repo"
+export CCACHE_NOHASHDIR=1
+
+phase_started=0
+phase() {
+  phase_name=$1
+  phase_started=$(date +%s)
+  echo "==> ${phase_name}"
+}
+phase_done() {
+  echo "==> ${phase_name}: $(($(date +%s) - phase_started)) s"
+}
+
+total_started=$(date +%s)
+
+phase "install dependencies"
+bash scripts/install-deps.sh
+phase_done
+
+phase "release: configure and build"
+cmake --preset release >/dev/null
+cmake --build --preset release -j "$jobs"
+phase_done
+
+phase "release: tests"
+ctest --preset release -j "$jobs"
+phase_done
+
+phase "asan+ubsan: configure and build core tests"
+cmake --preset asan >/dev/null
+cmake --build --preset asan -j "$jobs"
+phase_done
+
+phase "asan+ubsan: core and simulator tests"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --preset asan -j "$jobs" -L core
+phase_done
+
+phase "tsan: configure and build core tests"
+cmake --preset tsan >/dev/null
+cmake --build --preset tsan -j "$jobs" --target raft_test sim_test
+phase_done
+
+phase "tsan: core tests"
+TSAN_OPTIONS=halt_on_error=1 ctest --preset tsan -j "$jobs" -L core -E '^sim\.'
+phase_done
+
+echo "==> all phases passed in $(($(date +%s) - total_started)) s"
