@@ -34,6 +34,9 @@ struct Message {
   // kVote / kPreVote: index and term of the candidate's last entry.
   // kAppendResponse: accepted — highest index now known to match the leader's log;
   //                  rejected — the `index` of the kAppend that did not match.
+  // kHeartbeat: the last index the leader has sent this follower; kHeartbeatResponse echoes it
+  // and is a rejection when the follower's log ends before it (appends were lost), with the
+  // follower's last index in hint_index.
   Index index = 0;
   Term log_term = 0;
 

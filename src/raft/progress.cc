@@ -43,6 +43,7 @@ bool Progress::maybe_update(Index index) {
   if (advanced) {
     match_ = index;
     probe_sent_ = false;
+    acknowledged_ = true;
   }
   next_ = std::max(next_, index + 1);
   inflights_.free_up_to(index);

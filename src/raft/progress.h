@@ -67,6 +67,9 @@ class Progress {
   void sent_probe() { probe_sent_ = true; }
   // A heartbeat answer proves the follower is reachable: allow another probe.
   void resume_probe() { probe_sent_ = false; }
+  // Whether match advanced since the last heartbeat was sent (acknowledgements are flowing).
+  [[nodiscard]] bool acknowledged_since_heartbeat() const { return acknowledged_; }
+  void sent_heartbeat() { acknowledged_ = false; }
   // The follower rejected the kAppend at `rejected_index`; `hint_index` is the highest index
   // that may still match. Returns false for a stale rejection (an answer to an older probe).
   bool maybe_decrease_next(Index rejected_index, Index hint_index);
@@ -79,6 +82,7 @@ class Progress {
   State state_ = State::kProbe;
   bool probe_sent_ = false;
   bool recent_active_ = false;
+  bool acknowledged_ = false;
   Inflights inflights_;
 };
 

@@ -120,11 +120,14 @@ void RaftNode::step(const Message& message) {
     case MessageType::kPreVoteResponse:
     case MessageType::kVoteResponse: handle_vote_response(message); break;
     case MessageType::kAppend:
+      // Election Safety (Raft §5.2): another leader of our own term cannot exist.
+      DENGINE_CHECK_MSG(role_ != RaftRole::kLeader, "two leaders in term " + std::to_string(term_));
       // Raft §5.2: a candidate that hears from a leader of its own term steps down.
       if (role_ != RaftRole::kFollower) become_follower(term_, message.from);
       handle_append(message);
       break;
     case MessageType::kHeartbeat:
+      DENGINE_CHECK_MSG(role_ != RaftRole::kLeader, "two leaders in term " + std::to_string(term_));
       if (role_ != RaftRole::kFollower) become_follower(term_, message.from);
       handle_heartbeat(message);
       break;

@@ -51,10 +51,11 @@ void RaftNode::broadcast_append() {
 
 void RaftNode::broadcast_heartbeat() {
   for (auto& [node, pr] : progress_) {
+    pr.sent_heartbeat();
     // A follower must not learn a commit index past what it is known to hold: its log beyond
     // match may still diverge from ours.
     send(Message{.type = MessageType::kHeartbeat, .to = node, .term = term_,
-                 .commit = std::min(pr.match(), log_.committed())});
+                 .index = pr.next() - 1, .commit = std::min(pr.match(), log_.committed())});
   }
 }
 
@@ -92,9 +93,11 @@ void RaftNode::handle_heartbeat(const Message& heartbeat) {
   election_elapsed_ = 0;
   leader_ = heartbeat.from;
   log_.commit_to(std::min(heartbeat.commit, log_.last_index()));
-  // Our last index lets the leader notice appends that never arrived.
+  // Links are FIFO in practice, so a log that ends before what the leader had sent when it sent
+  // this heartbeat lost appends on the way; say so, or a streaming leader would never resend.
   send(Message{.type = MessageType::kHeartbeatResponse, .to = heartbeat.from, .term = term_,
-               .index = log_.last_index()});
+               .index = heartbeat.index, .reject = log_.last_index() < heartbeat.index,
+               .hint_index = log_.last_index()});
 }
 
 void RaftNode::handle_append_response(const Message& response) {
@@ -118,13 +121,7 @@ void RaftNode::handle_append_response(const Message& response) {
     return;
   }
   if (pr.state() == Progress::State::kProbe) pr.become_replicate();
-  const Index committed_before = log_.committed();
   maybe_advance_commit();
-  if (log_.committed() > committed_before) {
-    // Followers learn the new commit index with the next append; send it now.
-    broadcast_append();
-    return;
-  }
   // Keep the follower's window full.
   while (send_append(response.from, /*send_if_empty=*/false)) {
   }
@@ -135,24 +132,24 @@ void RaftNode::handle_heartbeat_response(const Message& response) {
   pr.set_recent_active(true);
   pr.resume_probe();
   if (pr.match() >= log_.last_index()) return;
-  if (pr.state() == Progress::State::kReplicate) {
-    const Index follower_last = response.index;
-    if (follower_last + 1 < pr.next()) {
-      // The follower lacks entries we streamed to it: they were lost (or are still on their
-      // way, which costs only a resend). Probe again from where its log ends.
-      pr.become_probe(follower_last + 1);
-      send_append(response.from, /*send_if_empty=*/true);
-      return;
-    }
-    // It has everything we sent but its acknowledgements are missing, and a full window would
-    // stall replication for good: an empty append at next - 1 draws a fresh acknowledgement.
-    const Index prev_index = pr.next() - 1;
-    send(Message{.type = MessageType::kAppend, .to = response.from, .term = term_,
-                 .index = prev_index, .log_term = log_.term_at(prev_index).value_or(0),
-                 .commit = log_.committed()});
+  if (pr.state() != Progress::State::kReplicate) {
+    send_append(response.from, /*send_if_empty=*/true);
     return;
   }
-  send_append(response.from, /*send_if_empty=*/true);
+  if (response.reject) {
+    // Streamed appends were lost: probe again from where the follower's log ends.
+    pr.become_probe(response.hint_index + 1);
+    send_append(response.from, /*send_if_empty=*/true);
+    return;
+  }
+  if (pr.acknowledged_since_heartbeat()) return;
+  // The follower holds what we sent but no acknowledgement came back since the last heartbeat;
+  // with the window full that would stall replication for good. An empty append at next - 1
+  // draws a fresh acknowledgement of everything.
+  const Index prev_index = pr.next() - 1;
+  send(Message{.type = MessageType::kAppend, .to = response.from, .term = term_,
+               .index = prev_index, .log_term = log_.term_at(prev_index).value_or(0),
+               .commit = log_.committed()});
 }
 
 // Raft §5.4.2: a leader only commits entries from its own term by counting replicas; older
@@ -170,6 +167,9 @@ void RaftNode::maybe_advance_commit() {
     uncommitted_bytes_ -= std::min(uncommitted_bytes_, size);
   }
   log_.commit_to(quorum_index);
+  // Followers learn the new commit index from an append; one per Ready, however many
+  // acknowledgements moved it.
+  broadcast_pending_ = true;
 }
 
 // Thesis §6.2: a leader that cannot reach a quorum within an election timeout steps down, so
