@@ -20,6 +20,8 @@ enum class MessageType : uint8_t {
   kAppendResponse,
   kHeartbeat,  // leader liveness and commit propagation, never carries entries
   kHeartbeatResponse,
+  kReadIndex,  // a follower asks the leader for a linearizable read index (thesis §6.4)
+  kReadIndexResponse,
 };
 
 std::string_view message_type_name(MessageType type);
@@ -49,6 +51,10 @@ struct Message {
   // protocol can be optimized to reduce the number of rejected AppendEntries RPCs").
   Index hint_index = 0;
   Term hint_term = 0;
+
+  // kHeartbeat / kHeartbeatResponse: the leader's read round being confirmed (echoed back).
+  // kReadIndex / kReadIndexResponse: the follower's request id (echoed back).
+  uint64_t context = 0;
 };
 
 }  // namespace dengine

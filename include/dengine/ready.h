@@ -15,6 +15,8 @@
 //     matching on_persisted input — so the runtime never has to order sends after fsyncs.
 //  3. Apply (in order, on the apply worker): apply `committed_entries` to the state machine,
 //     then report `RaftNode::on_applied(last index)`. They are always locally durable.
+//  4. Reads: each of `read_states` may be answered once the state machine has applied its
+//     index; each of `aborted_reads` must be retried (or failed) by its caller.
 //
 // The three lists are independent: the leader's own append runs in parallel with replication
 // to followers (Raft thesis §10.2.1); its own acknowledgement counts only once durable.
@@ -28,6 +30,14 @@
 #include "dengine/types.h"
 
 namespace dengine {
+
+// A linearizable read may be served once the state machine has applied `index` (thesis §6.4).
+struct ReadState {
+  uint64_t request_id = 0;
+  Index index = 0;
+
+  friend bool operator==(const ReadState&, const ReadState&) = default;
+};
 
 enum class RaftRole : uint8_t { kFollower = 0, kPreCandidate, kCandidate, kLeader };
 
@@ -50,6 +60,11 @@ struct Ready {
   std::vector<Entry> committed_entries;
 
   std::optional<SoftState> soft_state;
+
+  // Reads confirmed since the last Ready, and reads that can no longer be confirmed here (the
+  // leader stepped down or the request reached a node that lost its leader): retry them.
+  std::vector<ReadState> read_states;
+  std::vector<uint64_t> aborted_reads;
 
   [[nodiscard]] bool has_storage_work() const { return write_id != 0; }
 };

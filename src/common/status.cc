@@ -40,6 +40,8 @@ std::string_view message_type_name(MessageType type) {
     case MessageType::kAppendResponse: return "AppendResponse";
     case MessageType::kHeartbeat: return "Heartbeat";
     case MessageType::kHeartbeatResponse: return "HeartbeatResponse";
+    case MessageType::kReadIndex: return "ReadIndex";
+    case MessageType::kReadIndexResponse: return "ReadIndexResponse";
   }
   return "Unknown";
 }

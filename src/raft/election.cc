@@ -20,12 +20,17 @@ void RaftNode::reset_randomized_election_timeout() {
 }
 
 bool RaftNode::hears_from_leader() const {
-  return config_.check_quorum && leader_ != kNoNode &&
+  const bool may_back_a_lease = booting_ && config_.lease_duration_nanos > 0;
+  return config_.check_quorum && (leader_ != kNoNode || may_back_a_lease) &&
          election_elapsed_ < config_.election_timeout_ticks;
 }
 
 void RaftNode::become_follower(Term term, NodeId leader) {
   DENGINE_CHECK(term >= term_);
+  if (role_ == RaftRole::kLeader) {
+    abort_reads();
+    lease_expiry_nanos_ = 0;
+  }
   if (term > term_) {
     term_ = term;
     vote_ = kNoNode;  // Raft Figure 2: votedFor is per term
@@ -101,6 +106,8 @@ void RaftNode::become_leader() {
   heartbeat_elapsed_ = 0;
   commit_at_election_ = log_.committed();
   uncommitted_bytes_ = 0;
+  lease_expiry_nanos_ = 0;
+  pending_reads_ = 0;
   reset_progress();
   // Thesis §6.4 / Raft §5.4.2: a leader cannot know which earlier entries are committed
   // until one of its own term is; a no-op at the start of the term settles it promptly.

@@ -39,6 +39,16 @@ struct RaftConfig {
   // A single proposal larger than this is refused.
   uint64_t max_entry_bytes = 8ULL << 20;
 
+  // Lease reads (thesis §6.4.1): how long after sending a heartbeat round that a quorum
+  // acknowledged the leader may serve reads without another round, in nanoseconds of the
+  // monotonic clock passed to observe_clock()/lease_read(). Must stay below the minimum
+  // election timeout in real time minus the clock drift allowed between nodes; the runtime
+  // computes it. 0 disables lease reads.
+  uint64_t lease_duration_nanos = 0;
+  // Reads waiting for confirmation, and heartbeat rounds outstanding, at most.
+  size_t max_pending_reads = 4096;
+  size_t max_heartbeat_rounds = 64;
+
   // Seeds the election-timeout randomisation; the core has no other source of randomness.
   uint64_t random_seed = 0;
 

@@ -48,7 +48,8 @@ RaftNode::RaftNode(RaftConfig config, RaftBootState boot)
       log_(std::move(boot.entries), boot.hard_state.commit, boot.applied),
       term_(boot.hard_state.term),
       vote_(boot.hard_state.vote),
-      random_state_(config_.random_seed ^ (config_.id * 0x9E3779B97F4A7C15ULL)) {
+      random_state_(config_.random_seed ^ (config_.id * 0x9E3779B97F4A7C15ULL)),
+      heartbeat_rounds_(config_.max_heartbeat_rounds) {
   last_handed_hard_state_ = boot.hard_state;
   checked_term_ = term_;
   checked_commit_ = log_.committed();
@@ -66,6 +67,7 @@ void RaftNode::tick() {
 
 void RaftNode::tick_election() {
   ++election_elapsed_;
+  if (election_elapsed_ >= config_.election_timeout_ticks) booting_ = false;
   // Only voters campaign: a node outside the configuration could never win.
   if (election_elapsed_ >= randomized_election_timeout_ && voters_.contains(id())) {
     election_elapsed_ = 0;
@@ -137,6 +139,8 @@ void RaftNode::step(const Message& message) {
     case MessageType::kHeartbeatResponse:
       if (role_ == RaftRole::kLeader) handle_heartbeat_response(message);
       break;
+    case MessageType::kReadIndex: handle_read_index(message); break;
+    case MessageType::kReadIndexResponse: handle_read_index_response(message); break;
   }
   check_invariants();
 }
@@ -220,13 +224,20 @@ bool RaftNode::has_ready() const {
   const HardState hard_state{term_, vote_, log_.committed()};
   return !outbox_.empty() || !awaiting_next_write_.empty() || broadcast_pending_ ||
          log_.has_unwritten() || hard_state != last_handed_hard_state_ ||
-         log_.has_entries_to_apply() || SoftState{leader_, role_} != last_reported_soft_state_;
+         log_.has_entries_to_apply() || SoftState{leader_, role_} != last_reported_soft_state_ ||
+         !read_states_.empty() || !aborted_reads_.empty() ||
+         (role_ == RaftRole::kLeader && heartbeat_rounds_.has_queued_reads());
 }
 
 Ready RaftNode::take_ready() {
   if (broadcast_pending_) {
     broadcast_pending_ = false;
     if (role_ == RaftRole::kLeader) broadcast_append();
+  }
+  // Reads that arrived since the last Ready share one heartbeat round (thesis §6.4 batching).
+  if (role_ == RaftRole::kLeader && heartbeat_rounds_.has_queued_reads()) {
+    heartbeat_elapsed_ = 0;
+    broadcast_heartbeat();
   }
   Ready ready;
   const HardState hard_state{term_, vote_, log_.committed()};
@@ -256,6 +267,10 @@ Ready RaftNode::take_ready() {
   ready.messages = std::move(outbox_);
   outbox_.clear();
   ready.committed_entries = log_.take_entries_to_apply(config_.max_apply_bytes);
+  ready.read_states = std::move(read_states_);
+  read_states_.clear();
+  ready.aborted_reads = std::move(aborted_reads_);
+  aborted_reads_.clear();
   const SoftState soft_state{leader_, role_};
   if (soft_state != last_reported_soft_state_) {
     ready.soft_state = soft_state;

@@ -13,6 +13,7 @@
 #include "dengine/ready.h"
 #include "dengine/status.h"
 #include "dengine/types.h"
+#include "raft/heartbeat_rounds.h"
 #include "raft/majority.h"
 #include "raft/progress.h"
 #include "raft/raft_config.h"
@@ -37,6 +38,19 @@ class RaftNode {
   // message names the leader when known), kInvalidArgument when the entry is over
   // max_entry_bytes, or kResourceExhausted when the uncommitted log is full.
   Result<Index> propose(std::string data);
+  // Linearizable read (thesis §6.4): once confirmed, a ReadState with this id and the index the
+  // state machine must reach appears in a Ready (or the id in aborted_reads). Followers forward
+  // the request to the leader. Fails with kUnavailable when no leader is known and
+  // kResourceExhausted when max_pending_reads are waiting.
+  Status read_index(uint64_t request_id);
+  // Lease read (thesis §6.4.1): the index to read at, if this leader's lease is valid at `now`
+  // (nanoseconds of the monotonic clock, read at the moment the read is served). Fails with
+  // kNotLeader, kFailedPrecondition (lease reads disabled) or kUnavailable (no valid lease:
+  // fall back to read_index).
+  Result<Index> lease_read(uint64_t now_nanos);
+  // The monotonic clock now; heartbeat rounds are stamped with the latest reading, which is
+  // never later than the moment they are actually sent.
+  void observe_clock(uint64_t now_nanos);
   // The write of Ready::write_id `write_id` (and so every earlier one) is durable.
   void on_persisted(uint64_t write_id);
   // The state machine has applied every entry up to `index`.
@@ -72,6 +86,16 @@ class RaftNode {
   void handle_vote_response(const Message& response);
   void reset_randomized_election_timeout();
   [[nodiscard]] bool hears_from_leader() const;
+
+  // reads.cc
+  void handle_read_index(const Message& request);
+  void handle_read_index_response(const Message& response);
+  void queue_read(PendingRead read);
+  void release_reads_awaiting_term_commit();
+  void confirm_reads(std::vector<PendingRead> reads);
+  void abort_reads();
+  void confirm_heartbeat_round(NodeId voter, uint64_t round_id);
+  [[nodiscard]] bool committed_in_current_term() const;
 
   // replication.cc
   void handle_append(const Message& append);
@@ -115,6 +139,18 @@ class RaftNode {
   uint64_t uncommitted_bytes_ = 0;       // leader only
   Index commit_at_election_ = 0;         // leader only; see check_invariants
   bool broadcast_pending_ = false;       // leader only; proposals since the last Ready
+
+  // ---- reads ----
+  HeartbeatRounds heartbeat_rounds_;             // leader only
+  std::vector<PendingRead> reads_awaiting_term_commit_;  // leader only; thesis §6.4 step 1
+  size_t pending_reads_ = 0;                     // leader: all unconfirmed reads
+  uint64_t clock_nanos_ = 0;
+  uint64_t lease_expiry_nanos_ = 0;  // leader only
+  // A restarted node cannot know whether a leader holds a lease on its earlier promise not to
+  // vote; with lease reads on it keeps that promise for an election timeout after boot.
+  bool booting_ = true;
+  std::vector<ReadState> read_states_;
+  std::vector<uint64_t> aborted_reads_;
 
   // ---- Ready bookkeeping ----
   struct PendingWrite {

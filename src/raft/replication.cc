@@ -50,12 +50,24 @@ void RaftNode::broadcast_append() {
 }
 
 void RaftNode::broadcast_heartbeat() {
+  std::vector<PendingRead> aborted;
+  const uint64_t round = heartbeat_rounds_.start_round(clock_nanos_, &aborted);
+  for (PendingRead& read : aborted) {
+    --pending_reads_;
+    if (read.from == kNoNode) {
+      aborted_reads_.push_back(read.request_id);
+    } else {
+      send(Message{.type = MessageType::kReadIndexResponse, .to = read.from, .term = term_,
+                   .reject = true, .context = read.request_id});
+    }
+  }
   for (auto& [node, pr] : progress_) {
     pr.sent_heartbeat();
     // A follower must not learn a commit index past what it is known to hold: its log beyond
     // match may still diverge from ours.
     send(Message{.type = MessageType::kHeartbeat, .to = node, .term = term_,
-                 .index = pr.next() - 1, .commit = std::min(pr.match(), log_.committed())});
+                 .index = pr.next() - 1, .commit = std::min(pr.match(), log_.committed()),
+                 .context = round});
   }
 }
 
@@ -97,7 +109,7 @@ void RaftNode::handle_heartbeat(const Message& heartbeat) {
   // this heartbeat lost appends on the way; say so, or a streaming leader would never resend.
   send(Message{.type = MessageType::kHeartbeatResponse, .to = heartbeat.from, .term = term_,
                .index = heartbeat.index, .reject = log_.last_index() < heartbeat.index,
-               .hint_index = log_.last_index()});
+               .hint_index = log_.last_index(), .context = heartbeat.context});
 }
 
 void RaftNode::handle_append_response(const Message& response) {
@@ -131,6 +143,7 @@ void RaftNode::handle_heartbeat_response(const Message& response) {
   Progress& pr = progress(response.from);
   pr.set_recent_active(true);
   pr.resume_probe();
+  confirm_heartbeat_round(response.from, response.context);
   if (pr.match() >= log_.last_index()) return;
   if (pr.state() != Progress::State::kReplicate) {
     send_append(response.from, /*send_if_empty=*/true);
@@ -167,6 +180,7 @@ void RaftNode::maybe_advance_commit() {
     uncommitted_bytes_ -= std::min(uncommitted_bytes_, size);
   }
   log_.commit_to(quorum_index);
+  release_reads_awaiting_term_commit();
   // Followers learn the new commit index from an append; one per Ready, however many
   // acknowledgements moved it.
   broadcast_pending_ = true;

@@ -1,0 +1,143 @@
+// Reads that bypass the log: ReadIndex (thesis §6.4) and leader leases (thesis §6.4.1).
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "common/check.h"
+#include "raft/raft_node.h"
+
+namespace dengine::raft {
+
+bool RaftNode::committed_in_current_term() const {
+  return log_.term_at(log_.committed()) == term_;
+}
+
+Status RaftNode::read_index(uint64_t request_id) {
+  if (role_ != RaftRole::kLeader) {
+    if (leader_ == kNoNode) {
+      return Status::unavailable("raft: node " + std::to_string(id()) +
+                                 " knows no leader to confirm a read");
+    }
+    // Thesis §6.4: a follower asks the leader for its read index, then waits to apply that far.
+    send(Message{.type = MessageType::kReadIndex, .to = leader_, .term = term_,
+                 .context = request_id});
+    return Status::ok();
+  }
+  if (pending_reads_ >= config_.max_pending_reads) {
+    return Status::resource_exhausted("raft: " + std::to_string(pending_reads_) +
+                                      " reads wait for confirmation (max_pending_reads)");
+  }
+  queue_read(PendingRead{.request_id = request_id, .from = kNoNode, .index = 0});
+  check_invariants();
+  return Status::ok();
+}
+
+void RaftNode::handle_read_index(const Message& request) {
+  if (role_ != RaftRole::kLeader || pending_reads_ >= config_.max_pending_reads) {
+    send(Message{.type = MessageType::kReadIndexResponse, .to = request.from, .term = term_,
+                 .reject = true, .context = request.context});
+    return;
+  }
+  queue_read(PendingRead{.request_id = request.context, .from = request.from, .index = 0});
+}
+
+void RaftNode::handle_read_index_response(const Message& response) {
+  if (response.reject) {
+    aborted_reads_.push_back(response.context);
+  } else {
+    read_states_.push_back(ReadState{.request_id = response.context, .index = response.index});
+  }
+}
+
+void RaftNode::queue_read(PendingRead read) {
+  ++pending_reads_;
+  // Thesis §6.4 step 1: until the leader has committed an entry of its own term it does not
+  // know the commit index of the cluster; its own may be stale.
+  if (!committed_in_current_term()) {
+    reads_awaiting_term_commit_.push_back(read);
+    return;
+  }
+  read.index = log_.committed();
+  // A lone voter needs no one's confirmation.
+  if (voters_.voters().size() == 1) {
+    confirm_reads({read});
+    return;
+  }
+  // Step 2 and 3: the next heartbeat round confirms it; reads arriving together share a round.
+  heartbeat_rounds_.add_read(read);
+}
+
+void RaftNode::release_reads_awaiting_term_commit() {
+  if (reads_awaiting_term_commit_.empty() || !committed_in_current_term()) return;
+  std::vector<PendingRead> waiting = std::move(reads_awaiting_term_commit_);
+  reads_awaiting_term_commit_.clear();
+  for (PendingRead& read : waiting) {
+    --pending_reads_;
+    queue_read(read);
+  }
+}
+
+void RaftNode::confirm_reads(std::vector<PendingRead> reads) {
+  for (PendingRead& read : reads) {
+    DENGINE_CHECK(pending_reads_ > 0);
+    --pending_reads_;
+    if (read.from == kNoNode) {
+      read_states_.push_back(ReadState{.request_id = read.request_id, .index = read.index});
+    } else {
+      send(Message{.type = MessageType::kReadIndexResponse, .to = read.from, .term = term_,
+                   .index = read.index, .context = read.request_id});
+    }
+  }
+}
+
+void RaftNode::abort_reads() {
+  std::vector<PendingRead> reads = heartbeat_rounds_.take_all();
+  for (PendingRead& read : reads_awaiting_term_commit_) reads.push_back(read);
+  reads_awaiting_term_commit_.clear();
+  for (PendingRead& read : reads) {
+    if (read.from == kNoNode) {
+      aborted_reads_.push_back(read.request_id);
+    } else {
+      send(Message{.type = MessageType::kReadIndexResponse, .to = read.from, .term = term_,
+                   .reject = true, .context = read.request_id});
+    }
+  }
+  pending_reads_ = 0;
+}
+
+void RaftNode::confirm_heartbeat_round(NodeId voter, uint64_t round_id) {
+  HeartbeatRounds::Confirmed confirmed =
+      heartbeat_rounds_.acknowledge(voter, round_id, id(), voters_);
+  if (!confirmed.any) return;
+  // Thesis §6.4.1: a quorum answered heartbeats sent at `sent_at`, so none of them will vote
+  // for another leader until an election timeout after they received them — later than that.
+  if (config_.lease_duration_nanos > 0) {
+    lease_expiry_nanos_ =
+        std::max(lease_expiry_nanos_, confirmed.sent_at + config_.lease_duration_nanos);
+  }
+  confirm_reads(std::move(confirmed.reads));
+}
+
+Result<Index> RaftNode::lease_read(uint64_t now_nanos) {
+  if (role_ != RaftRole::kLeader) {
+    return Status::not_leader("raft: node " + std::to_string(id()) +
+                              " holds no lease: it is not the leader");
+  }
+  if (config_.lease_duration_nanos == 0) {
+    return Status::failed_precondition("raft: lease reads are disabled (lease_duration_nanos 0)");
+  }
+  if (!committed_in_current_term()) {
+    return Status::unavailable("raft: the leader has not committed an entry of its term yet");
+  }
+  // Checked against the clock reading taken as the read is served, never against ticks: ticks
+  // stop while a process is paused, and a leader resumed after a pause must not trust them.
+  if (voters_.voters().size() > 1 && now_nanos >= lease_expiry_nanos_) {
+    return Status::unavailable("raft: the leader lease has expired; confirm with read_index");
+  }
+  return log_.committed();
+}
+
+void RaftNode::observe_clock(uint64_t now_nanos) { clock_nanos_ = std::max(clock_nanos_, now_nanos); }
+
+}  // namespace dengine::raft
