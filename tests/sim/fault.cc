@@ -5,9 +5,10 @@
 namespace dengine::sim {
 namespace {
 
-constexpr std::array<Fault, 9> kFaults = {
-    Fault::kLoss,      Fault::kDelay,           Fault::kReorder, Fault::kDuplicate, Fault::kPartition,
-    Fault::kOneWayPartition, Fault::kClog, Fault::kCrash, Fault::kSlowDisk};
+constexpr std::array<Fault, 11> kFaults = {
+    Fault::kLoss,  Fault::kDelay, Fault::kReorder,  Fault::kDuplicate,
+    Fault::kPartition, Fault::kOneWayPartition, Fault::kClog, Fault::kCrash,
+    Fault::kSlowDisk, Fault::kPause, Fault::kDrift};
 
 }  // namespace
 
@@ -22,6 +23,8 @@ std::string_view fault_name(Fault fault) {
     case Fault::kClog: return "clog";
     case Fault::kCrash: return "crash";
     case Fault::kSlowDisk: return "slowdisk";
+    case Fault::kPause: return "pause";
+    case Fault::kDrift: return "drift";
   }
   return "?";
 }

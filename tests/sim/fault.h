@@ -17,9 +17,11 @@ enum class Fault : uint32_t {
   kClog = 1U << 6,             // a node's links hold every message until unclogged
   kCrash = 1U << 7,            // crash (losing unsynced writes) and restart later
   kSlowDisk = 1U << 8,
+  kPause = 1U << 9,   // a node freezes (SIGSTOP-like); its monotonic clock jumps on resume
+  kDrift = 1U << 10,  // node clocks (and so tick rates) run up to ±5% apart
 };
 
-inline constexpr uint32_t kAllFaults = (1U << 9) - 1;
+inline constexpr uint32_t kAllFaults = (1U << 11) - 1;
 
 class FaultSet {
  public:

@@ -181,6 +181,19 @@ void Simulation::record_commits(Node& n) {
   n.commits_verified = std::max(n.commits_verified, log.committed());
 }
 
+// Lease safety (thesis §6.4.1): a leader may serve from its lease only while no other leader can
+// exist — the voters that backed the lease refuse to vote until after it expires. So a lease
+// read in term T must never see that a leader of a later term was already elected.
+void Simulation::check_lease_read(const Node& n) {
+  const Term term = n.raft->term();
+  auto later = leader_of_term_.upper_bound(term);
+  if (later != leader_of_term_.end()) {
+    fail("lease safety: " + n_str(n.id) + " served a lease read in term " + std::to_string(term) +
+         " after " + n_str(later->second) + " was elected leader of term " +
+         std::to_string(later->first));
+  }
+}
+
 void Simulation::check_final() {
   // Liveness: after the faults stopped, a leader exists and every client got an answer.
   const Node* leader = nullptr;

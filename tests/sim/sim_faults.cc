@@ -46,9 +46,12 @@ void Simulation::maybe_crash_new_leader(Node& leader) {
 
 void Simulation::inject_fault() {
   std::vector<Fault> enabled;
-  for (uint32_t bit = 1; bit <= (1U << 8); bit <<= 1) {
+  for (uint32_t bit = 1; bit < kAllFaults; bit <<= 1) {
+    // Drift is a property of the run, set up front, not an event.
+    if (bit == static_cast<uint32_t>(Fault::kDrift)) continue;
     if (options_.faults.has(static_cast<Fault>(bit))) enabled.push_back(static_cast<Fault>(bit));
   }
+  if (enabled.empty()) return;
   const Fault fault = enabled[rng_.below(enabled.size())];
   const Micros duration = rng_.between(100'000, 1'500'000);
   const Micros until = now_ + duration;
@@ -122,6 +125,21 @@ void Simulation::inject_fault() {
       what += " n" + std::to_string(victim.id);
       break;
     }
+    case Fault::kPause: {
+      ++stats_.pauses;
+      // A paused leader is the case that matters: it resumes believing it still leads.
+      Node* leader = nullptr;
+      for (Node& n : nodes_) {
+        if (n.up && n.raft->role() == RaftRole::kLeader) leader = &n;
+      }
+      Node& target = leader != nullptr && rng_.chance(0.75) ? *leader : node(pick_victim());
+      // Long enough, often, for the others to elect a new leader meanwhile.
+      target.paused_until = std::max(target.paused_until, now_ + rng_.between(20'000, 900'000));
+      what += " n" + std::to_string(target.id) + " until " +
+              std::to_string(target.paused_until / 1000) + "ms";
+      break;
+    }
+    case Fault::kDrift: break;
     case Fault::kSlowDisk: {
       ++stats_.slow_disks;
       Node& target = node(rng_.between(1, node_count));
@@ -144,6 +162,7 @@ void Simulation::heal_all() {
   clogged_until_.clear();
   for (Node& n : nodes_) {
     n.slow_disk_until = 0;
+    n.paused_until = std::min(n.paused_until, now_);
     if (!n.up) start_node(n);
   }
   trace("HEAL: all faults stopped");

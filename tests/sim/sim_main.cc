@@ -24,7 +24,7 @@ void usage() {
                "usage: dengine-sim --seeds N [--first-seed S] [--nodes 3|5|7] [--faults LIST]\n"
                "       dengine-sim --replay SEED [--nodes N] [--faults LIST] [--trace]\n"
                "faults: all (default), none, or a comma list of loss,delay,reorder,dup,partition,\n"
-               "        oneway,clog,crash,slowdisk\n");
+               "        oneway,clog,crash,slowdisk,pause,drift\n");
 }
 
 bool parse_number(std::string_view text, uint64_t* out) {
@@ -115,8 +115,8 @@ int main(int argc, char** argv) {
   std::printf(
       "dengine-sim: %s nodes=%llu seeds=%llu..%llu passed=%llu failed=%llu faults=%s "
       "elections=%llu leader_changes=%llu crashes=%llu partitions=%llu clogs=%llu "
-      "slow_disks=%llu messages=%llu dropped=%llu committed=%llu ops_ok=%llu ops_unknown=%llu "
-      "simulated=%.0fs wall=%.2fs (%.0f simulated s per wall s)%s\n",
+      "slow_disks=%llu pauses=%llu messages=%llu dropped=%llu committed=%llu ops_ok=%llu ops_unknown=%llu "
+      "reads_log=%llu reads_index=%llu reads_lease=%llu simulated=%.0fs wall=%.2fs (%.0f simulated s per wall s)%s\n",
       failed == 0 ? "PASS" : "FAIL", static_cast<unsigned long long>(nodes),
       static_cast<unsigned long long>(first_seed),
       static_cast<unsigned long long>(first_seed + seeds - 1),
@@ -127,11 +127,15 @@ int main(int argc, char** argv) {
       static_cast<unsigned long long>(total.partitions),
       static_cast<unsigned long long>(total.clogs),
       static_cast<unsigned long long>(total.slow_disks),
+      static_cast<unsigned long long>(total.pauses),
       static_cast<unsigned long long>(total.messages),
       static_cast<unsigned long long>(total.messages_dropped),
       static_cast<unsigned long long>(total.entries_committed),
       static_cast<unsigned long long>(total.ops_ok),
-      static_cast<unsigned long long>(total.ops_unknown), simulated, wall,
+      static_cast<unsigned long long>(total.ops_unknown),
+      static_cast<unsigned long long>(total.reads_log),
+      static_cast<unsigned long long>(total.reads_index),
+      static_cast<unsigned long long>(total.reads_lease), simulated, wall,
       wall > 0 ? simulated / wall : 0.0, replay ? " (replay)" : "");
   return failed == 0 ? 0 : 1;
 }

@@ -53,6 +53,12 @@ void Simulation::deliver(Message message) {
     ++stats_.messages_dropped;
     return;
   }
+  // Delivered after the node resumes, behind whatever else was waiting for it.
+  if (now_ < target.paused_until) {
+    schedule(target.paused_until - now_ + 1,
+             [this, m = std::move(message)]() mutable { deliver(std::move(m)); });
+    return;
+  }
   if (options_.trace) {
     std::string line = "n" + std::to_string(message.to) + " <- n" + std::to_string(message.from) +
                        " " + std::string(message_type_name(message.type)) + " term " +
@@ -63,6 +69,7 @@ void Simulation::deliver(Message message) {
     if (message.reject) line += " REJECT hint " + std::to_string(message.hint_index);
     trace(line);
   }
+  target.raft->observe_clock(node_clock_nanos(target));
   target.raft->step(message);
   drain(target);
 }

@@ -35,9 +35,13 @@ void SimStats::add(const SimStats& other) {
   partitions += other.partitions;
   clogs += other.clogs;
   slow_disks += other.slow_disks;
+  pauses += other.pauses;
   messages += other.messages;
   messages_dropped += other.messages_dropped;
   ops_ok += other.ops_ok;
+  reads_log += other.reads_log;
+  reads_index += other.reads_index;
+  reads_lease += other.reads_lease;
   ops_unknown += other.ops_unknown;
   entries_committed += other.entries_committed;
   events += other.events;
@@ -86,7 +90,13 @@ Simulation::Simulation(const SimOptions& options) : options_(options), rng_(opti
   constexpr double kNewLeaderCrash[] = {0.0, 0.2, 0.4, 0.7};
   shape_.new_leader_crash = kNewLeaderCrash[rng_.below(4)];
   nodes_.resize(static_cast<size_t>(options_.nodes));
-  for (int i = 0; i < options_.nodes; ++i) nodes_[static_cast<size_t>(i)].id = NodeId(i + 1);
+  for (int i = 0; i < options_.nodes; ++i) {
+    Node& n = nodes_[static_cast<size_t>(i)];
+    n.id = NodeId(i + 1);
+    if (options_.faults.has(Fault::kDrift)) {
+      n.drift_ppm = static_cast<int64_t>(rng_.below(100'001)) - 50'000;  // ±5%
+    }
+  }
   clients_.resize(static_cast<size_t>(shape_.clients));
   for (int i = 0; i < shape_.clients; ++i) clients_[static_cast<size_t>(i)].id = i;
   trace("shape: clients " + std::to_string(shape_.clients) + " max_append_bytes " +
@@ -150,6 +160,10 @@ void Simulation::start_node(Node& n) {
   config.max_inflight_messages = shape_.max_inflight_messages;
   config.max_append_bytes = shape_.max_append_bytes;
   config.random_seed = rng_.next();
+  // Followers refuse votes for at least (election timeout - 1) tick intervals after hearing
+  // from the leader (the first tick can come at once); keep the lease well inside that.
+  config.lease_duration_nanos =
+      (kElectionTimeoutTicks - 1) * options_.tick_interval * 1000 * 7 / 10;
 
   raft::RaftBootState boot;
   boot.hard_state = n.durable_hard_state;
@@ -172,6 +186,7 @@ void Simulation::start_node(Node& n) {
   n.leader_last_term = 0;
   n.commits_verified = 0;
   n.verified_terms.clear();
+  n.reads_waiting_apply.clear();
   trace("n" + std::to_string(n.id) + " start term " + std::to_string(n.raft->term()) + " log " +
         std::to_string(n.durable_log.size()) + " commit " +
         std::to_string(n.durable_hard_state.commit));
@@ -190,12 +205,32 @@ void Simulation::crash_node(Node& n) {
   n.disk_queue.clear();  // unsynced writes are gone
 }
 
+uint64_t Simulation::node_clock_nanos(const Node& n) const {
+  const auto real = static_cast<int64_t>(now_ * 1000);
+  return static_cast<uint64_t>(real + real / 1'000'000 * n.drift_ppm);
+}
+
+bool Simulation::deferred_while_paused(Node& n, const std::function<void()>& action) {
+  if (now_ >= n.paused_until) return false;
+  schedule(n.paused_until - now_, action);
+  return true;
+}
+
 void Simulation::schedule_tick(NodeId id, uint64_t incarnation) {
   Node& n = node(id);
   if (!n.up || n.incarnation != incarnation || failure_) return;
+  // A paused process does not tick; it resumes on its own schedule (no catching up).
+  if (now_ < n.paused_until) {
+    schedule(n.paused_until - now_ + 1, [this, id, incarnation] { schedule_tick(id, incarnation); });
+    return;
+  }
+  n.raft->observe_clock(node_clock_nanos(n));
   n.raft->tick();
   drain(n);
-  schedule(options_.tick_interval, [this, id, incarnation] { schedule_tick(id, incarnation); });
+  // A fast clock ticks more often in real time.
+  const auto interval = static_cast<int64_t>(options_.tick_interval);
+  const auto drifted = interval - interval * n.drift_ppm / 1'000'000;
+  schedule(static_cast<Micros>(drifted), [this, id, incarnation] { schedule_tick(id, incarnation); });
 }
 
 void Simulation::drain(Node& n) {
@@ -211,6 +246,8 @@ void Simulation::drain(Node& n) {
       apply(n, ready.committed_entries);
       raft.on_applied(ready.committed_entries.back().index);
     }
+    on_read_states(n, ready);
+    serve_reads_waiting_apply(n);
     check_node(n);
   }
 }
@@ -229,6 +266,8 @@ void Simulation::persist(Node& n, raft::RaftNode& /*raft*/, uint64_t write_id,
 void Simulation::on_disk_done(NodeId id, uint64_t incarnation) {
   Node& n = node(id);
   if (!n.up || n.incarnation != incarnation || n.disk_queue.empty()) return;
+  // The disk finished, but the paused process learns of it only when it runs again.
+  if (deferred_while_paused(n, [this, id, incarnation] { on_disk_done(id, incarnation); })) return;
   PendingWrite write = std::move(n.disk_queue.front());
   n.disk_queue.pop_front();
   if (write.hard_state) n.durable_hard_state = *write.hard_state;
@@ -273,8 +312,8 @@ void Simulation::apply(Node& n, const std::vector<Entry>& entries) {
     const CommandResult result = n.machine.apply(*command);
     // Answer the client waiting on this node for this index, if any.
     for (Client& client : clients_) {
-      if (!client.op || client.op->node != n.id || client.op->index != entry.index ||
-          client.op->node_incarnation != n.incarnation) {
+      if (!client.op || client.op->read_mode != ReadMode::kLog || client.op->node != n.id ||
+          client.op->index != entry.index || client.op->node_incarnation != n.incarnation) {
         continue;
       }
       if (client.op->op_uid == command->op_uid) {

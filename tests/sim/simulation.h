@@ -65,9 +65,13 @@ struct SimStats {
   uint64_t partitions = 0;  // symmetric and one-way
   uint64_t clogs = 0;
   uint64_t slow_disks = 0;
+  uint64_t pauses = 0;
   uint64_t messages = 0;
   uint64_t messages_dropped = 0;
   uint64_t ops_ok = 0;
+  uint64_t reads_log = 0;    // answered reads that went through the log
+  uint64_t reads_index = 0;  // ... confirmed by ReadIndex (leader or follower)
+  uint64_t reads_lease = 0;  // ... served on the leader's lease
   uint64_t ops_unknown = 0;
   uint64_t entries_committed = 0;
   uint64_t events = 0;
@@ -123,7 +127,19 @@ class Simulation {
     Index leader_last_index = 0;       // for leader append-only, within last_term
     Term leader_last_term = 0;
     Index commits_verified = 0;  // committed prefix compared with the global record
+    // Confirmed reads waiting for the state machine to reach their index.
+    struct WaitingRead {
+      int client_id;
+      uint64_t op_uid;
+      Index index;
+    };
+    std::vector<WaitingRead> reads_waiting_apply;
+    // A paused node runs nothing until then; its clock keeps going.
+    Micros paused_until = 0;
+    // Clock rate in parts per million away from real time (kDrift).
+    int64_t drift_ppm = 0;
   };
+  enum class ReadMode : uint8_t { kLog, kReadIndex, kLease };
   struct ClientOp {
     KvOperation record;
     uint64_t op_uid = 0;
@@ -131,6 +147,8 @@ class Simulation {
     Index index = 0;
     uint64_t node_incarnation = 0;
     Micros deadline = 0;
+    ReadMode read_mode = ReadMode::kLog;
+    bool read_in_flight = false;  // ReadIndex asked, ReadState not yet seen
   };
   struct Client {
     int id = 0;
@@ -191,6 +209,14 @@ class Simulation {
   void client_try_propose(int client_id);
   void client_complete(Client& client, bool known, const CommandResult& result);
   void client_forget(Client& client);
+  void client_start_read(Client& client, Node& node);
+  void on_read_states(Node& node, const Ready& ready);
+  void serve_read(Node& node, Client& client);
+  void serve_reads_waiting_apply(Node& node);
+  void schedule_deadline(Client& client);
+  [[nodiscard]] uint64_t node_clock_nanos(const Node& node) const;
+  // Runs `action` for `node` now, or when the node resumes if it is paused.
+  bool deferred_while_paused(Node& node, const std::function<void()>& action);
 
   // ---- checks (sim_checks.cc) ----
   void check_node(Node& node);
@@ -199,6 +225,7 @@ class Simulation {
   void record_commits(Node& node);
   void check_final();
   void check_commit_is_safe();
+  void check_lease_read(const Node& node);
   static bool vote_is_own(const Node& n);
 
   [[nodiscard]] NodeId pick_victim();
