@@ -4,6 +4,7 @@
 // snapshot formats are built on them, so fields are only ever added, never changed.
 
 #include <string>
+#include <vector>
 
 #include "dengine/types.h"
 
@@ -33,6 +34,17 @@ struct HardState {
   Index commit = 0;       // not needed for safety; saves re-learning it after a restart
 
   friend bool operator==(const HardState&, const HardState&) = default;
+};
+
+// Identifies a state machine image: everything up to and including `index` applied. The image's
+// bytes travel beside it (the transport and the state machine own them); the core only needs
+// where the image sits in the log and which configuration it carries.
+struct SnapshotMeta {
+  Index index = 0;
+  Term term = 0;
+  std::vector<NodeId> voters{};
+
+  friend bool operator==(const SnapshotMeta&, const SnapshotMeta&) = default;
 };
 
 }  // namespace dengine

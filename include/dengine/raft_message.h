@@ -22,6 +22,7 @@ enum class MessageType : uint8_t {
   kHeartbeatResponse,
   kReadIndex,  // a follower asks the leader for a linearizable read index (thesis §6.4)
   kReadIndexResponse,
+  kSnapshot,  // InstallSnapshot (Raft §7): `snapshot` names the image, the transport carries it
 };
 
 std::string_view message_type_name(MessageType type);
@@ -55,6 +56,9 @@ struct Message {
   // kHeartbeat / kHeartbeatResponse: the leader's read round being confirmed (echoed back).
   // kReadIndex / kReadIndexResponse: the follower's request id (echoed back).
   uint64_t context = 0;
+
+  // kSnapshot only.
+  SnapshotMeta snapshot{};
 };
 
 }  // namespace dengine

@@ -3,6 +3,10 @@
 // The Ready contract: everything the pure Raft core asks of the outside world after a batch of
 // inputs. The runtime (or the simulator) takes one Ready at a time and must:
 //
+//  0. Snapshot: if `snapshot` is set, this node's log is replaced by a leader's image (Raft §7).
+//     The append worker persists its metadata and discards every stored entry, as part of this
+//     Ready's write; the apply worker installs the image (whose bytes came with the kSnapshot
+//     message) before any later committed entry, and applies nothing at or below its index.
 //  1. Storage (in order, on the append worker): persist `entries`, first discarding any stored
 //     entry at or after entries.front().index (a follower overwriting a conflicting suffix),
 //     then `hard_state` if set, and make both durable together (one fsync). The order matters
@@ -15,6 +19,8 @@
 //     matching on_persisted input — so the runtime never has to order sends after fsyncs.
 //  3. Apply (in order, on the apply worker): apply `committed_entries` to the state machine,
 //     then report `RaftNode::on_applied(last index)`. They are always locally durable.
+//  Compaction: once `compact_to` is non-zero the log store may discard entries up to it; they
+//     are covered by a durable state machine image (never merely by applied state).
 //  4. Reads: each of `read_states` may be answered once the state machine has applied its
 //     index; each of `aborted_reads` must be retried (or failed) by its caller.
 //
@@ -58,6 +64,9 @@ struct Ready {
   std::vector<Message> messages;
 
   std::vector<Entry> committed_entries;
+
+  std::optional<SnapshotMeta> snapshot;
+  Index compact_to = 0;
 
   std::optional<SoftState> soft_state;
 

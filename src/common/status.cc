@@ -42,6 +42,7 @@ std::string_view message_type_name(MessageType type) {
     case MessageType::kHeartbeatResponse: return "HeartbeatResponse";
     case MessageType::kReadIndex: return "ReadIndex";
     case MessageType::kReadIndexResponse: return "ReadIndexResponse";
+    case MessageType::kSnapshot: return "Snapshot";
   }
   return "Unknown";
 }

@@ -38,6 +38,15 @@ void Progress::become_replicate() {
   inflights_.reset();
 }
 
+void Progress::become_snapshot(Index snapshot_index) {
+  state_ = State::kSnapshot;
+  pending_snapshot_ = snapshot_index;
+  next_ = snapshot_index + 1;
+  probe_sent_ = false;
+  heartbeats_during_snapshot_ = 0;
+  inflights_.reset();
+}
+
 bool Progress::maybe_update(Index index) {
   const bool advanced = index > match_;
   if (advanced) {
@@ -61,6 +70,7 @@ void Progress::sent_entries(Index last_index, uint64_t bytes) {
 }
 
 bool Progress::maybe_decrease_next(Index rejected_index, Index hint_index) {
+  if (state_ == State::kSnapshot) return false;  // only the snapshot's answer counts now
   if (state_ == State::kReplicate) {
     // Everything up to match is known to be in place, so this answers an older message.
     if (rejected_index <= match_) return false;
@@ -78,6 +88,7 @@ bool Progress::is_paused() const {
   switch (state_) {
     case State::kProbe: return probe_sent_;
     case State::kReplicate: return inflights_.full();
+    case State::kSnapshot: return true;
   }
   return true;
 }

@@ -43,7 +43,7 @@ class Inflights {
 //  - replicate: the follower is in sync; stream kAppends optimistically within the window.
 class Progress {
  public:
-  enum class State : uint8_t { kProbe, kReplicate };
+  enum class State : uint8_t { kProbe, kReplicate, kSnapshot };
 
   Progress(Index next, size_t max_inflight_messages, uint64_t max_inflight_bytes)
       : next_(next), inflights_(max_inflight_messages, max_inflight_bytes) {}
@@ -58,6 +58,13 @@ class Progress {
   // Probe from `next_hint` (clamped to just past match): where the follower's log may end.
   void become_probe(Index next_hint = 0);
   void become_replicate();
+  // The follower needs entries we compacted: it gets the image at `snapshot_index` instead, and
+  // nothing else until it answers (or the send is reported failed).
+  void become_snapshot(Index snapshot_index);
+  [[nodiscard]] Index pending_snapshot() const { return pending_snapshot_; }
+  // Heartbeat answers that found the snapshot still not installed; the leader resends after
+  // an election timeout's worth (the image or its answer may have been lost).
+  int note_heartbeat_during_snapshot() { return ++heartbeats_during_snapshot_; }
 
   // The follower acknowledged up to `index`. Returns whether match advanced.
   bool maybe_update(Index index);
@@ -83,6 +90,8 @@ class Progress {
   bool probe_sent_ = false;
   bool recent_active_ = false;
   bool acknowledged_ = false;
+  Index pending_snapshot_ = 0;
+  int heartbeats_during_snapshot_ = 0;
   Inflights inflights_;
 };
 

@@ -49,6 +49,10 @@ struct RaftConfig {
   size_t max_pending_reads = 4096;
   size_t max_heartbeat_rounds = 64;
 
+  // Entries kept behind a new snapshot, so slightly lagging followers catch up from the log
+  // rather than from a whole image.
+  uint64_t compaction_trailing_entries = 64;
+
   // Seeds the election-timeout randomisation; the core has no other source of randomness.
   uint64_t random_seed = 0;
 
@@ -58,8 +62,10 @@ struct RaftConfig {
 // What a node recovers from its own storage at start.
 struct RaftBootState {
   HardState hard_state;
-  std::vector<Entry> entries;  // durable, contiguous, starting at index 1
-  Index applied = 0;           // highest index the state machine already holds
+  // The newest durable state machine image the log was compacted behind (index 0: none).
+  SnapshotMeta snapshot;
+  std::vector<Entry> entries;  // durable, contiguous, starting just after the snapshot
+  Index applied = 0;           // highest index the state machine durably holds
 };
 
 }  // namespace dengine::raft

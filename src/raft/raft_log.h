@@ -16,17 +16,24 @@ namespace dengine::raft {
 //   applied <= applying <= committed          (apply in order, only what is committed)
 //   applying <= stable <= written <= last     (apply only what is locally durable)
 //
-// `written` entries were handed to the append worker; `stable` ones are known durable.
+// `written` entries were handed to the append worker; `stable` ones are known durable. Entries
+// up to `snapshot_index` were compacted: a state machine image stands for them.
 class RaftLog {
  public:
   RaftLog() = default;
-  // `entries` are durable (recovered from storage) and start at index 1.
-  RaftLog(std::vector<Entry> entries, Index committed, Index applied);
+  // `entries` are durable (recovered from storage) and follow the snapshot (or index 1).
+  RaftLog(SnapshotMeta snapshot, std::vector<Entry> entries, Index committed, Index applied);
+  // A log that was never compacted: entries start at index 1.
+  RaftLog(std::vector<Entry> entries, Index committed, Index applied)
+      : RaftLog(SnapshotMeta{}, std::move(entries), committed, applied) {}
 
-  [[nodiscard]] Index first_index() const { return 1; }
-  [[nodiscard]] Index last_index() const { return entries_.size(); }
+  [[nodiscard]] Index snapshot_index() const { return snapshot_index_; }
+  [[nodiscard]] Term snapshot_term() const { return snapshot_term_; }
+  [[nodiscard]] Index first_index() const { return snapshot_index_ + 1; }
+  [[nodiscard]] Index last_index() const { return snapshot_index_ + entries_.size(); }
   [[nodiscard]] Term last_term() const { return term_at(last_index()).value_or(0); }
-  // Term of the entry at `index`; 0 for index 0; nullopt past the end.
+  // Term of the entry at `index` (the snapshot's term at its index); nullopt if compacted or
+  // past the end.
   [[nodiscard]] std::optional<Term> term_at(Index index) const;
   [[nodiscard]] bool matches(Index index, Term term) const { return term_at(index) == term; }
   [[nodiscard]] const Entry& at(Index index) const;
@@ -72,10 +79,19 @@ class RaftLog {
   std::vector<Entry> take_entries_to_apply(uint64_t max_bytes);
   void applied_to(Index index);
 
+  // Drops entries up to `index`, which a durable state machine image covers.
+  void compact(Index index);
+  // Replaces the whole log by a leader's snapshot (Raft §7: "discard the entire log").
+  void restore(const SnapshotMeta& snapshot);
+
  private:
   static uint64_t entry_bytes(const Entry& entry) { return entry.data.size() + 24; }
 
-  std::deque<Entry> entries_;  // entries_[i] has index i + 1
+  const Entry& entry(Index index) const { return entries_[index - snapshot_index_ - 1]; }
+
+  Index snapshot_index_ = 0;
+  Term snapshot_term_ = 0;
+  std::deque<Entry> entries_;  // entries_[i] has index snapshot_index_ + i + 1
   Index committed_ = 0;
   Index written_ = 0;
   Index stable_ = 0;

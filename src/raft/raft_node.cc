@@ -10,47 +10,61 @@ namespace dengine::raft {
 
 Result<std::unique_ptr<RaftNode>> RaftNode::create(RaftConfig config, RaftBootState boot) {
   if (Status valid = config.validate(); !valid) return valid;
+  const Index snapshot_index = boot.snapshot.index;
   for (size_t i = 0; i < boot.entries.size(); ++i) {
-    if (boot.entries[i].index != i + 1) {
+    if (boot.entries[i].index != snapshot_index + i + 1) {
       return Status::corruption("raft: recovered log is not contiguous at position " +
                                 std::to_string(i) + " (index " +
-                                std::to_string(boot.entries[i].index) + ")");
+                                std::to_string(boot.entries[i].index) + ", expected " +
+                                std::to_string(snapshot_index + i + 1) + ")");
     }
   }
-  if (boot.hard_state.commit > boot.entries.size()) {
+  const Index last_index = snapshot_index + boot.entries.size();
+  // The state machine must hold everything the log no longer does.
+  if (boot.applied < snapshot_index) {
+    return Status::corruption("raft: state machine applied index " + std::to_string(boot.applied) +
+                              " is behind the log's snapshot at " + std::to_string(snapshot_index) +
+                              ": entries " + std::to_string(boot.applied + 1) + ".." +
+                              std::to_string(snapshot_index) + " were compacted away");
+  }
+  boot.hard_state.commit = std::max(boot.hard_state.commit, snapshot_index);
+  if (boot.hard_state.commit > last_index) {
     return Status::corruption("raft: recovered commit index " +
                               std::to_string(boot.hard_state.commit) + " is past the last entry " +
-                              std::to_string(boot.entries.size()));
+                              std::to_string(last_index));
   }
   // Raft Figure 2: currentTerm is persisted before any entry of that term is accepted, so a log
   // entry newer than the recovered term means the hard state was lost or rolled back.
-  if (!boot.entries.empty() && boot.entries.back().term > boot.hard_state.term) {
+  if (std::max(boot.entries.empty() ? 0 : boot.entries.back().term, boot.snapshot.term) >
+      boot.hard_state.term) {
     return Status::corruption("raft: recovered log ends in term " +
-                              std::to_string(boot.entries.back().term) +
+                              std::to_string(boot.entries.empty() ? boot.snapshot.term
+                                                                  : boot.entries.back().term) +
                               " but the recovered current term is " +
                               std::to_string(boot.hard_state.term));
   }
   if (boot.applied > boot.hard_state.commit) {
     // The state machine can only hold committed entries; commit was merely not re-persisted.
-    boot.hard_state.commit = std::min<Index>(boot.applied, boot.entries.size());
-    if (boot.applied > boot.entries.size()) {
+    if (boot.applied > last_index) {
       return Status::corruption("raft: state machine applied index " +
                                 std::to_string(boot.applied) + " is past the last log entry " +
-                                std::to_string(boot.entries.size()));
+                                std::to_string(last_index));
     }
+    boot.hard_state.commit = boot.applied;
   }
   return std::unique_ptr<RaftNode>(new RaftNode(std::move(config), std::move(boot)));
 }
 
 RaftNode::RaftNode(RaftConfig config, RaftBootState boot)
     : config_(std::move(config)),
-      voters_(config_.voters),
-      log_(std::move(boot.entries), boot.hard_state.commit, boot.applied),
+      voters_(boot.snapshot.voters.empty() ? config_.voters : boot.snapshot.voters),
+      log_(boot.snapshot, std::move(boot.entries), boot.hard_state.commit, boot.applied),
       term_(boot.hard_state.term),
       vote_(boot.hard_state.vote),
       random_state_(config_.random_seed ^ (config_.id * 0x9E3779B97F4A7C15ULL)),
       heartbeat_rounds_(config_.max_heartbeat_rounds) {
   last_handed_hard_state_ = boot.hard_state;
+  latest_snapshot_ = boot.snapshot;
   checked_term_ = term_;
   checked_commit_ = log_.committed();
   become_follower(term_, kNoNode);
@@ -106,8 +120,9 @@ void RaftNode::step(const Message& message) {
     } else {
       // Raft §5.1: "If RPC request or response contains term T > currentTerm: set
       // currentTerm = T, convert to follower."
-      const bool from_leader =
-          message.type == MessageType::kAppend || message.type == MessageType::kHeartbeat;
+      const bool from_leader = message.type == MessageType::kAppend ||
+                               message.type == MessageType::kHeartbeat ||
+                               message.type == MessageType::kSnapshot;
       become_follower(message.term, from_leader ? message.from : kNoNode);
     }
   } else if (message.term < term_) {
@@ -139,6 +154,11 @@ void RaftNode::step(const Message& message) {
     case MessageType::kHeartbeatResponse:
       if (role_ == RaftRole::kLeader) handle_heartbeat_response(message);
       break;
+    case MessageType::kSnapshot:
+      DENGINE_CHECK_MSG(role_ != RaftRole::kLeader, "two leaders in term " + std::to_string(term_));
+      if (role_ != RaftRole::kFollower) become_follower(term_, message.from);
+      handle_snapshot(message);
+      break;
     case MessageType::kReadIndex: handle_read_index(message); break;
     case MessageType::kReadIndexResponse: handle_read_index_response(message); break;
   }
@@ -148,7 +168,8 @@ void RaftNode::step(const Message& message) {
 void RaftNode::handle_stale_term(const Message& message) {
   // Raft §5.1: stale-term messages are rejected. Two replies matter:
   if (config_.check_quorum || config_.pre_vote) {
-    if (message.type == MessageType::kAppend || message.type == MessageType::kHeartbeat) {
+    if (message.type == MessageType::kAppend || message.type == MessageType::kHeartbeat ||
+        message.type == MessageType::kSnapshot) {
       // A deposed leader that we ignore would never learn the new term: with pre-vote and
       // check-quorum its followers' pre-votes could not win and the cluster could stall.
       send(Message{.type = MessageType::kAppendResponse, .to = message.from, .term = term_});
@@ -205,6 +226,33 @@ void RaftNode::on_persisted(uint64_t write_id) {
   check_invariants();
 }
 
+void RaftNode::on_snapshot_ready(SnapshotMeta snapshot) {
+  DENGINE_CHECK_MSG(snapshot.index <= log_.applied(),
+                    "snapshot at " + std::to_string(snapshot.index) + " past applied " +
+                        std::to_string(log_.applied()));
+  if (snapshot.index <= latest_snapshot_.index) return;
+  DENGINE_CHECK(log_.term_at(snapshot.index) == snapshot.term);
+  latest_snapshot_ = std::move(snapshot);
+  // Compaction stops at what the state machine made durable itself; a few entries stay for
+  // followers that are only slightly behind.
+  const Index trailing = config_.compaction_trailing_entries;
+  const Index index = latest_snapshot_.index;
+  const Index compact_to = std::min(index > trailing ? index - trailing : 0, log_.stable());
+  if (compact_to > log_.snapshot_index()) {
+    log_.compact(compact_to);
+    compact_to_ = compact_to;
+  }
+  check_invariants();
+}
+
+void RaftNode::report_snapshot_failed(NodeId to) {
+  if (role_ != RaftRole::kLeader) return;
+  auto it = progress_.find(to);
+  if (it == progress_.end() || it->second.state() != Progress::State::kSnapshot) return;
+  it->second.become_probe();
+  check_invariants();
+}
+
 void RaftNode::on_applied(Index index) {
   log_.applied_to(index);
   check_invariants();
@@ -225,7 +273,8 @@ bool RaftNode::has_ready() const {
   return !outbox_.empty() || !awaiting_next_write_.empty() || broadcast_pending_ ||
          log_.has_unwritten() || hard_state != last_handed_hard_state_ ||
          log_.has_entries_to_apply() || SoftState{leader_, role_} != last_reported_soft_state_ ||
-         !read_states_.empty() || !aborted_reads_.empty() ||
+         !read_states_.empty() || !aborted_reads_.empty() || snapshot_to_install_ ||
+         compact_to_ != 0 ||
          (role_ == RaftRole::kLeader && heartbeat_rounds_.has_queued_reads());
 }
 
@@ -245,8 +294,12 @@ Ready RaftNode::take_ready() {
     ready.hard_state = hard_state;
     last_handed_hard_state_ = hard_state;
   }
+  ready.snapshot = std::move(snapshot_to_install_);
+  snapshot_to_install_.reset();
+  ready.compact_to = compact_to_;
+  compact_to_ = 0;
   ready.entries = log_.take_unwritten();
-  if (ready.hard_state || !ready.entries.empty()) {
+  if (ready.hard_state || !ready.entries.empty() || ready.snapshot) {
     ready.write_id = ++last_write_id_;
     pending_writes_.push_back(PendingWrite{.write_id = ready.write_id,
                                            .last_index = log_.written(),
@@ -292,7 +345,9 @@ void RaftNode::check_invariants() {
   DENGINE_CHECK(log_.committed() <= log_.last_index());
   DENGINE_CHECK(log_.applied() <= log_.applying());
   DENGINE_CHECK(log_.applying() <= log_.committed());
-  DENGINE_CHECK(log_.applying() <= log_.stable());
+  // Applied entries are durable; a snapshot being installed is made durable before the image
+  // is (the Ready contract), so it may run ahead of `stable` until then.
+  DENGINE_CHECK(log_.applying() <= std::max(log_.stable(), log_.snapshot_index()));
   DENGINE_CHECK(log_.stable() <= log_.written());
   DENGINE_CHECK(log_.written() <= log_.last_index());
   if (role_ == RaftRole::kCandidate || role_ == RaftRole::kLeader) DENGINE_CHECK(vote_ == id());

@@ -51,6 +51,12 @@ class RaftNode {
   // The monotonic clock now; heartbeat rounds are stamped with the latest reading, which is
   // never later than the moment they are actually sent.
   void observe_clock(uint64_t now_nanos);
+  // The state machine holds a durable image up to `snapshot.index` (a flush or a checkpoint,
+  // not merely applied state): the log may be compacted behind it, and lagging followers are
+  // sent it. `snapshot.index` must not exceed the applied index.
+  void on_snapshot_ready(SnapshotMeta snapshot);
+  // The transport could not deliver the snapshot to `to`: probe it again.
+  void report_snapshot_failed(NodeId to);
   // The write of Ready::write_id `write_id` (and so every earlier one) is durable.
   void on_persisted(uint64_t write_id);
   // The state machine has applied every entry up to `index`.
@@ -100,6 +106,8 @@ class RaftNode {
   // replication.cc
   void handle_append(const Message& append);
   void handle_heartbeat(const Message& heartbeat);
+  void handle_snapshot(const Message& snapshot);
+  void send_snapshot(NodeId to);
   void handle_append_response(const Message& response);
   void handle_heartbeat_response(const Message& response);
   bool send_append(NodeId to, bool send_if_empty);
@@ -151,6 +159,11 @@ class RaftNode {
   bool booting_ = true;
   std::vector<ReadState> read_states_;
   std::vector<uint64_t> aborted_reads_;
+
+  // ---- snapshots ----
+  SnapshotMeta latest_snapshot_;                // the newest image this node can send
+  std::optional<SnapshotMeta> snapshot_to_install_;  // for the next Ready
+  Index compact_to_ = 0;                        // for the next Ready
 
   // ---- Ready bookkeeping ----
   struct PendingWrite {

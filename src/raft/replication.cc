@@ -32,7 +32,11 @@ bool RaftNode::send_append(NodeId to, bool send_if_empty) {
   if (pr.is_paused()) return false;
   const Index prev_index = pr.next() - 1;
   const std::optional<Term> prev_term = log_.term_at(prev_index);
-  DENGINE_CHECK(prev_term.has_value());
+  if (!prev_term) {
+    // Raft §7: the entries this follower needs were compacted; send the image instead.
+    send_snapshot(to);
+    return true;
+  }
   std::vector<Entry> entries = log_.slice(pr.next(), config_.max_append_bytes);
   if (entries.empty() && !send_if_empty) return false;
   uint64_t bytes = 0;
@@ -43,6 +47,44 @@ bool RaftNode::send_append(NodeId to, bool send_if_empty) {
                .log_term = *prev_term, .entries = std::move(entries),
                .commit = log_.committed()});
   return true;
+}
+
+void RaftNode::send_snapshot(NodeId to) {
+  DENGINE_CHECK_MSG(latest_snapshot_.index >= log_.snapshot_index() && latest_snapshot_.index > 0,
+                    "log compacted behind no snapshot");
+  progress(to).become_snapshot(latest_snapshot_.index);
+  Message message{.type = MessageType::kSnapshot, .to = to, .term = term_,
+                  .index = latest_snapshot_.index, .log_term = latest_snapshot_.term,
+                  .commit = log_.committed()};
+  message.snapshot = latest_snapshot_;
+  send(std::move(message));
+}
+
+void RaftNode::handle_snapshot(const Message& message) {
+  election_elapsed_ = 0;
+  leader_ = message.from;
+  const SnapshotMeta& snapshot = message.snapshot;
+  if (snapshot.index <= log_.committed()) {
+    // We hold everything it covers already.
+    send_after_persist(Message{.type = MessageType::kAppendResponse, .to = message.from,
+                               .term = term_, .index = log_.committed()});
+    return;
+  }
+  if (log_.matches(snapshot.index, snapshot.term)) {
+    // Raft §7: "if existing log entry has same index and term as snapshot's last included
+    // entry, retain log entries following it" — and the snapshot proves them committed.
+    log_.commit_to(snapshot.index);
+    send_after_persist(Message{.type = MessageType::kAppendResponse, .to = message.from,
+                               .term = term_, .index = log_.committed()});
+    return;
+  }
+  // Raft §7: "discard the entire log", restore from the image and its configuration.
+  log_.restore(snapshot);
+  if (!snapshot.voters.empty()) voters_ = MajorityConfig(snapshot.voters);
+  latest_snapshot_ = snapshot;
+  snapshot_to_install_ = snapshot;
+  send_after_persist(Message{.type = MessageType::kAppendResponse, .to = message.from,
+                             .term = term_, .index = snapshot.index});
 }
 
 void RaftNode::broadcast_append() {
@@ -116,6 +158,7 @@ void RaftNode::handle_append_response(const Message& response) {
   Progress& pr = progress(response.from);
   pr.set_recent_active(true);
   if (response.reject) {
+    if (pr.state() == Progress::State::kSnapshot) return;  // answers an append sent before it
     // Skip back over the follower's whole conflicting term in one round trip: the first index
     // that can match is at or before the last one where our term is <= the follower's.
     Index hint = response.hint_index;
@@ -123,6 +166,16 @@ void RaftNode::handle_append_response(const Message& response) {
     if (pr.maybe_decrease_next(response.index, hint)) {
       if (pr.state() == Progress::State::kReplicate) pr.become_probe();
       send_append(response.from, /*send_if_empty=*/true);
+    }
+    return;
+  }
+  if (pr.state() == Progress::State::kSnapshot) {
+    pr.maybe_update(response.index);
+    // Stale answers (to appends sent before the snapshot) leave it waiting for the image's.
+    if (pr.match() < pr.pending_snapshot()) return;
+    pr.become_replicate();
+    maybe_advance_commit();
+    while (send_append(response.from, /*send_if_empty=*/false)) {
     }
     return;
   }
@@ -145,6 +198,14 @@ void RaftNode::handle_heartbeat_response(const Message& response) {
   pr.resume_probe();
   confirm_heartbeat_round(response.from, response.context);
   if (pr.match() >= log_.last_index()) return;
+  if (pr.state() == Progress::State::kSnapshot) {
+    // Neither the installed image's answer nor a failure report came: send it again.
+    if (pr.note_heartbeat_during_snapshot() > config_.election_timeout_ticks) {
+      pr.become_probe();
+      send_append(response.from, /*send_if_empty=*/true);
+    }
+    return;
+  }
   if (pr.state() != Progress::State::kReplicate) {
     send_append(response.from, /*send_if_empty=*/true);
     return;

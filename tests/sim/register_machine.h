@@ -29,6 +29,10 @@ struct CommandResult {
 
 class RegisterMachine {
  public:
+  RegisterMachine() = default;
+  explicit RegisterMachine(std::map<uint32_t, int64_t> registers)
+      : registers_(std::move(registers)) {}
+
   CommandResult apply(const Command& command);
   [[nodiscard]] const std::map<uint32_t, int64_t>& registers() const { return registers_; }
 

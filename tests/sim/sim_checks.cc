@@ -77,8 +77,7 @@ void Simulation::check_commit_is_safe() {
     Term term;
   };
   auto durable_tip = [](const Node& n) {
-    return n.durable_log.empty() ? LogTip{0, 0}
-                                 : LogTip{n.durable_log.size(), n.durable_log.back().term};
+    return LogTip{n.durable_last_index(), n.durable_last_term()};
   };
   const size_t quorum = nodes_.size() / 2 + 1;
   for (const Node& x : nodes_) {
@@ -86,12 +85,13 @@ void Simulation::check_commit_is_safe() {
     bool lacks[2];
     size_t count = 0;
     tips[count] = durable_tip(x);
-    lacks[count] = x.durable_log.size() < commit || x.durable_log[commit - 1].term != commit_term;
+    // Entries at or below the offset are covered by a durable image of committed state.
+    lacks[count] = commit > x.durable_log_offset && x.durable_term_at(commit) != commit_term;
     ++count;
     if (x.up) {
       const raft::RaftLog& log = x.raft->log();
       tips[count] = LogTip{log.last_index(), log.last_term()};
-      lacks[count] = log.term_at(commit) != commit_term;
+      lacks[count] = commit > log.snapshot_index() && log.term_at(commit) != commit_term;
       ++count;
     }
     for (size_t t = 0; t < count; ++t) {
@@ -120,15 +120,21 @@ void Simulation::check_commit_is_safe() {
 // is fingerprinted, and each node's new entries must agree with the fingerprints.
 void Simulation::check_log_matching(Node& n) {
   const raft::RaftLog& log = n.raft->log();
-  std::vector<Term>& verified = n.verified_terms;
-  // Drop the verified suffix that the node has since overwritten.
-  while (!verified.empty() &&
-         (verified.size() > log.last_index() || log.term_at(verified.size()) != verified.back())) {
+  std::deque<Term>& verified = n.verified_terms;
+  // Drop the verified suffix that the node has since overwritten (or replaced by a snapshot).
+  while (!verified.empty()) {
+    const Index last_verified = n.verified_offset + verified.size();
+    if (last_verified <= log.last_index() && log.term_at(last_verified) == verified.back()) break;
     verified.pop_back();
   }
-  for (Index index = verified.size() + 1; index <= log.last_index(); ++index) {
+  // Compacted entries need no more checking.
+  while (n.verified_offset < log.snapshot_index()) {
+    if (!verified.empty()) verified.pop_front();
+    ++n.verified_offset;
+  }
+  for (Index index = n.verified_offset + verified.size() + 1; index <= log.last_index(); ++index) {
     const Entry& entry = log.at(index);
-    const Term previous_term = index == 1 ? 0 : log.at(index - 1).term;
+    const Term previous_term = log.term_at(index - 1).value_or(0);
     const EntryFingerprint fingerprint{entry_hash(entry), previous_term};
     auto [it, inserted] = fingerprints_.emplace(fingerprint_key(index, entry.term), fingerprint);
     if (!inserted && (it->second.hash != fingerprint.hash ||
@@ -145,7 +151,8 @@ void Simulation::check_log_matching(Node& n) {
 void Simulation::check_leader_completeness(Node& n) {
   const raft::RaftLog& log = n.raft->log();
   const Term term = n.raft->term();
-  for (Index index = 1; index <= committed_.size(); ++index) {
+  // Entries behind its snapshot are in its image, which the state checks compare.
+  for (Index index = log.snapshot_index() + 1; index <= committed_.size(); ++index) {
     const CommittedEntry& entry = committed_[index - 1];
     if (entry.known_committed_in >= term) continue;
     if (log.term_at(index) != entry.term) {
@@ -162,6 +169,8 @@ void Simulation::check_leader_completeness(Node& n) {
 void Simulation::record_commits(Node& n) {
   const raft::RaftLog& log = n.raft->log();
   const Term term = n.raft->term();
+  // What a snapshot covers was recorded by the node that made the image.
+  n.commits_verified = std::max(n.commits_verified, log.snapshot_index());
   for (Index index = n.commits_verified + 1; index <= log.committed(); ++index) {
     const Entry& entry = log.at(index);
     if (index > committed_.size()) {
@@ -220,9 +229,12 @@ void Simulation::check_final() {
     for (size_t b = a + 1; b < nodes_.size(); ++b) {
       const raft::RaftLog& la = nodes_[a].raft->log();
       const raft::RaftLog& lb = nodes_[b].raft->log();
+      const Index first = std::max(la.snapshot_index(), lb.snapshot_index()) + 1;
       Index last_common = std::min(la.last_index(), lb.last_index());
-      while (last_common > 0 && la.term_at(last_common) != lb.term_at(last_common)) --last_common;
-      for (Index index = 1; index <= last_common; ++index) {
+      while (last_common >= first && la.term_at(last_common) != lb.term_at(last_common)) {
+        --last_common;
+      }
+      for (Index index = first; index <= last_common; ++index) {
         if (!(la.at(index) == lb.at(index))) {
           fail("log matching: " + n_str(nodes_[a].id) + " and " + n_str(nodes_[b].id) +
                " agree at index " + std::to_string(last_common) + " but differ at " +

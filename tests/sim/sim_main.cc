@@ -115,7 +115,8 @@ int main(int argc, char** argv) {
   std::printf(
       "dengine-sim: %s nodes=%llu seeds=%llu..%llu passed=%llu failed=%llu faults=%s "
       "elections=%llu leader_changes=%llu crashes=%llu partitions=%llu clogs=%llu "
-      "slow_disks=%llu pauses=%llu messages=%llu dropped=%llu committed=%llu ops_ok=%llu ops_unknown=%llu "
+      "slow_disks=%llu pauses=%llu snapshots_sent=%llu snapshots_installed=%llu compactions=%llu "
+      "messages=%llu dropped=%llu committed=%llu ops_ok=%llu ops_unknown=%llu "
       "reads_log=%llu reads_index=%llu reads_lease=%llu simulated=%.0fs wall=%.2fs (%.0f simulated s per wall s)%s\n",
       failed == 0 ? "PASS" : "FAIL", static_cast<unsigned long long>(nodes),
       static_cast<unsigned long long>(first_seed),
@@ -128,6 +129,9 @@ int main(int argc, char** argv) {
       static_cast<unsigned long long>(total.clogs),
       static_cast<unsigned long long>(total.slow_disks),
       static_cast<unsigned long long>(total.pauses),
+      static_cast<unsigned long long>(total.snapshots_sent),
+      static_cast<unsigned long long>(total.snapshots_installed),
+      static_cast<unsigned long long>(total.compactions),
       static_cast<unsigned long long>(total.messages),
       static_cast<unsigned long long>(total.messages_dropped),
       static_cast<unsigned long long>(total.entries_committed),

@@ -36,18 +36,25 @@ void Simulation::send(Message message) {
   if (!reorder_) deliver_at = std::max(deliver_at, last);
   last = std::max(last, deliver_at);
 
+  // The transport carries the sender's image beside a kSnapshot message.
+  std::shared_ptr<const Image> image;
+  if (message.type == MessageType::kSnapshot) {
+    image = node(from).durable_image;
+    if (!image || image->meta.index != message.snapshot.index) {
+      fail("n" + std::to_string(from) + " sends snapshot " +
+           std::to_string(message.snapshot.index) + " but holds no such image");
+      return;
+    }
+    ++stats_.snapshots_sent;
+  }
   const int copies = duplicate_probability_ > 0 && rng_.chance(duplicate_probability_) ? 2 : 1;
   for (int copy = 0; copy < copies; ++copy) {
     Micros at = deliver_at + static_cast<Micros>(copy) * rng_.between(0, 20'000);
-    if (copy == 0 && copies == 1) {
-      schedule(at - now_, [this, m = std::move(message)]() mutable { deliver(std::move(m)); });
-    } else {
-      schedule(at - now_, [this, m = message]() mutable { deliver(std::move(m)); });
-    }
+    schedule(at - now_, [this, m = message, image]() mutable { deliver(std::move(m), image); });
   }
 }
 
-void Simulation::deliver(Message message) {
+void Simulation::deliver(Message message, std::shared_ptr<const Image> image) {
   Node& target = node(message.to);
   if (!target.up || failure_) {
     ++stats_.messages_dropped;
@@ -56,7 +63,7 @@ void Simulation::deliver(Message message) {
   // Delivered after the node resumes, behind whatever else was waiting for it.
   if (now_ < target.paused_until) {
     schedule(target.paused_until - now_ + 1,
-             [this, m = std::move(message)]() mutable { deliver(std::move(m)); });
+             [this, m = std::move(message), image]() mutable { deliver(std::move(m), image); });
     return;
   }
   if (options_.trace) {
@@ -70,6 +77,7 @@ void Simulation::deliver(Message message) {
     trace(line);
   }
   target.raft->observe_clock(node_clock_nanos(target));
+  target.incoming_image = std::move(image);
   target.raft->step(message);
   drain(target);
 }

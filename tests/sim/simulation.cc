@@ -36,6 +36,9 @@ void SimStats::add(const SimStats& other) {
   clogs += other.clogs;
   slow_disks += other.slow_disks;
   pauses += other.pauses;
+  snapshots_sent += other.snapshots_sent;
+  snapshots_installed += other.snapshots_installed;
+  compactions += other.compactions;
   messages += other.messages;
   messages_dropped += other.messages_dropped;
   ops_ok += other.ops_ok;
@@ -89,6 +92,10 @@ Simulation::Simulation(const SimOptions& options) : options_(options), rng_(opti
   shape_.leader_focus = static_cast<double>(rng_.below(4)) / 4.0;
   constexpr double kNewLeaderCrash[] = {0.0, 0.2, 0.4, 0.7};
   shape_.new_leader_crash = kNewLeaderCrash[rng_.below(4)];
+  // Snapshots forced often: small trailing logs send lagging followers images.
+  shape_.flush_interval = rng_.between(30'000, 1'000'000);
+  constexpr uint64_t kTrailing[] = {0, 3, 20, 200};
+  shape_.trailing_entries = kTrailing[rng_.below(4)];
   nodes_.resize(static_cast<size_t>(options_.nodes));
   for (int i = 0; i < options_.nodes; ++i) {
     Node& n = nodes_[static_cast<size_t>(i)];
@@ -111,6 +118,7 @@ Simulation::~Simulation() = default;
 SeedResult Simulation::run() {
   for (Node& n : nodes_) start_node(n);
   for (Client& client : clients_) schedule_client(client, rng_.between(1'000, 50'000));
+  schedule(shape_.flush_interval, [this] { flush_state_machines(); });
   if (!options_.faults.empty()) schedule_next_fault();
   schedule(options_.fault_phase, [this] { heal_all(); });
   const Micros end = options_.fault_phase + options_.liveness_bound;
@@ -159,16 +167,22 @@ void Simulation::start_node(Node& n) {
   config.heartbeat_interval_ticks = kHeartbeatTicks;
   config.max_inflight_messages = shape_.max_inflight_messages;
   config.max_append_bytes = shape_.max_append_bytes;
+  config.compaction_trailing_entries = shape_.trailing_entries;
   config.random_seed = rng_.next();
   // Followers refuse votes for at least (election timeout - 1) tick intervals after hearing
   // from the leader (the first tick can come at once); keep the lease well inside that.
   config.lease_duration_nanos =
       (kElectionTimeoutTicks - 1) * options_.tick_interval * 1000 * 7 / 10;
 
+  // The state machine comes back as its last durable image; applies after it are lost and
+  // replayed from the log, which must still hold them.
   raft::RaftBootState boot;
   boot.hard_state = n.durable_hard_state;
-  boot.entries = n.durable_log;
-  boot.applied = 0;  // the register machine is in memory only: rebuilt by re-applying
+  if (n.durable_image) boot.snapshot = n.durable_image->meta;
+  for (const Entry& entry : n.durable_log) {
+    if (entry.index > boot.snapshot.index) boot.entries.push_back(entry);
+  }
+  boot.applied = boot.snapshot.index;
   auto created = raft::RaftNode::create(std::move(config), std::move(boot));
   if (!created) {
     fail("node " + std::to_string(n.id) + " failed to start: " + created.status().to_string());
@@ -176,8 +190,10 @@ void Simulation::start_node(Node& n) {
   }
   n.raft = std::move(*created);
   n.up = true;
-  n.machine = RegisterMachine();
-  n.applied = 0;
+  n.machine = n.durable_image ? RegisterMachine(n.durable_image->registers) : RegisterMachine();
+  n.applied = boot.snapshot.index;
+  n.applied_term = boot.snapshot.term;
+  n.incoming_image.reset();
   n.disk_queue.clear();
   n.disk_free_at = now_;
   n.last_role = n.raft->role();
@@ -186,9 +202,11 @@ void Simulation::start_node(Node& n) {
   n.leader_last_term = 0;
   n.commits_verified = 0;
   n.verified_terms.clear();
+  n.verified_offset = 0;
   n.reads_waiting_apply.clear();
-  trace("n" + std::to_string(n.id) + " start term " + std::to_string(n.raft->term()) + " log " +
-        std::to_string(n.durable_log.size()) + " commit " +
+  trace("n" + std::to_string(n.id) + " start term " + std::to_string(n.raft->term()) + " image " +
+        std::to_string(n.applied) + " log " + std::to_string(n.durable_log_offset) + ".." +
+        std::to_string(n.durable_last_index()) + " commit " +
         std::to_string(n.durable_hard_state.commit));
   // Nodes tick out of phase, as independent processes would.
   schedule(rng_.below(options_.tick_interval) + 1,
@@ -237,8 +255,27 @@ void Simulation::drain(Node& n) {
   while (n.up && !failure_ && n.raft->has_ready()) {
     raft::RaftNode& raft = *n.raft;
     Ready ready = raft.take_ready();
+    if (ready.compact_to > n.durable_log_offset) {
+      // Entries up to compact_to are durable and covered by the durable image.
+      ++stats_.compactions;
+      while (!n.durable_log.empty() && n.durable_log.front().index <= ready.compact_to) {
+        n.durable_log_offset = n.durable_log.front().index;
+        n.durable_log_offset_term = n.durable_log.front().term;
+        n.durable_log.pop_front();
+      }
+    }
     if (ready.has_storage_work()) {
-      persist(n, raft, ready.write_id, std::move(ready.hard_state), std::move(ready.entries));
+      std::shared_ptr<const Image> image;
+      if (ready.snapshot) {
+        if (!n.incoming_image || n.incoming_image->meta.index != ready.snapshot->index) {
+          fail("n" + std::to_string(n.id) + " must install snapshot " +
+               std::to_string(ready.snapshot->index) + " but no such image arrived");
+          return;
+        }
+        image = n.incoming_image;
+      }
+      persist(n, raft, ready.write_id, std::move(ready.hard_state), std::move(ready.entries),
+              std::move(image));
     }
     for (Message& message : ready.messages) send(std::move(message));
     record_commits(n);
@@ -253,8 +290,10 @@ void Simulation::drain(Node& n) {
 }
 
 void Simulation::persist(Node& n, raft::RaftNode& /*raft*/, uint64_t write_id,
-                         std::optional<HardState> hard_state, std::vector<Entry> entries) {
-  n.disk_queue.push_back(PendingWrite{write_id, std::move(hard_state), std::move(entries)});
+                         std::optional<HardState> hard_state, std::vector<Entry> entries,
+                         std::shared_ptr<const Image> snapshot) {
+  n.disk_queue.push_back(
+      PendingWrite{write_id, std::move(hard_state), std::move(entries), std::move(snapshot)});
   Micros latency = rng_.between(100, 1'000);
   if (now_ < n.slow_disk_until) latency = rng_.between(20'000, 200'000);
   // In order: a write completes after the one before it.
@@ -270,15 +309,78 @@ void Simulation::on_disk_done(NodeId id, uint64_t incarnation) {
   if (deferred_while_paused(n, [this, id, incarnation] { on_disk_done(id, incarnation); })) return;
   PendingWrite write = std::move(n.disk_queue.front());
   n.disk_queue.pop_front();
-  if (write.hard_state) n.durable_hard_state = *write.hard_state;
+  if (write.snapshot) {
+    // The leader's image replaces the whole log (Raft §7).
+    n.durable_log.clear();
+    n.durable_log_offset = write.snapshot->meta.index;
+    n.durable_log_offset_term = write.snapshot->meta.term;
+    n.durable_image = write.snapshot;
+  }
   if (!write.entries.empty()) {
     const Index first = write.entries.front().index;
-    DENGINE_CHECK(first >= 1 && first <= n.durable_log.size() + 1);
-    n.durable_log.resize(first - 1);
+    DENGINE_CHECK(first > n.durable_log_offset && first <= n.durable_last_index() + 1);
+    n.durable_log.resize(first - 1 - n.durable_log_offset);
     for (Entry& entry : write.entries) n.durable_log.push_back(std::move(entry));
   }
+  if (write.hard_state) n.durable_hard_state = *write.hard_state;
+  // Ready contract: the image is installed once the write carrying it is durable.
+  if (write.snapshot) install_snapshot(n, write.snapshot);
   n.raft->on_persisted(write.write_id);
   drain(n);
+}
+
+uint64_t registers_hash(const std::map<uint32_t, int64_t>& registers) {
+  uint64_t hash = 1469598103934665603ULL;
+  for (const auto& [key, value] : registers) {
+    hash = (hash ^ key) * 1099511628211ULL;
+    hash = (hash ^ static_cast<uint64_t>(value)) * 1099511628211ULL;
+  }
+  return hash;
+}
+
+void Simulation::check_state_at(Index index, const std::map<uint32_t, int64_t>& registers,
+                                NodeId id) {
+  const uint64_t hash = registers_hash(registers);
+  auto [it, inserted] = state_hash_at_.emplace(index, hash);
+  if (!inserted && it->second != hash) {
+    fail("state machine safety: n" + std::to_string(id) + " holds a different state after index " +
+         std::to_string(index) + " than another node's image");
+  }
+}
+
+void Simulation::flush_state_machines() {
+  for (Node& n : nodes_) {
+    if (!n.up || now_ < n.paused_until || n.applied == 0) continue;
+    if (n.durable_image && n.durable_image->meta.index >= n.applied) continue;
+    // A flush makes everything applied so far durable, as one image.
+    auto image = std::make_shared<Image>();
+    image->meta.index = n.applied;
+    image->meta.term = n.applied_term;
+    for (const Node& peer : nodes_) image->meta.voters.push_back(peer.id);
+    image->registers = n.machine.registers();
+    check_state_at(n.applied, image->registers, n.id);
+    if (failure_) return;
+    n.durable_image = image;
+    n.raft->on_snapshot_ready(image->meta);
+    drain(n);
+  }
+  schedule(shape_.flush_interval, [this] { flush_state_machines(); });
+}
+
+void Simulation::install_snapshot(Node& n, const std::shared_ptr<const Image>& image) {
+  ++stats_.snapshots_installed;
+  trace("n" + std::to_string(n.id) + " installs snapshot " + std::to_string(image->meta.index));
+  // Raft §7: nothing at or below the image's index is applied again.
+  if (image->meta.index <= n.applied) {
+    fail("n" + std::to_string(n.id) + " installs snapshot " + std::to_string(image->meta.index) +
+         " but already applied " + std::to_string(n.applied));
+    return;
+  }
+  n.machine = RegisterMachine(image->registers);
+  n.applied = image->meta.index;
+  n.applied_term = image->meta.term;
+  check_state_at(n.applied, image->registers, n.id);
+  n.raft->on_applied(n.applied);
 }
 
 void Simulation::apply(Node& n, const std::vector<Entry>& entries) {
@@ -289,6 +391,7 @@ void Simulation::apply(Node& n, const std::vector<Entry>& entries) {
       return;
     }
     n.applied = entry.index;
+    n.applied_term = entry.term;
     // State machine safety: every node applies the same entry at each index.
     if (entry.index <= committed_.size()) {
       const CommittedEntry& known = committed_[entry.index - 1];
@@ -310,6 +413,7 @@ void Simulation::apply(Node& n, const std::vector<Entry>& entries) {
       return;
     }
     const CommandResult result = n.machine.apply(*command);
+    if (state_hash_at_.count(entry.index) != 0) check_state_at(entry.index, n.machine.registers(), n.id);
     // Answer the client waiting on this node for this index, if any.
     for (Client& client : clients_) {
       if (!client.op || client.op->read_mode != ReadMode::kLog || client.op->node != n.id ||

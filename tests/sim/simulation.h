@@ -56,6 +56,15 @@ struct SimShape {
   // Probability that a newly elected leader crashes within milliseconds, before its no-op
   // reaches everyone: the churn that Figure 8's scenario is made of.
   double new_leader_crash = 0.0;
+  // How often state machines flush a durable image, and how many entries compaction keeps.
+  Micros flush_interval = 200'000;
+  uint64_t trailing_entries = 64;
+};
+
+// A durable state machine image: the registers after applying everything up to meta.index.
+struct Image {
+  SnapshotMeta meta;
+  std::map<uint32_t, int64_t> registers;
 };
 
 struct SimStats {
@@ -66,6 +75,9 @@ struct SimStats {
   uint64_t clogs = 0;
   uint64_t slow_disks = 0;
   uint64_t pauses = 0;
+  uint64_t snapshots_sent = 0;
+  uint64_t snapshots_installed = 0;
+  uint64_t compactions = 0;
   uint64_t messages = 0;
   uint64_t messages_dropped = 0;
   uint64_t ops_ok = 0;
@@ -104,6 +116,7 @@ class Simulation {
     uint64_t write_id;
     std::optional<HardState> hard_state;
     std::vector<Entry> entries;
+    std::shared_ptr<const Image> snapshot;  // a leader's image replacing the log
   };
   struct Node {
     NodeId id = kNoNode;
@@ -112,7 +125,12 @@ class Simulation {
     std::unique_ptr<raft::RaftNode> raft;
     // What survives a crash.
     HardState durable_hard_state;
-    std::vector<Entry> durable_log;
+    std::deque<Entry> durable_log;  // entries after durable_log_offset
+    Index durable_log_offset = 0;   // compacted or replaced up to here
+    Term durable_log_offset_term = 0;
+    // The state machine's last flushed (or installed) image; a crash loses applies after it.
+    std::shared_ptr<const Image> durable_image;
+    std::shared_ptr<const Image> incoming_image;  // came with the kSnapshot being stepped
     // The in-order append worker: writes complete one after another.
     std::deque<PendingWrite> disk_queue;
     Micros disk_free_at = 0;
@@ -120,10 +138,12 @@ class Simulation {
     // The state machine is volatile: after a crash it is rebuilt from the log.
     RegisterMachine machine;
     Index applied = 0;
+    Term applied_term = 0;  // the state machine knows the term of what it applied last
     // Invariant tracking.
     RaftRole last_role = RaftRole::kFollower;
     Term last_term = 0;
-    std::vector<Term> verified_terms;  // log prefix already checked for log matching
+    std::deque<Term> verified_terms;  // log entries already checked for log matching
+    Index verified_offset = 0;        // verified_terms[0] is the entry at verified_offset + 1
     Index leader_last_index = 0;       // for leader append-only, within last_term
     Term leader_last_term = 0;
     Index commits_verified = 0;  // committed prefix compared with the global record
@@ -138,6 +158,17 @@ class Simulation {
     Micros paused_until = 0;
     // Clock rate in parts per million away from real time (kDrift).
     int64_t drift_ppm = 0;
+
+    [[nodiscard]] Index durable_last_index() const { return durable_log_offset + durable_log.size(); }
+    [[nodiscard]] Term durable_last_term() const {
+      return durable_log.empty() ? durable_log_offset_term : durable_log.back().term;
+    }
+    // nullopt past the end; indexes at or below the offset are covered by an image.
+    [[nodiscard]] std::optional<Term> durable_term_at(Index index) const {
+      if (index == durable_log_offset) return durable_log_offset_term;
+      if (index < durable_log_offset || index > durable_last_index()) return std::nullopt;
+      return durable_log[index - durable_log_offset - 1].term;
+    }
   };
   enum class ReadMode : uint8_t { kLog, kReadIndex, kLease };
   struct ClientOp {
@@ -186,16 +217,19 @@ class Simulation {
   void crash_node(Node& node);
   void drain(Node& node);
   void persist(Node& node, raft::RaftNode& raft, uint64_t write_id, std::optional<HardState> hs,
-               std::vector<Entry> entries);
+               std::vector<Entry> entries, std::shared_ptr<const Image> snapshot);
   void on_disk_done(NodeId id, uint64_t incarnation);
   void apply(Node& node, const std::vector<Entry>& entries);
   void schedule_tick(NodeId id, uint64_t incarnation);
+  void flush_state_machines();
+  void install_snapshot(Node& node, const std::shared_ptr<const Image>& image);
+  void check_state_at(Index index, const std::map<uint32_t, int64_t>& registers, NodeId node);
   void fail(std::string reason);
   void trace(const std::string& line) const;
 
   // ---- network (sim_network.cc) ----
   void send(Message message);
-  void deliver(Message message);
+  void deliver(Message message, std::shared_ptr<const Image> image);
   [[nodiscard]] bool link_cut(NodeId from, NodeId to) const;
 
   // ---- faults (sim_faults.cc) ----
@@ -264,6 +298,7 @@ class Simulation {
   };
   std::unordered_map<uint64_t, EntryFingerprint> fingerprints_;  // key: index * 2^20 ^ term
   uint64_t next_op_uid_ = 1;
+  std::map<Index, uint64_t> state_hash_at_;  // register-map hash after applying up to index
 };
 
 uint64_t entry_hash(const Entry& entry);

@@ -1,0 +1,86 @@
+#pragma once
+
+// The state machine behind the Raft log: applies committed commands (dengine's own encoding,
+// owned by kv/) in index order and serves reads that need no log entry. It knows nothing of
+// replication: the runtime hands it committed entries and asks what it has made durable.
+//
+// Implementations: the in-memory MVCC store (tests, the simulator, MemFirst mode) and, later,
+// the RocksDB store; both pass the same etcd semantics suite (tests/kv/).
+//
+// Not thread-safe: the caller serializes mutating calls (apply, record_applied, flush,
+// restore) against everything else. Const calls may run concurrently with each other.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "dengine/kv_types.h"
+#include "dengine/status.h"
+#include "dengine/types.h"
+
+namespace dengine {
+
+using KvResponse =
+    std::variant<std::monostate, PutResponse, DeleteRangeResponse, TxnResponse, CompactionResponse,
+                 LeaseGrantResponse, LeaseRevokeResponse, LeaseCheckpointResponse>;
+
+struct ApplyResult {
+  // The index was at or below applied_index(): nothing happened (a replay after restart).
+  bool already_applied = false;
+  // The command's own outcome as its client sees it (etcd's errors: an unknown lease, a
+  // compacted revision...). The entry counts as applied either way; an error changes nothing.
+  Status status;
+  KvResponse response;  // set when status is OK and the entry was not already applied
+  // The changes at this entry's revision, in write order, each with prev_kv when the key
+  // existed before: what watchers of these keys receive.
+  std::vector<Event> events;
+  int64_t revision = 0;  // the store revision after the entry
+};
+
+class StateMachine {
+ public:
+  virtual ~StateMachine() = default;
+
+  // ---- the replicated path ----
+
+  // Applies the command of committed entry `index`. Indexes must rise but may skip (entries
+  // without a command: see record_applied). An index <= applied_index() is a no-op reported
+  // through ApplyResult::already_applied. An error Result means the entry could not be applied
+  // at all (undecodable: corruption, or a newer format) and nothing changed: the node must stop
+  // rather than diverge from its peers.
+  virtual Result<ApplyResult> apply(Index index, const std::string& command) = 0;
+  // Marks an entry that carries no command (a Raft no-op, a membership change) as applied.
+  virtual void record_applied(Index index) = 0;
+  [[nodiscard]] virtual Index applied_index() const = 0;
+  // What survives a crash. The Raft log may be compacted only up to here, never merely up to
+  // applied_index(): the state machine persists on its own schedule (flush, checkpoint).
+  [[nodiscard]] virtual Index durable_applied_index() const = 0;
+  // Makes everything applied so far durable.
+  virtual Status flush() = 0;
+
+  // ---- reads that do not go through the log (serializable; the runtime adds linearizability)
+
+  [[nodiscard]] virtual int64_t current_revision() const = 0;
+  // Reads below this revision fail as compacted; -1 before the first compaction (as in etcd).
+  [[nodiscard]] virtual int64_t compact_revision() const = 0;
+  virtual Result<RangeResponse> range(const RangeRequest& request) const = 0;
+  // A txn whose every op is a range (is_read_only); others are refused.
+  virtual Result<TxnResponse> read_only_txn(const TxnRequest& request) const = 0;
+  // Events from an uncompacted revision on, for watches (start < compact_revision(): compacted).
+  virtual Result<EventBatch> events(const EventQuery& query) const = 0;
+  [[nodiscard]] virtual std::optional<LeaseInfo> lease(LeaseId id, bool with_keys) const = 0;
+  // Every lease, in id order, keys omitted.
+  [[nodiscard]] virtual std::vector<LeaseInfo> leases() const = 0;
+
+  // ---- snapshots ----
+
+  // The whole state (keyspace with its history, leases, applied index) as bytes: a file
+  // format, versioned by its first byte.
+  virtual Result<std::string> snapshot() const = 0;
+  // Replaces the whole state with a snapshot's; the restored state counts as durable.
+  virtual Status restore(std::string_view snapshot) = 0;
+};
+
+}  // namespace dengine

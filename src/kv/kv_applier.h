@@ -1,0 +1,42 @@
+#pragma once
+
+// etcd's applier (etcdserver/apply.go) over dengine's MVCC store and lease table: what each
+// replicated command does, the txn's compare-then-branch logic, and the reads served without
+// the log. Shared by every StateMachine implementation that keeps its state in a KvState.
+
+#include <cstdint>
+
+#include "dengine/kv_types.h"
+#include "dengine/state_machine.h"
+#include "dengine/status.h"
+#include "dengine/types.h"
+#include "kv/kv_command.h"
+#include "kv/lease_table.h"
+#include "kv/mvcc_store.h"
+
+namespace dengine::kv {
+
+// Everything a replica's state machine holds.
+struct KvState {
+  MvccStore mvcc;
+  LeaseTable leases;
+  Index applied_index = 0;
+
+  friend bool operator==(const KvState&, const KvState&) = default;
+};
+
+struct KvApplyOptions {
+  // Granted TTLs below this are raised to it (etcd: 1.5 election timeouts, rounded up to
+  // whole seconds: 2 s with the default 1000 ms). Every replica must use the same value.
+  int64_t min_lease_ttl_seconds = 2;
+};
+
+// Applies `command`, the entry at `index`, to `state`; does not touch state.applied_index.
+// `index` only seeds the choice of a lease id when the grant leaves it to the state machine.
+ApplyResult apply_command(KvState& state, Index index, const KvCommand& command,
+                          const KvApplyOptions& options);
+
+Result<RangeResponse> read_range(const KvState& state, const RangeRequest& request);
+Result<TxnResponse> read_txn(const KvState& state, const TxnRequest& request);
+
+}  // namespace dengine::kv

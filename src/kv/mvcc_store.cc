@@ -1,0 +1,294 @@
+#include "kv/mvcc_store.h"
+
+#include <algorithm>
+#include <set>
+#include <string>
+
+#include "common/check.h"
+
+namespace dengine::kv {
+namespace {
+
+// Calls visit(key, key_index) for every indexed key in `span`, in key order, until it
+// returns false.
+template <typename Visit>
+void for_each_key(const MvccStore::KeyIndexMap& index, const KeySpan& span, Visit&& visit) {
+  if (span.is_single_key()) {
+    auto it = index.find(span.first());
+    if (it != index.end()) visit(it->first, it->second);
+    return;
+  }
+  for (auto it = index.lower_bound(span.first()); it != index.end(); ++it) {
+    if (span.is_past(it->first)) return;
+    if (!visit(it->first, it->second)) return;
+  }
+}
+
+// etcd's tombstone KeyValue in an event: only the key and the deleting revision.
+KeyValue tombstone_kv(const std::string& key, int64_t revision) {
+  return KeyValue{.key = key,
+                  .create_revision = 0,
+                  .mod_revision = revision,
+                  .version = 0,
+                  .value = {},
+                  .lease = kNoLease};
+}
+
+}  // namespace
+
+// ---- reads ----
+
+const KeyValue* MvccStore::find_at(std::string_view key, int64_t at) const {
+  auto it = index_.find(key);
+  if (it == index_.end()) return nullptr;
+  const std::optional<KeyIndex::Version> version = it->second.get(at);
+  if (!version) return nullptr;
+  auto record = records_.find(version->modified);
+  DENGINE_CHECK_MSG(record != records_.end(), "an indexed revision has no record");
+  return &record->second.kv;
+}
+
+Result<RawRange> MvccStore::range(const KeySpan& span, const RawRangeOptions& options) const {
+  return range_at(span, options, current_revision_);
+}
+
+// etcd's rangeKeys: the future check uses the reader's revision, the compaction check the
+// store's; a read exactly at the compacted revision is still answered.
+Result<RawRange> MvccStore::range_at(const KeySpan& span, const RawRangeOptions& options,
+                                     int64_t reader_revision) const {
+  if (options.revision > reader_revision) return kv_error_status(KvError::kFutureRevision);
+  const int64_t at = options.revision <= 0 ? reader_revision : options.revision;
+  if (at < compact_revision_) return kv_error_status(KvError::kCompacted);
+
+  std::vector<Revision> visible;
+  for_each_key(index_, span, [&](const std::string&, const KeyIndex& key_index) {
+    if (auto version = key_index.get(at)) visible.push_back(version->modified);
+    return true;
+  });
+  RawRange result;
+  result.revision = reader_revision;
+  result.count = static_cast<int64_t>(visible.size());
+  if (options.count_only) return result;
+  size_t wanted = visible.size();
+  if (options.limit > 0 && static_cast<uint64_t>(options.limit) < wanted) {
+    wanted = static_cast<size_t>(options.limit);
+  }
+  result.kvs.reserve(wanted);
+  for (size_t i = 0; i < wanted; ++i) {
+    auto record = records_.find(visible[i]);
+    DENGINE_CHECK_MSG(record != records_.end(), "an indexed revision has no record");
+    result.kvs.push_back(record->second.kv);
+  }
+  return result;
+}
+
+Result<EventBatch> MvccStore::events(const KeySpan& span, int64_t start, bool prev_kv,
+                                     int64_t max_revisions) const {
+  if (max_revisions <= 0) {
+    return Status::invalid_argument("kv: an event query needs max_revisions > 0");
+  }
+  EventBatch batch;
+  if (start <= 0) {  // a watch from "now" has no history to replay
+    batch.next_revision = current_revision_ + 1;
+    return batch;
+  }
+  // etcd's watch: a start below the compacted revision is refused; a start exactly at it is
+  // served from what compaction kept at that revision.
+  if (start < compact_revision_) return kv_error_status(KvError::kCompacted);
+  batch.next_revision = std::max(start, current_revision_ + 1);
+
+  int64_t revisions_seen = 0;
+  int64_t last_main = 0;
+  for (auto it = records_.lower_bound(Revision{start, 0}); it != records_.end(); ++it) {
+    const auto& [revision, record] = *it;
+    if (revision.main != last_main) {
+      if (revisions_seen == max_revisions) {
+        batch.next_revision = revision.main;
+        return batch;
+      }
+      ++revisions_seen;
+      last_main = revision.main;
+    }
+    if (!span.contains(record.kv.key)) continue;
+    Event event;
+    event.type = record.tombstone ? EventType::kDelete : EventType::kPut;
+    event.kv = record.tombstone ? tombstone_kv(record.kv.key, revision.main) : record.kv;
+    const bool creates_key = !record.tombstone && record.kv.create_revision == revision.main;
+    // etcd reads prev_kv at the previous revision; once compacted, it is simply absent.
+    if (prev_kv && !creates_key && revision.main - 1 >= compact_revision_) {
+      if (const KeyValue* previous = find_at(record.kv.key, revision.main - 1)) {
+        event.prev_kv = *previous;
+      }
+    }
+    batch.events.push_back(std::move(event));
+  }
+  return batch;
+}
+
+// ---- compaction ----
+
+Status MvccStore::compact(int64_t revision) {
+  if (revision <= compact_revision_) return kv_error_status(KvError::kCompacted);
+  if (revision > current_revision_) return kv_error_status(KvError::kFutureRevision);
+  compact_revision_ = revision;
+
+  std::vector<Revision> kept;
+  for (auto it = index_.begin(); it != index_.end();) {
+    it->second.compact(revision, kept);
+    it = it->second.empty() ? index_.erase(it) : std::next(it);
+  }
+  std::sort(kept.begin(), kept.end());
+  for (auto it = records_.begin(); it != records_.end() && it->first.main <= revision;) {
+    it = std::binary_search(kept.begin(), kept.end(), it->first) ? std::next(it)
+                                                                  : records_.erase(it);
+  }
+  return Status::ok();
+}
+
+// ---- restore and invariants ----
+
+Result<MvccStore> MvccStore::from_parts(int64_t current_revision, int64_t compact_revision,
+                                        KeyIndexMap index, Records records) {
+  if (current_revision < 1 || compact_revision < -1 || compact_revision > current_revision) {
+    return Status::corruption("kv: snapshot has impossible revisions (current " +
+                              std::to_string(current_revision) + ", compacted " +
+                              std::to_string(compact_revision) + ")");
+  }
+  MvccStore store;
+  store.current_revision_ = current_revision;
+  store.compact_revision_ = compact_revision;
+  store.index_ = std::move(index);
+  store.records_ = std::move(records);
+  if (Status consistent = store.check_consistency(); !consistent) {
+    return Status::corruption("kv: snapshot is inconsistent: " + consistent.message());
+  }
+  return store;
+}
+
+Status MvccStore::check_consistency() const {
+  size_t indexed = 0;
+  for (const auto& [key, key_index] : index_) {
+    if (key_index.empty()) return Status::corruption("key index of '" + key + "' is empty");
+    // A later put must be able to follow the last write (KeyIndex::put checks it).
+    if (key_index.modified().main > current_revision_) {
+      return Status::corruption("key '" + key + "' was modified after the current revision");
+    }
+    const auto& generations = key_index.generations();
+    Revision previous{0, -1};
+    for (size_t g = 0; g < generations.size(); ++g) {
+      const auto& revisions = generations[g].revisions;
+      const bool finished = g + 1 < generations.size();
+      if (finished && revisions.empty()) {
+        return Status::corruption("key '" + key + "' has an empty finished generation");
+      }
+      for (size_t r = 0; r < revisions.size(); ++r) {
+        const Revision revision = revisions[r];
+        if (revision <= previous || revision.main > current_revision_) {
+          return Status::corruption("key '" + key + "' has revisions out of order");
+        }
+        if (revision > key_index.modified()) {
+          return Status::corruption("key '" + key + "' has a revision after its last write");
+        }
+        previous = revision;
+        auto record = records_.find(revision);
+        if (record == records_.end() || record->second.kv.key != key) {
+          return Status::corruption("key '" + key + "' has a revision without its record");
+        }
+        const bool is_tombstone = finished && r + 1 == revisions.size();
+        if (record->second.tombstone != is_tombstone) {
+          return Status::corruption("key '" + key + "' has a misplaced tombstone");
+        }
+        if (!is_tombstone && (record->second.kv.mod_revision != revision.main ||
+                              record->second.kv.version <= 0)) {
+          return Status::corruption("key '" + key + "' has a record that disagrees with it");
+        }
+        ++indexed;
+      }
+    }
+  }
+  if (indexed != records_.size()) {
+    return Status::corruption("records exist that no key index refers to");
+  }
+  return Status::ok();
+}
+
+// ---- the write transaction ----
+
+WriteTxn::~WriteTxn() {
+  // Writes are already in the index; ending publishes the new revision.
+  DENGINE_CHECK_MSG(ended_ || changes_.empty(), "a write transaction was dropped without end()");
+}
+
+Result<RawRange> WriteTxn::range(const KeySpan& span, const RawRangeOptions& options) const {
+  return store_.range_at(span, options, revision());
+}
+
+int64_t WriteTxn::put(std::string_view key, std::string_view value, LeaseId lease) {
+  DENGINE_CHECK(!ended_);
+  const Revision revision = next_revision();
+  auto [it, inserted] = store_.index_.try_emplace(std::string(key));
+  KeyIndex& key_index = it->second;
+
+  KeyValue kv{.key = std::string(key),
+              .create_revision = revision.main,
+              .mod_revision = revision.main,
+              .version = 1,
+              .value = std::string(value),
+              .lease = lease};
+  Event event{.type = EventType::kPut, .kv = {}, .prev_kv = std::nullopt};
+  LeaseId old_lease = kNoLease;
+  // The key's state as this transaction sees it (its earlier writes included).
+  if (auto current = key_index.get(revision.main)) {
+    kv.create_revision = current->created.main;
+    kv.version = current->version + 1;
+    event.prev_kv = store_.records_.at(current->modified).kv;
+    old_lease = leases_.lease_of(key);
+  }
+  key_index.put(revision);
+  store_.records_.insert_or_assign(revision, MvccStore::Record{kv, false});
+
+  if (old_lease != kNoLease) leases_.detach(old_lease, key);
+  if (lease != kNoLease) leases_.attach(lease, key);
+
+  event.kv = std::move(kv);
+  changes_.push_back(std::move(event));
+  return revision.main;
+}
+
+std::pair<int64_t, int64_t> WriteTxn::delete_range(const KeySpan& span) {
+  DENGINE_CHECK(!ended_);
+  const int64_t at = revision();
+  std::vector<std::string> live_keys;
+  for_each_key(store_.index_, span, [&](const std::string& key, const KeyIndex& key_index) {
+    if (key_index.get(at)) live_keys.push_back(key);
+    return true;
+  });
+  for (const std::string& key : live_keys) {
+    const Revision revision = next_revision();
+    KeyIndex& key_index = store_.index_.at(key);
+    const KeyValue previous = store_.records_.at(key_index.get(at)->modified).kv;
+    const bool was_live = key_index.tombstone(revision);
+    DENGINE_CHECK(was_live);
+    // A stored tombstone keeps only its key (etcd); its revision is the record's position.
+    store_.records_.insert_or_assign(revision, MvccStore::Record{tombstone_kv(key, 0), true});
+    if (const LeaseId lease = leases_.lease_of(key); lease != kNoLease) {
+      leases_.detach(lease, key);
+    }
+    changes_.push_back(Event{.type = EventType::kDelete,
+                             .kv = tombstone_kv(key, revision.main),
+                             .prev_kv = previous});
+  }
+  const auto deleted = static_cast<int64_t>(live_keys.size());
+  const int64_t response_revision =
+      (deleted != 0 || !changes_.empty()) ? begin_revision_ + 1 : begin_revision_;
+  return {deleted, response_revision};
+}
+
+std::vector<Event> WriteTxn::end() {
+  DENGINE_CHECK(!ended_);
+  ended_ = true;
+  if (!changes_.empty()) store_.current_revision_ = begin_revision_ + 1;
+  return std::move(changes_);
+}
+
+}  // namespace dengine::kv

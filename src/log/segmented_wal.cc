@@ -1,0 +1,568 @@
+#include "log/segmented_wal.h"
+
+#include <algorithm>
+
+#include "common/check.h"
+#include "log/posix_file_system.h"
+#include "log/record.h"
+#include "log/recovery.h"
+
+namespace dengine::log {
+namespace {
+
+constexpr uint64_t kMinSegmentBytes = 4096;
+constexpr uint64_t kMaxSegmentBytes = 1ULL << 30;  // record offsets are 32-bit
+// Every segment keeps room for its seal record.
+constexpr size_t kSealReserve = framed_record_bytes(kIndexPayloadBytes);
+
+Status with_context(const std::string& context, const Status& cause) {
+  return {cause.code(), "wal: " + context + ": " + cause.message()};
+}
+
+}  // namespace
+
+SegmentedWal::SegmentedWal(std::shared_ptr<FileSystem> fs, std::string wal_dir,
+                           const WalOptions& options)
+    : fs_(std::move(fs)), wal_dir_(std::move(wal_dir)), options_(options) {}
+
+SegmentedWal::~SegmentedWal() = default;
+
+Result<SegmentedWal::Opened> SegmentedWal::open(std::shared_ptr<FileSystem> fs,
+                                                const std::string& data_dir,
+                                                const WalOptions& options) {
+  if (options.segment_bytes < kMinSegmentBytes || options.segment_bytes > kMaxSegmentBytes) {
+    return Status::invalid_argument("wal: segment_bytes must be between 4 KiB and 1 GiB, not " +
+                                    std::to_string(options.segment_bytes));
+  }
+  // A new directory is durable only once its parent is synced.
+  for (const std::string& dir : {data_dir, join_path(data_dir, "wal")}) {
+    Result<bool> created = fs->create_dir(dir);
+    if (!created) return with_context("creating " + dir, created.status());
+    if (*created) {
+      if (Status st = fs->sync_dir(parent_dir(dir)); !st) {
+        return with_context("syncing the parent of " + dir, st);
+      }
+    }
+  }
+  std::unique_ptr<SegmentedWal> wal(new SegmentedWal(fs, join_path(data_dir, "wal"), options));
+  Result<WalReplay> replayed = replay_wal(*fs, wal->wal_dir_);
+  if (!replayed) return replayed.status();
+  WalReplay& replay = *replayed;
+  RecoveredLog recovered;
+  bool directory_changed = false;
+
+  for (const std::string& name : replay.temp_files) {
+    if (Status st = fs->remove(join_path(wal->wal_dir_, name)); !st) {
+      return with_context("removing " + name, st);
+    }
+    directory_changed = true;
+    recovered.repairs.push_back("wal: removed " + name + " (an interrupted segment creation)");
+  }
+
+  std::vector<Segment*> by_position(replay.segments.size(), nullptr);
+  for (size_t i = 0; i < replay.segments.size(); ++i) {
+    const ReplayedSegment& info = replay.segments[i];
+    const std::string path = join_path(wal->wal_dir_, info.file_name);
+    if (info.skipped) {
+      if (Status st = fs->remove(path); !st) return with_context("removing " + path, st);
+      directory_changed = true;
+      recovered.repairs.push_back("wal: removed " + info.file_name +
+                                  " (superseded by a truncation before a crash)");
+      continue;
+    }
+    auto segment = std::make_shared<Segment>();
+    segment->file_name = info.file_name;
+    segment->header = info.header;
+    Result<std::unique_ptr<File>> file = fs->open(path, info.end_offset);
+    if (!file) return with_context("opening " + path, file.status());
+    segment->file = std::move(*file);
+    segment->capacity = std::max(info.file_bytes, options.segment_bytes);
+    segment->write_offset = info.end_offset;
+    segment->synced_offset = info.end_offset;
+    segment->sealed = info.sealed;
+    segment->surviving_entries = info.surviving_entries;
+    wal->next_seq_ = std::max(wal->next_seq_, info.header.seq + 1);
+    by_position[i] = segment.get();
+    wal->segments_.push_back(std::move(segment));
+  }
+
+  if (replay.torn_tail) {
+    // Zero everything after the last good record, so that bytes of the torn write can never
+    // line up behind records written from now on and pass for them.
+    Segment& last = *wal->segments_.back();
+    const TornTail& torn = *replay.torn_tail;
+    Status st = last.file->truncate(torn.offset);
+    if (st) st = last.file->preallocate(last.capacity);
+    if (st) st = last.file->sync();
+    if (!st) return with_context("truncating the torn tail of " + last.file_name, st);
+    recovered.repairs.push_back("wal: truncated the torn tail of segment " + last.file_name +
+                                " at offset " + std::to_string(torn.offset) + " (" +
+                                std::to_string(torn.damaged_bytes) +
+                                " bytes discarded: " + torn.problem + ")");
+  } else if (!wal->segments_.empty() && !wal->segments_.back()->sealed) {
+    Segment& last = *wal->segments_.back();
+    if (Status st = last.file->preallocate(last.capacity); !st) {
+      return with_context("preallocating " + last.file_name, st);
+    }
+  }
+
+  wal->first_index_ = replay.first_index;
+  wal->prev_term_ = replay.prev_term;
+  wal->hard_state_ = replay.hard_state;
+  recovered.entries.reserve(replay.entries.size());
+  for (ReplayedEntry& replayed_entry : replay.entries) {
+    const Entry& entry = replayed_entry.entry;
+    wal->locations_.push_back(Location{entry.term, by_position[replayed_entry.segment],
+                                       replayed_entry.offset,
+                                       static_cast<uint32_t>(entry.data.size())});
+    recovered.entries.push_back(std::move(replayed_entry.entry));
+  }
+
+  std::lock_guard lock(wal->mu_);
+  if (directory_changed) {
+    if (Status st = fs->sync_dir(wal->wal_dir_); !st) return with_context("syncing the wal dir", st);
+  }
+  if (wal->segments_.empty()) {
+    Result<std::shared_ptr<Segment>> first = wal->create_segment(wal->first_index_, 0);
+    if (!first) return first.status();
+    wal->segments_.push_back(std::move(*first));
+  } else if (Status st = wal->remove_dead_segments(); !st) {
+    return st;
+  }
+  recovered.hard_state = wal->hard_state_;
+  recovered.first_index = wal->first_index_;
+  recovered.prev_term = wal->prev_term_;
+  return Opened{std::move(wal), std::move(recovered)};
+}
+
+// ---------------------------------------------------------------------------------------
+// Appending
+
+Status SegmentedWal::append(std::span<const Entry> entries,
+                            const std::optional<HardState>& hard_state) {
+  std::lock_guard lock(mu_);
+  if (!failed_.is_ok()) return failed_;
+  if (Status st = validate_append(entries, hard_state); !st) return st;
+  ++stats_.appends;
+  if (Status st = append_locked(entries, hard_state); !st) return fail(st);
+  return Status::ok();
+}
+
+Status SegmentedWal::validate_append(std::span<const Entry> entries,
+                                     const std::optional<HardState>& hard_state) const {
+  const Index last = last_index_locked();
+  Index new_last = last;
+  if (!entries.empty()) {
+    const Index first = entries.front().index;
+    for (size_t i = 1; i < entries.size(); ++i) {
+      if (entries[i].index != first + i) {
+        return Status::invalid_argument("wal: entries are not contiguous: index " +
+                                        std::to_string(entries[i].index) + " follows " +
+                                        std::to_string(entries[i - 1].index));
+      }
+    }
+    if (first < first_index_) {
+      return Status::invalid_argument("wal: cannot write entry " + std::to_string(first) +
+                                      ": entries before " + std::to_string(first_index_) +
+                                      " were compacted");
+    }
+    if (first > last + 1) {
+      return Status::invalid_argument("wal: entry " + std::to_string(first) +
+                                      " would leave a gap after the last index " +
+                                      std::to_string(last));
+    }
+    // Discarding a committed entry would leave a hard state that commits a missing entry.
+    if (first <= last && hard_state_.commit >= first) {
+      return Status::invalid_argument("wal: cannot discard entries from index " +
+                                      std::to_string(first) + ": the hard state commits index " +
+                                      std::to_string(hard_state_.commit));
+    }
+    for (const Entry& entry : entries) {
+      if (framed_entry_bytes(entry.data.size()) + kSegmentInitialBytes + kSealReserve >
+          options_.segment_bytes) {
+        return Status::invalid_argument("wal: entry " + std::to_string(entry.index) + " of " +
+                                        std::to_string(entry.data.size()) +
+                                        " bytes does not fit in a segment of " +
+                                        std::to_string(options_.segment_bytes) + " bytes");
+      }
+    }
+    new_last = entries.back().index;
+  }
+  if (hard_state && hard_state->commit > new_last) {
+    return Status::invalid_argument("wal: the hard state commits index " +
+                                    std::to_string(hard_state->commit) +
+                                    " past the last index " + std::to_string(new_last));
+  }
+  return Status::ok();
+}
+
+Status SegmentedWal::append_locked(std::span<const Entry> entries,
+                                   const std::optional<HardState>& hard_state) {
+  DENGINE_CHECK(pending_.empty());
+  if (!entries.empty() && entries.front().index <= last_index_locked()) {
+    const Index first = entries.front().index;
+    const Segment& segment = active();
+    const bool fits = !segment.sealed && first >= segment.header.first_index &&
+                      segment.write_offset + framed_record_bytes(kIndexPayloadBytes) +
+                              kSealReserve <=
+                          segment.capacity;
+    if (fits) {
+      append_index_record(pending_, segment.header.salt, record_synced_offset(),
+                          RecordType::kTruncate, first);
+      truncate_after(first - 1);
+    } else if (Status st = roll(first); !st) {
+      // The truncation reaches before this segment: a new segment named `first` implies it.
+      return st;
+    }
+  }
+  for (const Entry& entry : entries) {
+    if (Status st = ensure_room(framed_entry_bytes(entry.data.size())); !st) return st;
+    Segment& segment = active();
+    const uint64_t offset = segment.write_offset + pending_.size();
+    append_entry_record(pending_, segment.header.salt, record_synced_offset(), entry);
+    locations_.push_back(Location{entry.term, &segment, static_cast<uint32_t>(offset),
+                                  static_cast<uint32_t>(entry.data.size())});
+    ++segment.surviving_entries;
+  }
+  if (hard_state) {
+    if (Status st = ensure_room(framed_record_bytes(kHardStatePayloadBytes)); !st) return st;
+    append_hard_state_record(pending_, active().header.salt, record_synced_offset(),
+                             *hard_state);
+    hard_state_ = *hard_state;
+  }
+  return flush();
+}
+
+uint32_t SegmentedWal::record_synced_offset() const {
+  return static_cast<uint32_t>(active().synced_offset);
+}
+
+Status SegmentedWal::ensure_room(size_t framed_bytes) {
+  const Segment& segment = active();
+  if (!segment.sealed &&
+      segment.write_offset + pending_.size() + framed_bytes + kSealReserve <= segment.capacity) {
+    return Status::ok();
+  }
+  if (Status st = flush(); !st) return st;
+  return roll(last_index_locked() + 1);
+}
+
+Status SegmentedWal::flush() {
+  if (pending_.empty()) return Status::ok();
+  Segment& segment = active();
+  DENGINE_CHECK(segment.file->position() == segment.write_offset);
+  if (Status st = segment.file->append(pending_); !st) {
+    return with_context("writing " + std::to_string(pending_.size()) + " bytes to segment " +
+                            segment.file_name + " at offset " +
+                            std::to_string(segment.write_offset),
+                        st);
+  }
+  segment.write_offset += pending_.size();
+  written_bytes_ += pending_.size();
+  stats_.bytes_written += pending_.size();
+  pending_.clear();
+  return Status::ok();
+}
+
+// ---------------------------------------------------------------------------------------
+// Segments
+
+Status SegmentedWal::seal_active() {
+  Segment& segment = active();
+  if (segment.sealed) return Status::ok();
+  DENGINE_CHECK(pending_.empty());
+  append_index_record(pending_, segment.header.salt, record_synced_offset(), RecordType::kSeal,
+                      last_index_locked());
+  if (Status st = flush(); !st) return st;
+  // The next segment is only created once this one is complete on disk: recovery treats any
+  // damage in a segment that has a successor as corruption.
+  if (Status st = segment.file->sync(); !st) {
+    return with_context("fdatasync of segment " + segment.file_name, st);
+  }
+  ++stats_.fdatasyncs;
+  segment.sealed = true;
+  segment.synced_offset = segment.write_offset;
+  synced_bytes_ = written_bytes_;  // every other segment was synced when it was sealed
+  sync_done_.notify_all();
+  return Status::ok();
+}
+
+Status SegmentedWal::roll(Index first_index) {
+  DENGINE_CHECK(first_index >= first_index_ && first_index <= last_index_locked() + 1);
+  if (Status st = seal_active(); !st) return st;
+  const Term prev_term = term_locked(first_index - 1);
+  truncate_after(first_index - 1);
+  Result<std::shared_ptr<Segment>> created = create_segment(first_index, prev_term);
+  if (!created) return created.status();
+  // A segment of the same name had no entries left: the rename replaced it.
+  for (auto it = segments_.begin(); it != segments_.end(); ++it) {
+    if ((*it)->file_name == (*created)->file_name) {
+      DENGINE_CHECK((*it)->surviving_entries == 0);
+      segments_.erase(it);
+      break;
+    }
+  }
+  segments_.push_back(std::move(*created));
+  // Only now that the new segment is durable: before, the superseded ones still held the
+  // latest hard state.
+  return remove_dead_segments();
+}
+
+Result<std::shared_ptr<SegmentedWal::Segment>> SegmentedWal::create_segment(Index first_index,
+                                                                            Term prev_term) {
+  auto segment = std::make_shared<Segment>();
+  segment->header.seq = next_seq_++;
+  segment->header.first_index = first_index;
+  segment->header.prev_term = prev_term;
+  segment->header.salt = segment_salt(segment->header.seq);
+  segment->file_name = segment_file_name(first_index);
+  segment->capacity = options_.segment_bytes;
+  const std::string path = join_path(wal_dir_, segment->file_name);
+  const std::string temp_path = path + std::string(kTempSuffix);
+  std::string initial = encode_segment_header(segment->header);
+  append_hard_state_record(initial, segment->header.salt, 0, hard_state_);
+  DENGINE_CHECK(initial.size() == kSegmentInitialBytes);
+
+  auto step = [&](const char* what, const Status& st) {
+    return st ? st : with_context(std::string(what) + " segment " + segment->file_name, st);
+  };
+  Result<std::unique_ptr<File>> temp = fs_->create(temp_path);
+  if (!temp) return step("creating", temp.status());
+  if (Status st = step("preallocating", (*temp)->preallocate(segment->capacity)); !st) return st;
+  if (Status st = step("writing the header of", (*temp)->append(initial)); !st) return st;
+  if (Status st = step("fdatasync of", (*temp)->sync()); !st) return st;
+  ++stats_.fdatasyncs;
+  if (Status st = step("renaming", fs_->rename(temp_path, path)); !st) return st;
+  if (Status st = step("fsync of the wal dir for", fs_->sync_dir(wal_dir_)); !st) return st;
+  // Reopened under its final name, so later errors name the right file.
+  Result<std::unique_ptr<File>> file = fs_->open(path, initial.size());
+  if (!file) return step("reopening", file.status());
+  segment->file = std::move(*file);
+  segment->write_offset = initial.size();
+  segment->synced_offset = initial.size();
+  written_bytes_ += initial.size();
+  synced_bytes_ = written_bytes_;
+  stats_.bytes_written += initial.size();
+  ++stats_.segments_created;
+  return segment;
+}
+
+// Deletes the segments, other than the one being written, that no longer hold any entry of
+// the log: a newer segment superseded them, and their hard states are older than its.
+Status SegmentedWal::remove_dead_segments() {
+  bool removed = false;
+  for (auto it = segments_.begin(); it + 1 < segments_.end();) {
+    if ((*it)->surviving_entries != 0) {
+      ++it;
+      continue;
+    }
+    const std::string path = join_path(wal_dir_, (*it)->file_name);
+    if (Status st = fs_->remove(path); !st) return with_context("removing " + path, st);
+    it = segments_.erase(it);
+    removed = true;
+  }
+  if (!removed) return Status::ok();
+  if (Status st = fs_->sync_dir(wal_dir_); !st) return with_context("fsync of the wal dir", st);
+  return Status::ok();
+}
+
+void SegmentedWal::truncate_after(Index index) {
+  while (!locations_.empty() && last_index_locked() > index) {
+    --locations_.back().segment->surviving_entries;
+    locations_.pop_back();
+  }
+}
+
+Status SegmentedWal::fail(const Status& cause) {
+  if (failed_.is_ok()) {
+    failed_ = Status::io_error(cause.message() +
+                               " (the WAL has stopped; restart to recover from what is on disk)");
+  }
+  pending_.clear();
+  sync_done_.notify_all();
+  return failed_;
+}
+
+// ---------------------------------------------------------------------------------------
+// Group commit
+
+Status SegmentedWal::sync() {
+  std::unique_lock lock(mu_);
+  ++stats_.sync_calls;
+  const uint64_t target = written_bytes_;
+  while (true) {
+    if (!failed_.is_ok()) return failed_;
+    if (synced_bytes_ >= target) return Status::ok();
+    if (sync_in_progress_) {
+      // A sync is running; it may not cover our bytes, so check again when it ends.
+      sync_done_.wait(lock);
+      continue;
+    }
+    // Lead: sync everything written so far, without the lock so appends continue meanwhile.
+    sync_in_progress_ = true;
+    const std::shared_ptr<Segment> segment = segments_.back();
+    const uint64_t covers_bytes = written_bytes_;
+    const uint64_t covers_offset = segment->write_offset;
+    lock.unlock();
+    const Status st = segment->file->sync();
+    lock.lock();
+    sync_in_progress_ = false;
+    ++stats_.fdatasyncs;
+    if (!st) {
+      fail(with_context("fdatasync of segment " + segment->file_name, st));
+    } else {
+      synced_bytes_ = std::max(synced_bytes_, covers_bytes);
+      segment->synced_offset = std::max(segment->synced_offset, covers_offset);
+    }
+    sync_done_.notify_all();
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading
+
+Term SegmentedWal::term_locked(Index index) const {
+  if (index + 1 == first_index_) return prev_term_;
+  return locations_[index - first_index_].term;
+}
+
+Result<std::vector<Entry>> SegmentedWal::entries(Index lo, Index hi, uint64_t max_bytes) const {
+  std::lock_guard lock(mu_);
+  if (!failed_.is_ok()) return failed_;
+  if (lo < first_index_) {
+    return Status::not_found("wal: entry " + std::to_string(lo) + " was compacted (first index " +
+                             std::to_string(first_index_) + ")");
+  }
+  if (lo > hi || hi > last_index_locked() + 1) {
+    return Status::invalid_argument("wal: entries [" + std::to_string(lo) + ", " +
+                                    std::to_string(hi) + ") are not in the log (last index " +
+                                    std::to_string(last_index_locked()) + ")");
+  }
+  size_t count = 0;
+  uint64_t bytes = 0;
+  for (Index i = lo; i < hi; ++i, ++count) {
+    const uint64_t data_bytes = locations_[i - first_index_].data_bytes;
+    if (count > 0 && bytes + data_bytes > max_bytes) break;
+    bytes += data_bytes;
+  }
+  std::vector<Entry> out;
+  out.reserve(count);
+  // One read per run of entries in the same segment.
+  for (size_t run_start = 0; run_start < count;) {
+    const Location& first = locations_[lo - first_index_ + run_start];
+    size_t run_end = run_start + 1;
+    while (run_end < count && locations_[lo - first_index_ + run_end].segment == first.segment) {
+      ++run_end;
+    }
+    const Location& last = locations_[lo - first_index_ + run_end - 1];
+    const uint64_t end = last.offset + framed_entry_bytes(last.data_bytes);
+    Result<std::string> read = first.segment->file->read_at(first.offset, end - first.offset);
+    if (!read) return with_context("reading segment " + first.segment->file_name, read.status());
+    for (size_t k = run_start; k < run_end; ++k) {
+      const Index index = lo + k;
+      const Location& location = locations_[index - first_index_];
+      const ParsedRecord parsed = parse_record(*read, location.offset - first.offset,
+                                               first.segment->header.salt, first.offset);
+      std::optional<Entry> entry;
+      if (parsed.kind == ParsedRecord::Kind::kRecord &&
+          parsed.record.type == RecordType::kEntry) {
+        entry = decode_entry(parsed.record.payload);
+      }
+      if (!entry || entry->index != index) {
+        const std::string what = parsed.checksum_mismatch ? "checksum mismatch" : "corrupt record";
+        return Status::corruption("wal: " + what + " in segment " + first.segment->file_name +
+                                  " at offset " + std::to_string(location.offset) +
+                                  " reading entry " + std::to_string(index) +
+                                  (parsed.problem.empty() ? "" : " (" + parsed.problem + ")"));
+      }
+      out.push_back(std::move(*entry));
+    }
+    run_start = run_end;
+  }
+  return out;
+}
+
+Result<Term> SegmentedWal::term(Index index) const {
+  std::lock_guard lock(mu_);
+  if (!failed_.is_ok()) return failed_;
+  if (index + 1 < first_index_) {
+    return Status::not_found("wal: entry " + std::to_string(index) +
+                             " was compacted (first index " + std::to_string(first_index_) + ")");
+  }
+  if (index > last_index_locked()) {
+    return Status::invalid_argument("wal: no entry " + std::to_string(index) +
+                                    " (last index " + std::to_string(last_index_locked()) + ")");
+  }
+  return term_locked(index);
+}
+
+Index SegmentedWal::first_index() const {
+  std::lock_guard lock(mu_);
+  return first_index_;
+}
+
+Index SegmentedWal::last_index() const {
+  std::lock_guard lock(mu_);
+  return last_index_locked();
+}
+
+HardState SegmentedWal::hard_state() const {
+  std::lock_guard lock(mu_);
+  return hard_state_;
+}
+
+// ---------------------------------------------------------------------------------------
+// Compaction
+
+Status SegmentedWal::compact(Index up_to_index) {
+  std::lock_guard lock(mu_);
+  if (!failed_.is_ok()) return failed_;
+  bool removed = false;
+  // Oldest first, so a crash part way keeps a contiguous log.
+  while (segments_.size() > 1) {
+    const Segment& front = *segments_.front();
+    const uint64_t held = front.surviving_entries;
+    if (held > 0 && first_index_ + held - 1 > up_to_index) break;
+    DENGINE_CHECK(held == 0 || locations_.front().segment == &front);
+    const std::string path = join_path(wal_dir_, front.file_name);
+    if (Status st = fs_->remove(path); !st) return with_context("removing " + path, st);
+    if (held > 0) {
+      prev_term_ = locations_[held - 1].term;
+      locations_.erase(locations_.begin(), locations_.begin() + static_cast<ptrdiff_t>(held));
+      first_index_ += held;
+    }
+    segments_.pop_front();
+    removed = true;
+  }
+  if (removed) {
+    if (Status st = fs_->sync_dir(wal_dir_); !st) {
+      return fail(with_context("fsync of the wal dir after compaction", st));
+    }
+  }
+  return Status::ok();
+}
+
+// ---------------------------------------------------------------------------------------
+
+WalStats SegmentedWal::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+SegmentedWal::Position SegmentedWal::tail() const {
+  std::lock_guard lock(mu_);
+  return Position{active().file_name, active().write_offset + pending_.size()};
+}
+
+}  // namespace dengine::log
+
+namespace dengine {
+
+Result<OpenedLogStore> open_wal_log_store(const std::string& data_dir, const WalOptions& options) {
+  Result<log::SegmentedWal::Opened> opened =
+      log::SegmentedWal::open(std::make_shared<log::PosixFileSystem>(), data_dir, options);
+  if (!opened) return opened.status();
+  return OpenedLogStore{std::move(opened->wal), std::move(opened->recovered)};
+}
+
+}  // namespace dengine

@@ -1,0 +1,145 @@
+#pragma once
+
+// The segmented WAL: dengine's default LogStore (DESIGN §3).
+//
+// Layout: `<data-dir>/wal/<first index, 16 hex>.wal`, each preallocated to
+// WalOptions::segment_bytes; see segment.h for the header and record.h for the records.
+// A segment starts with its header and the current hard state, then holds entry, truncate and
+// hard-state records in the order they were appended; a full segment ends with a seal record.
+//
+// Why these choices:
+//  * Append-only, never overwriting synced bytes: a power cut can only damage what was not
+//    yet synced, so a damaged record before the tail is provably corruption.
+//  * Hard state as records in the same stream, latest wins: entries and the hard state of one
+//    append are made durable by one fdatasync, and recovery of a prefix of the stream can
+//    never keep an append's hard state without its entries (the Ready order).
+//  * Every new segment repeats the current hard state, so compaction can delete old segments
+//    without losing it.
+//  * A conflicting suffix is discarded logically, by a truncate record, when it starts inside
+//    the segment being written (no rewrite of synced data, no stale bytes that could be
+//    mistaken for records). When it starts before that segment, a new segment named by the
+//    truncation index is created (its name implies the truncation) and the superseded segments
+//    are deleted afterwards; recovery skips them if a crash came first.
+//  * Group commit without threads of its own: appends write under the lock (a pwrite into
+//    preallocated space); sync() elects the first caller as leader, which runs fdatasync
+//    without the lock while later callers wait on a condition variable, then wakes them; a
+//    waiter not covered by that fdatasync leads the next one. So any number of appenders
+//    waiting when a sync starts share the next fdatasync.
+//  * Any write or sync error is fatal: the WAL stops and reports the first error forever.
+//  * A full segment is sealed and synced before the next one is created (tmp file, header,
+//    fdatasync, rename, directory fsync), so a record is never acknowledged in a segment whose
+//    directory entry could vanish, and every segment but the last is complete.
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "dengine/log_store.h"
+#include "log/file_system.h"
+#include "log/segment.h"
+
+namespace dengine::log {
+
+struct WalStats {
+  uint64_t appends = 0;
+  uint64_t sync_calls = 0;   // sync() calls
+  uint64_t fdatasyncs = 0;   // fdatasyncs those calls ran (fewer when they were shared)
+  uint64_t segments_created = 0;
+  uint64_t bytes_written = 0;
+};
+
+class SegmentedWal final : public LogStore {
+ public:
+  struct Opened {
+    std::unique_ptr<SegmentedWal> wal;
+    RecoveredLog recovered;
+  };
+  static Result<Opened> open(std::shared_ptr<FileSystem> fs, const std::string& data_dir,
+                             const WalOptions& options);
+  ~SegmentedWal() override;
+
+  Status append(std::span<const Entry> entries,
+                const std::optional<HardState>& hard_state) override;
+  Status sync() override;
+  Result<std::vector<Entry>> entries(Index lo, Index hi, uint64_t max_bytes) const override;
+  Result<Term> term(Index index) const override;
+  Index first_index() const override;
+  Index last_index() const override;
+  HardState hard_state() const override;
+  Status compact(Index up_to_index) override;
+
+  [[nodiscard]] WalStats stats() const;
+  // Where the next record goes (tests check that nothing follows it).
+  struct Position {
+    std::string file_name;
+    uint64_t offset = 0;
+  };
+  [[nodiscard]] Position tail() const;
+  [[nodiscard]] const std::string& wal_dir() const { return wal_dir_; }
+
+ private:
+  struct Segment {
+    std::string file_name;
+    SegmentHeader header;
+    std::unique_ptr<File> file;
+    uint64_t capacity = 0;       // preallocated bytes
+    uint64_t write_offset = 0;   // end of the records
+    uint64_t synced_offset = 0;  // durable up to here
+    bool sealed = false;
+    uint64_t surviving_entries = 0;  // of this segment's entries, those still in the log
+  };
+  struct Location {
+    Term term = 0;
+    Segment* segment = nullptr;
+    uint32_t offset = 0;      // of the entry's record
+    uint32_t data_bytes = 0;  // of the entry's data
+  };
+
+  SegmentedWal(std::shared_ptr<FileSystem> fs, std::string wal_dir, const WalOptions& options);
+
+  // All with mu_ held.
+  Status validate_append(std::span<const Entry> entries,
+                         const std::optional<HardState>& hard_state) const;
+  Status append_locked(std::span<const Entry> entries,
+                       const std::optional<HardState>& hard_state);
+  Status ensure_room(size_t framed_bytes);
+  Status flush();
+  Status roll(Index first_index);
+  Status seal_active();
+  Result<std::shared_ptr<Segment>> create_segment(Index first_index, Term prev_term);
+  Status remove_dead_segments();
+  void truncate_after(Index index);
+  Status fail(const Status& cause);
+  [[nodiscard]] Index last_index_locked() const { return first_index_ + locations_.size() - 1; }
+  [[nodiscard]] Term term_locked(Index index) const;
+  [[nodiscard]] Segment& active() const { return *segments_.back(); }
+  [[nodiscard]] uint32_t record_synced_offset() const;
+
+  const std::shared_ptr<FileSystem> fs_;
+  const std::string wal_dir_;
+  const WalOptions options_;
+
+  mutable std::mutex mu_;
+  std::condition_variable sync_done_;
+  std::deque<std::shared_ptr<Segment>> segments_;  // seq order; back() is written to
+  uint64_t next_seq_ = 1;
+  std::deque<Location> locations_;  // locations_[i] is entry first_index_ + i
+  Index first_index_ = 1;
+  Term prev_term_ = 0;
+  HardState hard_state_;
+  std::string pending_;  // records encoded for the active segment, not yet written
+
+  // Group commit: bytes ever written and bytes known durable, across segments.
+  uint64_t written_bytes_ = 0;
+  uint64_t synced_bytes_ = 0;
+  bool sync_in_progress_ = false;
+
+  Status failed_;  // set once, by the first write or sync error
+  WalStats stats_;
+};
+
+}  // namespace dengine::log
