@@ -23,7 +23,12 @@ enum class MessageType : uint8_t {
   kReadIndex,  // a follower asks the leader for a linearizable read index (thesis §6.4)
   kReadIndexResponse,
   kSnapshot,  // InstallSnapshot (Raft §7): `snapshot` names the image, the transport carries it
+  kTimeoutNow,  // leadership transfer (thesis §3.10): start an election now
 };
+
+// kVote / kPreVote context of a campaign started by kTimeoutNow: voters answer it even while
+// they hear from the (outgoing) leader.
+inline constexpr uint64_t kTransferCampaign = 1;
 
 std::string_view message_type_name(MessageType type);
 

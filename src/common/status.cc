@@ -43,6 +43,7 @@ std::string_view message_type_name(MessageType type) {
     case MessageType::kReadIndex: return "ReadIndex";
     case MessageType::kReadIndexResponse: return "ReadIndexResponse";
     case MessageType::kSnapshot: return "Snapshot";
+    case MessageType::kTimeoutNow: return "TimeoutNow";
   }
   return "Unknown";
 }

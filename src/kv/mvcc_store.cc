@@ -198,8 +198,14 @@ Status MvccStore::check_consistency() const {
         if (record->second.tombstone != is_tombstone) {
           return Status::corruption("key '" + key + "' has a misplaced tombstone");
         }
-        if (!is_tombstone && (record->second.kv.mod_revision != revision.main ||
-                              record->second.kv.version <= 0)) {
+        // A put's record repeats what the index implies: KeyIndex::get computes versions and
+        // the create revision from the generation, reads return the record.
+        const auto later_writes = static_cast<int64_t>(revisions.size() - r - 1);
+        const KeyValue& kv = record->second.kv;
+        if (!is_tombstone &&
+            (kv.mod_revision != revision.main || kv.version <= 0 ||
+             kv.version != generations[g].version - later_writes ||
+             kv.create_revision != generations[g].created.main)) {
           return Status::corruption("key '" + key + "' has a record that disagrees with it");
         }
         ++indexed;

@@ -80,7 +80,11 @@ class MvccStore final : public MvccReader {
   // the ends of finished generations, nothing above the current revision.
   [[nodiscard]] Status check_consistency() const;
 
-  friend bool operator==(const MvccStore&, const MvccStore&) = default;
+  friend bool operator==(const MvccStore& a, const MvccStore& b) {
+    return a.current_revision_ == b.current_revision_ &&
+           a.compact_revision_ == b.compact_revision_ && a.index_ == b.index_ &&
+           a.records_ == b.records_;
+  }
 
  private:
   friend class WriteTxn;

@@ -409,7 +409,7 @@ Status SegmentedWal::sync() {
     sync_in_progress_ = false;
     ++stats_.fdatasyncs;
     if (!st) {
-      fail(with_context("fdatasync of segment " + segment->file_name, st));
+      static_cast<void>(fail(with_context("fdatasync of segment " + segment->file_name, st)));
     } else {
       synced_bytes_ = std::max(synced_bytes_, covers_bytes);
       segment->synced_offset = std::max(segment->synced_offset, covers_offset);

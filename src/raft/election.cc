@@ -30,6 +30,7 @@ void RaftNode::become_follower(Term term, NodeId leader) {
   if (role_ == RaftRole::kLeader) {
     abort_reads();
     lease_expiry_nanos_ = 0;
+    transfer_target_ = kNoNode;
   }
   if (term > term_) {
     term_ = term;
@@ -73,7 +74,7 @@ void RaftNode::become_pre_candidate() {
   }
 }
 
-void RaftNode::become_candidate() {
+void RaftNode::become_candidate(bool transfer) {
   // Raft §5.2: increment currentTerm, vote for self, request votes from the others.
   term_ += 1;
   vote_ = id();
@@ -93,7 +94,8 @@ void RaftNode::become_candidate() {
     // The new term and our own vote must be durable before anyone can act on them: a
     // candidate that forgot its vote after a crash could vote twice in this term.
     send_after_persist(Message{.type = MessageType::kVote, .to = voter, .term = term_,
-                               .index = log_.last_index(), .log_term = log_.last_term()});
+                               .index = log_.last_index(), .log_term = log_.last_term(),
+                               .context = transfer ? kTransferCampaign : 0});
   }
 }
 
@@ -107,6 +109,8 @@ void RaftNode::become_leader() {
   commit_at_election_ = log_.committed();
   uncommitted_bytes_ = 0;
   lease_expiry_nanos_ = 0;
+  lease_forfeited_ = false;
+  transfer_target_ = kNoNode;
   pending_reads_ = 0;
   reset_progress();
   // Thesis §6.4 / Raft §5.4.2: a leader cannot know which earlier entries are committed

@@ -92,6 +92,11 @@ void RaftNode::tick_election() {
 void RaftNode::tick_heartbeat() {
   ++heartbeat_elapsed_;
   ++election_elapsed_;
+  if (transfer_target_ != kNoNode && ++transfer_elapsed_ >= config_.election_timeout_ticks) {
+    // Thesis §3.10: "if the transfer does not complete within an election timeout, the prior
+    // leader aborts the transfer and resumes accepting client requests".
+    transfer_target_ = kNoNode;
+  }
   if (election_elapsed_ >= config_.election_timeout_ticks) {
     election_elapsed_ = 0;
     if (config_.check_quorum) {
@@ -111,8 +116,9 @@ void RaftNode::step(const Message& message) {
     const bool is_vote_request =
         message.type == MessageType::kVote || message.type == MessageType::kPreVote;
     // Thesis §4.2.3 / §9.6: while a follower hears from a current leader it ignores requests
-    // for a new election, so a node that was merely cut off cannot depose a healthy leader.
-    if (is_vote_request && hears_from_leader()) return;
+    // for a new election, so a node that was merely cut off cannot depose a healthy leader —
+    // unless the leader itself asked for the election (§3.10).
+    if (is_vote_request && hears_from_leader() && message.context != kTransferCampaign) return;
     if (message.type == MessageType::kPreVote) {
       // Thesis §9.6: a pre-vote changes nothing, not even our term.
     } else if (message.type == MessageType::kPreVoteResponse && !message.reject) {
@@ -159,6 +165,10 @@ void RaftNode::step(const Message& message) {
       if (role_ != RaftRole::kFollower) become_follower(term_, message.from);
       handle_snapshot(message);
       break;
+    case MessageType::kTimeoutNow:
+      // Thesis §3.10: the target starts an election at once, skipping pre-vote.
+      if (role_ != RaftRole::kLeader && voters_.contains(id())) become_candidate(true);
+      break;
     case MessageType::kReadIndex: handle_read_index(message); break;
     case MessageType::kReadIndexResponse: handle_read_index_response(message); break;
   }
@@ -189,6 +199,10 @@ Result<Index> RaftNode::propose(std::string data) {
     text += leader_ != kNoNode ? " (leader is " + std::to_string(leader_) + ")"
                                : " (no leader known)";
     return Status::not_leader(std::move(text));
+  }
+  if (transfer_target_ != kNoNode) {
+    return Status::unavailable("raft: leadership is being transferred to node " +
+                               std::to_string(transfer_target_) + "; retry on the new leader");
   }
   if (data.size() > config_.max_entry_bytes) {
     return Status::invalid_argument("raft: proposal of " + std::to_string(data.size()) +
@@ -243,6 +257,36 @@ void RaftNode::on_snapshot_ready(SnapshotMeta snapshot) {
     compact_to_ = compact_to;
   }
   check_invariants();
+}
+
+Status RaftNode::transfer_leadership(NodeId target) {
+  if (role_ != RaftRole::kLeader) {
+    return Status::not_leader("raft: node " + std::to_string(id()) +
+                              " cannot transfer leadership: it is not the leader");
+  }
+  if (target == id() || !voters_.contains(target)) {
+    return Status::invalid_argument("raft: node " + std::to_string(target) +
+                                    " is not another voter to transfer leadership to");
+  }
+  transfer_target_ = target;
+  transfer_elapsed_ = 0;
+  timeout_now_sent_ = false;
+  const Progress& pr = progress(target);
+  // Thesis §3.10 step 2: the target must hold the whole log before it campaigns.
+  if (pr.match() == log_.last_index()) {
+    send_timeout_now(target);
+  } else {
+    send_append(target, /*send_if_empty=*/true);
+  }
+  check_invariants();
+  return Status::ok();
+}
+
+void RaftNode::send_timeout_now(NodeId to) {
+  timeout_now_sent_ = true;
+  lease_forfeited_ = true;
+  lease_expiry_nanos_ = 0;
+  send(Message{.type = MessageType::kTimeoutNow, .to = to, .term = term_});
 }
 
 void RaftNode::report_snapshot_failed(NodeId to) {

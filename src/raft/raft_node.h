@@ -57,6 +57,11 @@ class RaftNode {
   void on_snapshot_ready(SnapshotMeta snapshot);
   // The transport could not deliver the snapshot to `to`: probe it again.
   void report_snapshot_failed(NodeId to);
+  // Leadership transfer (thesis §3.10): catch `target` up, then tell it to campaign at once.
+  // Proposals are refused while it runs; it is abandoned after an election timeout. Fails
+  // with kNotLeader, or kInvalidArgument when `target` is not another voter.
+  Status transfer_leadership(NodeId target);
+  [[nodiscard]] NodeId transfer_target() const { return transfer_target_; }
   // The write of Ready::write_id `write_id` (and so every earlier one) is durable.
   void on_persisted(uint64_t write_id);
   // The state machine has applied every entry up to `index`.
@@ -85,9 +90,10 @@ class RaftNode {
   // election.cc
   void become_follower(Term term, NodeId leader);
   void become_pre_candidate();
-  void become_candidate();
+  void become_candidate(bool transfer = false);
   void become_leader();
   void start_election();
+  void send_timeout_now(NodeId to);
   void handle_vote_request(const Message& request);
   void handle_vote_response(const Message& response);
   void reset_randomized_election_timeout();
@@ -154,6 +160,12 @@ class RaftNode {
   size_t pending_reads_ = 0;                     // leader: all unconfirmed reads
   uint64_t clock_nanos_ = 0;
   uint64_t lease_expiry_nanos_ = 0;  // leader only
+  // Leader only: once a TimeoutNow went out, voters may elect the target at once, so no lease
+  // may be trusted for the rest of this term.
+  bool lease_forfeited_ = false;
+  NodeId transfer_target_ = kNoNode;  // leader only
+  int transfer_elapsed_ = 0;          // ticks since the transfer began
+  bool timeout_now_sent_ = false;     // for the current transfer
   // A restarted node cannot know whether a leader holds a lease on its earlier promise not to
   // vote; with lease reads on it keeps that promise for an election timeout after boot.
   bool booting_ = true;

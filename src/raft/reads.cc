@@ -112,7 +112,7 @@ void RaftNode::confirm_heartbeat_round(NodeId voter, uint64_t round_id) {
   if (!confirmed.any) return;
   // Thesis §6.4.1: a quorum answered heartbeats sent at `sent_at`, so none of them will vote
   // for another leader until an election timeout after they received them — later than that.
-  if (config_.lease_duration_nanos > 0) {
+  if (config_.lease_duration_nanos > 0 && !lease_forfeited_) {
     lease_expiry_nanos_ =
         std::max(lease_expiry_nanos_, confirmed.sent_at + config_.lease_duration_nanos);
   }
@@ -132,6 +132,9 @@ Result<Index> RaftNode::lease_read(uint64_t now_nanos) {
   }
   // Checked against the clock reading taken as the read is served, never against ticks: ticks
   // stop while a process is paused, and a leader resumed after a pause must not trust them.
+  if (lease_forfeited_) {
+    return Status::unavailable("raft: the lease was given up with a leadership transfer");
+  }
   if (voters_.voters().size() > 1 && now_nanos >= lease_expiry_nanos_) {
     return Status::unavailable("raft: the leader lease has expired; confirm with read_index");
   }

@@ -186,6 +186,11 @@ void RaftNode::handle_append_response(const Message& response) {
     return;
   }
   if (pr.state() == Progress::State::kProbe) pr.become_replicate();
+  // Thesis §3.10: once the transfer target has caught up, it may campaign.
+  if (response.from == transfer_target_ && !timeout_now_sent_ &&
+      pr.match() == log_.last_index()) {
+    send_timeout_now(response.from);
+  }
   maybe_advance_commit();
   // Keep the follower's window full.
   while (send_append(response.from, /*send_if_empty=*/false)) {

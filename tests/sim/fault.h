@@ -19,9 +19,10 @@ enum class Fault : uint32_t {
   kSlowDisk = 1U << 8,
   kPause = 1U << 9,   // a node freezes (SIGSTOP-like); its monotonic clock jumps on resume
   kDrift = 1U << 10,  // node clocks (and so tick rates) run up to ±5% apart
+  kTransfer = 1U << 11,  // the leader is asked to hand leadership to another node
 };
 
-inline constexpr uint32_t kAllFaults = (1U << 11) - 1;
+inline constexpr uint32_t kAllFaults = (1U << 12) - 1;
 
 class FaultSet {
  public:

@@ -41,6 +41,8 @@ void Simulation::check_node(Node& n) {
       return;
     }
     check_leader_completeness(n);
+    if (n.transfer_requested) ++stats_.leader_transfers_completed;
+    for (Node& other : nodes_) other.transfer_requested = false;
     maybe_crash_new_leader(n);
     n.leader_last_index = raft.log().last_index();
     n.leader_last_term = term;

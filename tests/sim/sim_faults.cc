@@ -140,6 +140,19 @@ void Simulation::inject_fault() {
       break;
     }
     case Fault::kDrift: break;
+    case Fault::kTransfer: {
+      for (Node& n : nodes_) {
+        if (!n.up || n.raft->role() != RaftRole::kLeader || now_ < n.paused_until) continue;
+        const NodeId target = rng_.between(1, node_count);
+        if (!n.raft->transfer_leadership(target)) return;
+        ++stats_.leader_transfers;
+        node(target).transfer_requested = true;
+        what += " n" + std::to_string(n.id) + " -> n" + std::to_string(target);
+        drain(n);
+        break;
+      }
+      break;
+    }
     case Fault::kSlowDisk: {
       ++stats_.slow_disks;
       Node& target = node(rng_.between(1, node_count));

@@ -39,6 +39,8 @@ void SimStats::add(const SimStats& other) {
   snapshots_sent += other.snapshots_sent;
   snapshots_installed += other.snapshots_installed;
   compactions += other.compactions;
+  leader_transfers += other.leader_transfers;
+  leader_transfers_completed += other.leader_transfers_completed;
   messages += other.messages;
   messages_dropped += other.messages_dropped;
   ops_ok += other.ops_ok;

@@ -78,6 +78,8 @@ struct SimStats {
   uint64_t snapshots_sent = 0;
   uint64_t snapshots_installed = 0;
   uint64_t compactions = 0;
+  uint64_t leader_transfers = 0;            // transfers a leader accepted
+  uint64_t leader_transfers_completed = 0;  // ... whose target then won
   uint64_t messages = 0;
   uint64_t messages_dropped = 0;
   uint64_t ops_ok = 0;
@@ -146,6 +148,7 @@ class Simulation {
     Index verified_offset = 0;        // verified_terms[0] is the entry at verified_offset + 1
     Index leader_last_index = 0;       // for leader append-only, within last_term
     Term leader_last_term = 0;
+    bool transfer_requested = false;  // this node was named as a transfer target
     Index commits_verified = 0;  // committed prefix compared with the global record
     // Confirmed reads waiting for the state machine to reach their index.
     struct WaitingRead {
