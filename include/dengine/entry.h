@@ -16,6 +16,9 @@ enum class EntryType : uint8_t {
   // Appended by each new leader at the start of its term (Raft thesis §6.4): committing it
   // commits every earlier entry and lets the leader serve reads. Carries no data.
   kNoOp = 1,
+  // A membership change (thesis §4.3, joint consensus), encoded by the Raft core. It takes
+  // effect on a node when the entry is handed to its apply worker.
+  kConfChange = 2,
 };
 
 struct Entry {
@@ -36,15 +39,39 @@ struct HardState {
   friend bool operator==(const HardState&, const HardState&) = default;
 };
 
+// Cluster membership. While `voters_outgoing` is non-empty the configuration is joint (thesis
+// §4.3): every decision needs a majority of `voters` and a majority of `voters_outgoing`.
+// Learners receive the log but never vote and never count toward a quorum.
+struct ConfState {
+  std::vector<NodeId> voters{};
+  std::vector<NodeId> voters_outgoing{};
+  std::vector<NodeId> learners{};
+
+  friend bool operator==(const ConfState&, const ConfState&) = default;
+};
+
 // Identifies a state machine image: everything up to and including `index` applied. The image's
 // bytes travel beside it (the transport and the state machine own them); the core only needs
 // where the image sits in the log and which configuration it carries.
 struct SnapshotMeta {
   Index index = 0;
   Term term = 0;
-  std::vector<NodeId> voters{};
+  ConfState conf{};
 
   friend bool operator==(const SnapshotMeta&, const SnapshotMeta&) = default;
+};
+
+enum class ConfChangeOp : uint8_t {
+  kAddVoter = 0,    // a new voter, or a learner promoted
+  kAddLearner = 1,  // a new non-voting member (a voter must be removed first)
+  kRemoveNode = 2,
+};
+
+struct ConfChange {
+  ConfChangeOp op = ConfChangeOp::kAddVoter;
+  NodeId node = kNoNode;
+
+  friend bool operator==(const ConfChange&, const ConfChange&) = default;
 };
 
 }  // namespace dengine

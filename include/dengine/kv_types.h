@@ -31,7 +31,7 @@ inline constexpr size_t kMaxCommandBytes = kMaxRequestBytes + 512 * 1024;
 inline constexpr size_t kMaxTxnOps = 128;  // etcd --max-txn-ops
 // Each nesting level spends at least one op of its parent's budget, so this bounds recursion.
 inline constexpr size_t kMaxTxnDepth = kMaxTxnOps;
-inline constexpr int64_t kMaxLeaseTtlSeconds = 9'000'000'000;  // etcd lease.MaxLeaseTTL
+inline constexpr int64_t kMaxLeaseTtlSeconds = 9'000'000'000;   // etcd lease.MaxLeaseTTL
 inline constexpr size_t kMaxLeaseCheckpointsPerCommand = 1000;  // etcd maxLeaseCheckpointBatchSize
 }  // namespace kv_limits
 
@@ -288,7 +288,7 @@ struct LeaseInfo {
 
 // ---- event history (for watches) ----
 struct EventQuery {
-  std::string key;        // same range conventions as RangeRequest
+  std::string key;  // same range conventions as RangeRequest
   std::string range_end;
   int64_t start_revision = 0;  // first revision wanted; <= 0: only future events (none yet)
   bool prev_kv = false;

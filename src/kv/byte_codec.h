@@ -6,10 +6,11 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <string>
 #include <string_view>
+#include <utility>
 
+#include "common/check.h"
 #include "dengine/status.h"
 
 namespace dengine::kv {
@@ -18,11 +19,16 @@ class ByteWriter {
  public:
   void u8(uint8_t value) { out_.push_back(static_cast<char>(value)); }
   void u32(uint32_t value) { fixed(value, 4); }
+  // A length or element count: formats store them as u32, so larger ones must never occur.
+  void count(size_t value) {
+    DENGINE_CHECK_MSG(value <= UINT32_MAX, "a length or count does not fit the format's u32");
+    u32(static_cast<uint32_t>(value));
+  }
   void u64(uint64_t value) { fixed(value, 8); }
   void i64(int64_t value) { u64(static_cast<uint64_t>(value)); }
   // u32 length, then the bytes. Callers bound the length well below 4 GiB.
   void bytes(std::string_view data) {
-    u32(static_cast<uint32_t>(data.size()));
+    count(data.size());
     out_.append(data);
   }
   [[nodiscard]] size_t size() const { return out_.size(); }
@@ -73,8 +79,8 @@ class ByteReader {
     const uint32_t n = u32(field);
     if (!ok()) return 0;
     if (n > max_count) {
-      fail(field, "count " + std::to_string(n) + " exceeds its bound of " +
-                      std::to_string(max_count));
+      fail(field,
+           "count " + std::to_string(n) + " exceeds its bound of " + std::to_string(max_count));
       return 0;
     }
     if (min_element_bytes > 0 && n > remaining() / min_element_bytes) {

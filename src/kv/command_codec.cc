@@ -90,13 +90,12 @@ class Encoder {
   void body(const LeaseCheckpointRequest& r) {
     out_.u8(static_cast<uint8_t>(CommandKind::kLeaseCheckpoint));
     if (r.checkpoints.size() > kv_limits::kMaxLeaseCheckpointsPerCommand) {
-      fail(Status::invalid_argument(
-          "kv: " + std::to_string(r.checkpoints.size()) +
-          " lease checkpoints in one command exceed the bound of " +
-          std::to_string(kv_limits::kMaxLeaseCheckpointsPerCommand)));
+      fail(Status::invalid_argument("kv: " + std::to_string(r.checkpoints.size()) +
+                                    " lease checkpoints in one command exceed the bound of " +
+                                    std::to_string(kv_limits::kMaxLeaseCheckpointsPerCommand)));
       return;
     }
-    out_.u32(static_cast<uint32_t>(r.checkpoints.size()));
+    out_.count(r.checkpoints.size());
     for (const LeaseCheckpoint& checkpoint : r.checkpoints) {
       out_.i64(checkpoint.id);
       out_.i64(checkpoint.remaining_ttl_seconds);
@@ -143,8 +142,8 @@ class Encoder {
   }
   void txn(const TxnRequest& r, size_t depth) {
     if (depth > kMaxTxnDepth) {
-      fail(Status::invalid_argument("kv: txn nesting deeper than " +
-                                    std::to_string(kMaxTxnDepth) + " levels"));
+      fail(Status::invalid_argument("kv: txn nesting deeper than " + std::to_string(kMaxTxnDepth) +
+                                    " levels"));
       return;
     }
     if (r.compare.size() > kMaxTxnOps || r.success.size() > kMaxTxnOps ||
@@ -152,10 +151,10 @@ class Encoder {
       fail(kv_error_status(KvError::kTooManyOps));
       return;
     }
-    out_.u32(static_cast<uint32_t>(r.compare.size()));
+    out_.count(r.compare.size());
     for (const Compare& c : r.compare) compare(c);
     for (const auto* ops : {&r.success, &r.failure}) {
-      out_.u32(static_cast<uint32_t>(ops->size()));
+      out_.count(ops->size());
       for (const RequestOp& op : *ops) request_op(op, depth);
     }
   }
@@ -213,17 +212,18 @@ class Decoder {
     const uint8_t format = in_.u8("format version");
     if (!in_.ok()) return in_.status();
     if (format != kCommandFormatVersion) {
-      return Status::failed_precondition(
-          "kv command: format version " + std::to_string(format) +
-          " is not one this build reads (it reads version " +
-          std::to_string(kCommandFormatVersion) + ")");
+      return Status::failed_precondition("kv command: format version " + std::to_string(format) +
+                                         " is not one this build reads (it reads version " +
+                                         std::to_string(kCommandFormatVersion) + ")");
     }
     KvCommand command = PutRequest{};
     switch (static_cast<CommandKind>(in_.u8("command kind"))) {
       case CommandKind::kPut: command = put(); break;
       case CommandKind::kDeleteRange: command = delete_range(); break;
       case CommandKind::kTxn: command = txn(1); break;
-      case CommandKind::kCompaction: command = CompactionRequest{in_.i64("compact revision")}; break;
+      case CommandKind::kCompaction:
+        command = CompactionRequest{in_.i64("compact revision")};
+        break;
       case CommandKind::kLeaseGrant: {
         LeaseGrantRequest grant;
         grant.id = in_.i64("lease id");
@@ -315,8 +315,8 @@ class Decoder {
   }
   LeaseCheckpointRequest checkpoints() {
     LeaseCheckpointRequest r;
-    const size_t n = in_.count("checkpoint count", kv_limits::kMaxLeaseCheckpointsPerCommand,
-                               kCheckpointBytes);
+    const size_t n =
+        in_.count("checkpoint count", kv_limits::kMaxLeaseCheckpointsPerCommand, kCheckpointBytes);
     for (size_t i = 0; i < n && in_.ok(); ++i) {
       LeaseCheckpoint checkpoint;
       checkpoint.id = in_.i64("checkpoint lease id");

@@ -11,8 +11,8 @@ namespace dengine::kv {
 
 // One life of a key: from the put that created it to the delete (tombstone) that ended it.
 struct Generation {
-  int64_t version = 0;  // puts in this generation so far, the tombstone included
-  Revision created;     // the first put
+  int64_t version = 0;              // puts in this generation so far, the tombstone included
+  Revision created;                 // the first put
   std::vector<Revision> revisions;  // ascending; a finished generation ends with its tombstone
 
   friend bool operator==(const Generation&, const Generation&) = default;

@@ -20,7 +20,9 @@ namespace {
 
 // ---- compares (etcd's applyCompare / compareKV) ----
 
-int three_way(int64_t a, int64_t b) { return a < b ? -1 : (a > b ? 1 : 0); }
+int three_way(int64_t a, int64_t b) {
+  return a < b ? -1 : (a > b ? 1 : 0);
+}
 
 bool compare_holds(const Compare& compare, const KeyValue& kv) {
   int order = 0;
@@ -30,7 +32,9 @@ bool compare_holds(const Compare& compare, const KeyValue& kv) {
       order = bytes < 0 ? -1 : (bytes > 0 ? 1 : 0);
       break;
     }
-    case CompareTarget::kCreate: order = three_way(kv.create_revision, compare.create_revision); break;
+    case CompareTarget::kCreate:
+      order = three_way(kv.create_revision, compare.create_revision);
+      break;
     case CompareTarget::kMod: order = three_way(kv.mod_revision, compare.mod_revision); break;
     case CompareTarget::kVersion: order = three_way(kv.version, compare.version); break;
     case CompareTarget::kLease: order = three_way(kv.lease, compare.lease); break;
@@ -111,8 +115,8 @@ Status check_put_preconditions(const MvccReader& view, const LeaseTable& leases,
   return Status::ok();
 }
 
-// etcd's checkRequestRange. Only revision 0 means "current" here: a negative revision falls
-// below the compacted revision (-1 when never compacted), exactly as in etcd.
+// etcd's checkRequestRange. Only revision 0 means "current" here: a negative revision is
+// compared like any other, so it fails as compacted once anything was compacted (etcd 3.4.23).
 Status check_range_revision(const MvccReader& view, const RangeRequest& range) {
   if (range.revision == 0) return Status::ok();
   if (range.revision > view.revision()) return kv_error_status(KvError::kFutureRevision);
@@ -265,7 +269,8 @@ Result<TxnResponse> run_txn(KvState* mutable_state, const KvState& state, const 
     PathCursor cursor(path);
     Status s = check_taken_ops(txn, cursor, [&](const RequestOp& op) {
       const auto* put = std::get_if<PutRequest>(&op.request);
-      return put == nullptr ? Status::ok() : check_put_preconditions(state.mvcc, state.leases, *put);
+      return put == nullptr ? Status::ok()
+                            : check_put_preconditions(state.mvcc, state.leases, *put);
     });
     if (!s) return s;
   }
@@ -366,7 +371,8 @@ ApplyResult apply_command(KvState& state, Index index, const KvCommand& command,
         if constexpr (std::is_same_v<T, LeaseGrantRequest>) {
           return apply_lease_grant(state, index, request, options);
         }
-        if constexpr (std::is_same_v<T, LeaseRevokeRequest>) return apply_lease_revoke(state, request);
+        if constexpr (std::is_same_v<T, LeaseRevokeRequest>)
+          return apply_lease_revoke(state, request);
         if constexpr (std::is_same_v<T, LeaseCheckpointRequest>) {
           return apply_lease_checkpoint(state, request);
         }

@@ -30,7 +30,8 @@ constexpr std::array<ErrorText, 12> kErrorTexts{{
      "etcdserver: mvcc: required revision is a future revision"},
     {KvError::kLeaseNotFound, StatusCode::kNotFound, "etcdserver: requested lease not found"},
     {KvError::kLeaseExists, StatusCode::kFailedPrecondition, "etcdserver: lease already exists"},
-    {KvError::kLeaseTtlTooLarge, StatusCode::kFailedPrecondition, "etcdserver: too large lease TTL"},
+    {KvError::kLeaseTtlTooLarge, StatusCode::kFailedPrecondition,
+     "etcdserver: too large lease TTL"},
     {KvError::kRequestTooLarge, StatusCode::kInvalidArgument, "etcdserver: request is too large"},
 }};
 
@@ -52,7 +53,9 @@ bool ops_read_only(const std::vector<RequestOp>& ops) {
 
 }  // namespace
 
-std::string_view kv_error_message(KvError error) { return text_of(error).message; }
+std::string_view kv_error_message(KvError error) {
+  return text_of(error).message;
+}
 
 Status kv_error_status(KvError error) {
   const ErrorText& text = text_of(error);
@@ -74,12 +77,16 @@ bool operator==(const TxnRequest& a, const TxnRequest& b) {
   return a.compare == b.compare && a.success == b.success && a.failure == b.failure;
 }
 
-bool operator==(const RequestOp& a, const RequestOp& b) { return a.request == b.request; }
+bool operator==(const RequestOp& a, const RequestOp& b) {
+  return a.request == b.request;
+}
 
 bool operator==(const TxnResponse& a, const TxnResponse& b) {
   return a.revision == b.revision && a.succeeded == b.succeeded && a.responses == b.responses;
 }
 
-bool operator==(const ResponseOp& a, const ResponseOp& b) { return a.response == b.response; }
+bool operator==(const ResponseOp& a, const ResponseOp& b) {
+  return a.response == b.response;
+}
 
 }  // namespace dengine

@@ -96,7 +96,9 @@ std::vector<LeaseInfo> MemoryKvStore::leases() const {
   return all;
 }
 
-Result<std::string> MemoryKvStore::snapshot() const { return encode_snapshot(live_); }
+Result<std::string> MemoryKvStore::snapshot() const {
+  return encode_snapshot(live_);
+}
 
 Status MemoryKvStore::restore(std::string_view snapshot) {
   Result<KvState> decoded = decode_snapshot(snapshot);

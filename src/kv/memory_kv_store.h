@@ -41,9 +41,7 @@ class MemoryKvStore final : public StateMachine {
   Status flush() override;
 
   [[nodiscard]] int64_t current_revision() const override { return live_.mvcc.revision(); }
-  [[nodiscard]] int64_t compact_revision() const override {
-    return live_.mvcc.compact_revision();
-  }
+  [[nodiscard]] int64_t compact_revision() const override { return live_.mvcc.compact_revision(); }
   Result<RangeResponse> range(const RangeRequest& request) const override;
   Result<TxnResponse> read_only_txn(const TxnRequest& request) const override;
   Result<EventBatch> events(const EventQuery& query) const override;

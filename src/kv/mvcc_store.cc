@@ -1,7 +1,6 @@
 #include "kv/mvcc_store.h"
 
 #include <algorithm>
-#include <set>
 #include <string>
 
 #include "common/check.h"
@@ -140,7 +139,7 @@ Status MvccStore::compact(int64_t revision) {
   std::sort(kept.begin(), kept.end());
   for (auto it = records_.begin(); it != records_.end() && it->first.main <= revision;) {
     it = std::binary_search(kept.begin(), kept.end(), it->first) ? std::next(it)
-                                                                  : records_.erase(it);
+                                                                 : records_.erase(it);
   }
   return Status::ok();
 }
@@ -202,10 +201,9 @@ Status MvccStore::check_consistency() const {
         // the create revision from the generation, reads return the record.
         const auto later_writes = static_cast<int64_t>(revisions.size() - r - 1);
         const KeyValue& kv = record->second.kv;
-        if (!is_tombstone &&
-            (kv.mod_revision != revision.main || kv.version <= 0 ||
-             kv.version != generations[g].version - later_writes ||
-             kv.create_revision != generations[g].created.main)) {
+        if (!is_tombstone && (kv.mod_revision != revision.main || kv.version <= 0 ||
+                              kv.version != generations[g].version - later_writes ||
+                              kv.create_revision != generations[g].created.main)) {
           return Status::corruption("key '" + key + "' has a record that disagrees with it");
         }
         ++indexed;
@@ -280,9 +278,8 @@ std::pair<int64_t, int64_t> WriteTxn::delete_range(const KeySpan& span) {
     if (const LeaseId lease = leases_.lease_of(key); lease != kNoLease) {
       leases_.detach(lease, key);
     }
-    changes_.push_back(Event{.type = EventType::kDelete,
-                             .kv = tombstone_kv(key, revision.main),
-                             .prev_kv = previous});
+    changes_.push_back(Event{
+        .type = EventType::kDelete, .kv = tombstone_kv(key, revision.main), .prev_kv = previous});
   }
   const auto deleted = static_cast<int64_t>(live_keys.size());
   const int64_t response_revision =

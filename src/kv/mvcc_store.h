@@ -94,7 +94,7 @@ class MvccStore final : public MvccReader {
   Result<RawRange> range_at(const KeySpan& span, const RawRangeOptions& options,
                             int64_t reader_revision) const;
 
-  int64_t current_revision_ = 1;  // an empty store is at revision 1 (etcd)
+  int64_t current_revision_ = 1;   // an empty store is at revision 1 (etcd)
   int64_t compact_revision_ = -1;  // etcd's compactMainRev before any compaction
   KeyIndexMap index_;
   Records records_;

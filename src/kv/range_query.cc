@@ -21,7 +21,8 @@ bool excluded_by_filters(const RangeRequest& r, const KeyValue& kv) {
 
 std::function<bool(const KeyValue&, const KeyValue&)> less_by(SortTarget target) {
   switch (target) {
-    case SortTarget::kKey: return [](const KeyValue& a, const KeyValue& b) { return a.key < b.key; };
+    case SortTarget::kKey:
+      return [](const KeyValue& a, const KeyValue& b) { return a.key < b.key; };
     case SortTarget::kVersion:
       return [](const KeyValue& a, const KeyValue& b) { return a.version < b.version; };
     case SortTarget::kCreate:

@@ -51,7 +51,9 @@ struct TxnWrites {
 };
 
 // The smallest key after `key`: a single key as an interval is [key, key + "\0").
-std::string successor(const std::string& key) { return key + std::string(1, '\0'); }
+std::string successor(const std::string& key) {
+  return key + std::string(1, '\0');
+}
 
 // etcd's checkIntervals over one op list: which keys it puts and deletes, or kDuplicateKey.
 // The order of the checks follows etcd's, since the outcome depends on it.

@@ -52,25 +52,25 @@ std::string encode_snapshot(const KvState& state) {
   out.i64(state.mvcc.revision());
   out.i64(state.mvcc.compact_revision());
 
-  out.u32(static_cast<uint32_t>(state.leases.all().size()));
+  out.count(state.leases.all().size());
   for (const auto& [id, lease] : state.leases.all()) {
     out.i64(id);
     out.i64(lease.ttl_seconds);
     out.i64(lease.remaining_ttl_seconds);
   }
-  out.u32(static_cast<uint32_t>(state.mvcc.index().size()));
+  out.count(state.mvcc.index().size());
   for (const auto& [key, key_index] : state.mvcc.index()) {
     out.bytes(key);
     write_revision(out, key_index.modified());
-    out.u32(static_cast<uint32_t>(key_index.generations().size()));
+    out.count(key_index.generations().size());
     for (const Generation& generation : key_index.generations()) {
       out.i64(generation.version);
       write_revision(out, generation.created);
-      out.u32(static_cast<uint32_t>(generation.revisions.size()));
+      out.count(generation.revisions.size());
       for (const Revision& revision : generation.revisions) write_revision(out, revision);
     }
   }
-  out.u32(static_cast<uint32_t>(state.mvcc.records().size()));
+  out.count(state.mvcc.records().size());
   for (const auto& [revision, record] : state.mvcc.records()) {
     write_revision(out, revision);
     out.u8(record.tombstone ? 1 : 0);

@@ -148,6 +148,12 @@ class Replayer {
       offset += parsed.record.framed_bytes;
       if (info.sealed) {
         info.end_offset = offset;
+        // Nothing is ever written after a seal, but a torn write of the seal can leave garbage
+        // behind it; have it zeroed like any torn tail, so no segment holds bytes past its end.
+        const size_t nonzero = last_nonzero(bytes, offset);
+        if (last && nonzero > offset) {
+          out_.torn_tail = TornTail{offset, nonzero - offset, "nonzero bytes after the seal"};
+        }
         return Status::ok();
       }
     }

@@ -49,13 +49,11 @@ Result<SegmentedWal::Opened> SegmentedWal::open(std::shared_ptr<FileSystem> fs,
   if (!replayed) return replayed.status();
   WalReplay& replay = *replayed;
   RecoveredLog recovered;
-  bool directory_changed = false;
 
   for (const std::string& name : replay.temp_files) {
     if (Status st = fs->remove(join_path(wal->wal_dir_, name)); !st) {
       return with_context("removing " + name, st);
     }
-    directory_changed = true;
     recovered.repairs.push_back("wal: removed " + name + " (an interrupted segment creation)");
   }
 
@@ -65,8 +63,7 @@ Result<SegmentedWal::Opened> SegmentedWal::open(std::shared_ptr<FileSystem> fs,
     const std::string path = join_path(wal->wal_dir_, info.file_name);
     if (info.skipped) {
       if (Status st = fs->remove(path); !st) return with_context("removing " + path, st);
-      directory_changed = true;
-      recovered.repairs.push_back("wal: removed " + info.file_name +
+        recovered.repairs.push_back("wal: removed " + info.file_name +
                                   " (superseded by a truncation before a crash)");
       continue;
     }
@@ -99,11 +96,15 @@ Result<SegmentedWal::Opened> SegmentedWal::open(std::shared_ptr<FileSystem> fs,
                                 " at offset " + std::to_string(torn.offset) + " (" +
                                 std::to_string(torn.damaged_bytes) +
                                 " bytes discarded: " + torn.problem + ")");
-  } else if (!wal->segments_.empty() && !wal->segments_.back()->sealed) {
+  } else if (!wal->segments_.empty()) {
+    // After a process crash (not a power cut) what recovery just read may exist only in the
+    // page cache. The caller treats every recovered entry as durable (Raft acknowledges them),
+    // so make it so before returning. Sealed segments were synced before their successor was
+    // created; only the last one can hold unsynced bytes.
     Segment& last = *wal->segments_.back();
-    if (Status st = last.file->preallocate(last.capacity); !st) {
-      return with_context("preallocating " + last.file_name, st);
-    }
+    Status st = last.sealed ? Status::ok() : last.file->preallocate(last.capacity);
+    if (st) st = last.file->sync();
+    if (!st) return with_context("fdatasync of segment " + last.file_name, st);
   }
 
   wal->first_index_ = replay.first_index;
@@ -119,9 +120,9 @@ Result<SegmentedWal::Opened> SegmentedWal::open(std::shared_ptr<FileSystem> fs,
   }
 
   std::lock_guard lock(wal->mu_);
-  if (directory_changed) {
-    if (Status st = fs->sync_dir(wal->wal_dir_); !st) return with_context("syncing the wal dir", st);
-  }
+  // Likewise the directory: a crash may have come between a segment's rename and the fsync of
+  // the directory. Also makes the removals above durable.
+  if (Status st = fs->sync_dir(wal->wal_dir_); !st) return with_context("fsync of the wal dir", st);
   if (wal->segments_.empty()) {
     Result<std::shared_ptr<Segment>> first = wal->create_segment(wal->first_index_, 0);
     if (!first) return first.status();

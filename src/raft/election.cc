@@ -63,11 +63,11 @@ void RaftNode::become_pre_candidate() {
   votes_.clear();
   votes_[id()] = true;
   reset_randomized_election_timeout();
-  if (voters_.vote_result(votes_) == VoteResult::kWon) {
+  if (membership_.voters.vote_result(votes_) == VoteResult::kWon) {
     become_candidate();
     return;
   }
-  for (NodeId voter : voters_.voters()) {
+  for (NodeId voter : membership_.voters.all_voters()) {
     if (voter == id()) continue;
     send(Message{.type = MessageType::kPreVote, .to = voter, .term = term_ + 1,
                  .index = log_.last_index(), .log_term = log_.last_term()});
@@ -85,11 +85,11 @@ void RaftNode::become_candidate(bool transfer) {
   votes_.clear();
   votes_[id()] = true;
   reset_randomized_election_timeout();
-  if (voters_.vote_result(votes_) == VoteResult::kWon) {
+  if (membership_.voters.vote_result(votes_) == VoteResult::kWon) {
     become_leader();
     return;
   }
-  for (NodeId voter : voters_.voters()) {
+  for (NodeId voter : membership_.voters.all_voters()) {
     if (voter == id()) continue;
     // The new term and our own vote must be durable before anyone can act on them: a
     // candidate that forgot its vote after a crash could vote twice in this term.
@@ -106,7 +106,9 @@ void RaftNode::become_leader() {
   votes_.clear();
   election_elapsed_ = 0;
   heartbeat_elapsed_ = 0;
-  commit_at_election_ = log_.committed();
+  commit_floor_ = log_.committed();
+  // An uncommitted change may sit in the log; no new one before everything up to here applies.
+  pending_conf_index_ = log_.last_index() + 1;
   uncommitted_bytes_ = 0;
   lease_expiry_nanos_ = 0;
   lease_forfeited_ = false;
@@ -154,7 +156,7 @@ void RaftNode::handle_vote_response(const Message& response) {
   // A stale answer to an older campaign.
   if (pre_vote && !response.reject && response.term != term_ + 1) return;
   votes_.emplace(response.from, !response.reject);
-  switch (voters_.vote_result(votes_)) {
+  switch (membership_.voters.vote_result(votes_)) {
     case VoteResult::kWon:
       if (pre_vote) {
         become_candidate();

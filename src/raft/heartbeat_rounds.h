@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "dengine/types.h"
-#include "raft/majority.h"
+#include "raft/joint_config.h"
 
 namespace dengine::raft {
 
@@ -42,7 +42,7 @@ class HeartbeatRounds {
   // `voter` answered heartbeats up to round `round_id`; answering a round implies answering
   // every earlier one (the later heartbeat was sent after them).
   Confirmed acknowledge(NodeId voter, uint64_t round_id, NodeId self,
-                        const MajorityConfig& voters);
+                        const JointConfig& voters);
 
   // Leadership is lost: every read not yet confirmed.
   std::vector<PendingRead> take_all();

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "common/check.h"
+#include "raft/conf_change_codec.h"
 
 namespace dengine::raft {
 
@@ -57,7 +58,9 @@ Result<std::unique_ptr<RaftNode>> RaftNode::create(RaftConfig config, RaftBootSt
 
 RaftNode::RaftNode(RaftConfig config, RaftBootState boot)
     : config_(std::move(config)),
-      voters_(boot.snapshot.voters.empty() ? config_.voters : boot.snapshot.voters),
+      membership_(boot.snapshot.conf.voters.empty()
+                      ? Membership::from(ConfState{.voters = config_.voters})
+                      : Membership::from(boot.snapshot.conf)),
       log_(boot.snapshot, std::move(boot.entries), boot.hard_state.commit, boot.applied),
       term_(boot.hard_state.term),
       vote_(boot.hard_state.vote),
@@ -83,7 +86,7 @@ void RaftNode::tick_election() {
   ++election_elapsed_;
   if (election_elapsed_ >= config_.election_timeout_ticks) booting_ = false;
   // Only voters campaign: a node outside the configuration could never win.
-  if (election_elapsed_ >= randomized_election_timeout_ && voters_.contains(id())) {
+  if (election_elapsed_ >= randomized_election_timeout_ && membership_.voters.contains(id())) {
     election_elapsed_ = 0;
     start_election();
   }
@@ -154,11 +157,16 @@ void RaftNode::step(const Message& message) {
       if (role_ != RaftRole::kFollower) become_follower(term_, message.from);
       handle_heartbeat(message);
       break;
+    // Answers from nodes that have since left the configuration are ignored.
     case MessageType::kAppendResponse:
-      if (role_ == RaftRole::kLeader) handle_append_response(message);
+      if (role_ == RaftRole::kLeader && progress_.count(message.from) != 0) {
+        handle_append_response(message);
+      }
       break;
     case MessageType::kHeartbeatResponse:
-      if (role_ == RaftRole::kLeader) handle_heartbeat_response(message);
+      if (role_ == RaftRole::kLeader && progress_.count(message.from) != 0) {
+        handle_heartbeat_response(message);
+      }
       break;
     case MessageType::kSnapshot:
       DENGINE_CHECK_MSG(role_ != RaftRole::kLeader, "two leaders in term " + std::to_string(term_));
@@ -167,7 +175,7 @@ void RaftNode::step(const Message& message) {
       break;
     case MessageType::kTimeoutNow:
       // Thesis §3.10: the target starts an election at once, skipping pre-vote.
-      if (role_ != RaftRole::kLeader && voters_.contains(id())) become_candidate(true);
+      if (role_ != RaftRole::kLeader && membership_.voters.contains(id())) become_candidate(true);
       break;
     case MessageType::kReadIndex: handle_read_index(message); break;
     case MessageType::kReadIndexResponse: handle_read_index_response(message); break;
@@ -259,12 +267,92 @@ void RaftNode::on_snapshot_ready(SnapshotMeta snapshot) {
   check_invariants();
 }
 
+Result<Index> RaftNode::propose_conf_change(std::vector<ConfChange> changes) {
+  if (role_ != RaftRole::kLeader) {
+    return Status::not_leader("raft: node " + std::to_string(id()) +
+                              " cannot change the configuration: it is not the leader");
+  }
+  // Ongaro's fix for the single-server-change bug (raft-dev, 2015): a new leader may not change
+  // the configuration before it has committed an entry of its own term.
+  if (!committed_in_current_term()) {
+    return Status::failed_precondition(
+        "raft: the leader has not committed an entry of its term yet; retry the change");
+  }
+  // Thesis §4.1: one change at a time.
+  if (pending_conf_index_ > log_.applying()) {
+    return Status::failed_precondition("raft: the configuration change at index " +
+                                       std::to_string(pending_conf_index_) + " is still pending");
+  }
+  Result<Membership> next = enter_joint(membership_, changes);
+  if (!next) return next.status();
+  if (transfer_target_ != kNoNode) {
+    return Status::unavailable("raft: leadership is being transferred; retry on the new leader");
+  }
+  const Index index = log_.last_index() + 1;
+  log_.append(Entry{.term = term_, .index = index, .type = EntryType::kConfChange,
+                    .data = encode_conf_change(ConfChangeEntry{
+                        .kind = ConfChangeEntry::Kind::kEnterJoint, .changes = std::move(changes)})});
+  pending_conf_index_ = index;
+  broadcast_pending_ = true;
+  check_invariants();
+  return index;
+}
+
+void RaftNode::apply_conf_change(const Entry& entry) {
+  Result<ConfChangeEntry> decoded = decode_conf_change(entry.data);
+  // Only leaders write these entries, after validating them: a bad one is corruption.
+  DENGINE_CHECK_MSG(decoded.has_value(), decoded.status().to_string());
+  if (decoded->kind == ConfChangeEntry::Kind::kEnterJoint) {
+    Result<Membership> next = enter_joint(membership_, decoded->changes);
+    DENGINE_CHECK_MSG(next.has_value(), "committed configuration change at index " +
+                                            std::to_string(entry.index) +
+                                            " is invalid: " + next.status().to_string());
+    membership_ = std::move(*next);
+  } else {
+    membership_ = leave_joint(membership_);
+  }
+  if (role_ != RaftRole::kLeader) return;
+  // What the previous configuration committed stays committed; new voters hold none of it yet.
+  commit_floor_ = log_.committed();
+  update_progress_for_membership();
+  if (membership_.voters.is_joint()) {
+    // Thesis §4.3: once C_old,new is in effect the leader moves on to C_new by itself.
+    const Index index = log_.last_index() + 1;
+    log_.append(Entry{.term = term_, .index = index, .type = EntryType::kConfChange,
+                      .data = encode_conf_change(
+                          ConfChangeEntry{.kind = ConfChangeEntry::Kind::kLeaveJoint, .changes = {}})});
+    pending_conf_index_ = index;
+    broadcast_pending_ = true;
+  } else if (!membership_.voters.contains(id())) {
+    // Thesis §4.2.2: a leader removed from the configuration steps down once C_new is in
+    // effect; the remaining voters elect a leader among themselves.
+    become_follower(term_, kNoNode);
+  }
+}
+
+ConfState RaftNode::conf_state_at_commit() const {
+  Membership membership = membership_;
+  for (Index index = log_.applying() + 1; index <= log_.committed(); ++index) {
+    const Entry& entry = log_.at(index);
+    if (entry.type != EntryType::kConfChange) continue;
+    Result<ConfChangeEntry> decoded = decode_conf_change(entry.data);
+    if (!decoded) continue;
+    if (decoded->kind == ConfChangeEntry::Kind::kEnterJoint) {
+      Result<Membership> next = enter_joint(membership, decoded->changes);
+      if (next) membership = std::move(*next);
+    } else {
+      membership = leave_joint(membership);
+    }
+  }
+  return membership.to_conf_state();
+}
+
 Status RaftNode::transfer_leadership(NodeId target) {
   if (role_ != RaftRole::kLeader) {
     return Status::not_leader("raft: node " + std::to_string(id()) +
                               " cannot transfer leadership: it is not the leader");
   }
-  if (target == id() || !voters_.contains(target)) {
+  if (target == id() || !membership_.voters.contains(target)) {
     return Status::invalid_argument("raft: node " + std::to_string(target) +
                                     " is not another voter to transfer leadership to");
   }
@@ -364,6 +452,10 @@ Ready RaftNode::take_ready() {
   ready.messages = std::move(outbox_);
   outbox_.clear();
   ready.committed_entries = log_.take_entries_to_apply(config_.max_apply_bytes);
+  // A configuration takes effect as its entry goes to the apply worker (as in etcd-raft).
+  for (const Entry& entry : ready.committed_entries) {
+    if (entry.type == EntryType::kConfChange) apply_conf_change(entry);
+  }
   ready.read_states = std::move(read_states_);
   read_states_.clear();
   ready.aborted_reads = std::move(aborted_reads_);
@@ -398,10 +490,10 @@ void RaftNode::check_invariants() {
   if (role_ == RaftRole::kLeader) {
     DENGINE_CHECK(leader_ == id());
     // What a leader commits on its own authority is held durably by a quorum.
-    const Index durable_quorum = voters_.committed_index([this](NodeId node) {
+    const Index durable_quorum = membership_.voters.committed_index([this](NodeId node) {
       return node == id() ? log_.stable() : progress_.at(node).match();
     });
-    DENGINE_CHECK_MSG(log_.committed() <= std::max(durable_quorum, commit_at_election_),
+    DENGINE_CHECK_MSG(log_.committed() <= std::max(durable_quorum, commit_floor_),
                       "commit " + std::to_string(log_.committed()) + " passes durable quorum " +
                           std::to_string(durable_quorum));
   }

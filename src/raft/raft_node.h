@@ -14,6 +14,7 @@
 #include "dengine/status.h"
 #include "dengine/types.h"
 #include "raft/heartbeat_rounds.h"
+#include "raft/joint_config.h"
 #include "raft/majority.h"
 #include "raft/progress.h"
 #include "raft/raft_config.h"
@@ -57,6 +58,12 @@ class RaftNode {
   void on_snapshot_ready(SnapshotMeta snapshot);
   // The transport could not deliver the snapshot to `to`: probe it again.
   void report_snapshot_failed(NodeId to);
+  // Membership change through joint consensus (thesis §4.3): appends the change to enter the
+  // joint configuration; once that entry is applied the leader appends the one that leaves it.
+  // Fails with kNotLeader; kFailedPrecondition while another change is pending, while joint, or
+  // before the leader has committed an entry of its term (the single-server-change bug fix);
+  // kInvalidArgument for a change that is not valid on the current membership.
+  Result<Index> propose_conf_change(std::vector<ConfChange> changes);
   // Leadership transfer (thesis §3.10): catch `target` up, then tell it to campaign at once.
   // Proposals are refused while it runs; it is abandoned after an election timeout. Fails
   // with kNotLeader, or kInvalidArgument when `target` is not another voter.
@@ -78,7 +85,12 @@ class RaftNode {
   [[nodiscard]] RaftRole role() const { return role_; }
   [[nodiscard]] NodeId leader() const { return leader_; }
   [[nodiscard]] const RaftLog& log() const { return log_; }
-  [[nodiscard]] const MajorityConfig& voters() const { return voters_; }
+  [[nodiscard]] const Membership& membership() const { return membership_; }
+  // The configuration as of the entries handed to the apply worker.
+  [[nodiscard]] ConfState conf_state() const { return membership_.to_conf_state(); }
+  // The configuration once every entry known committed is applied: what this node will act on
+  // as soon as it catches up.
+  [[nodiscard]] ConfState conf_state_at_commit() const;
   [[nodiscard]] const Progress* progress_of(NodeId id) const;
   [[nodiscard]] int randomized_election_timeout_ticks() const {
     return randomized_election_timeout_;
@@ -122,6 +134,8 @@ class RaftNode {
   void maybe_advance_commit();
   void check_quorum_or_step_down();
   void reset_progress();
+  void apply_conf_change(const Entry& entry);
+  void update_progress_for_membership();
   [[nodiscard]] Progress& progress(NodeId id);
 
   // raft_node.cc
@@ -135,7 +149,7 @@ class RaftNode {
   void check_invariants();
 
   RaftConfig config_;
-  MajorityConfig voters_;
+  Membership membership_;
   RaftLog log_;
 
   Term term_ = 0;
@@ -151,8 +165,11 @@ class RaftNode {
   std::map<NodeId, bool> votes_;
   std::map<NodeId, Progress> progress_;  // leader only; every voter but this node
   uint64_t uncommitted_bytes_ = 0;       // leader only
-  Index commit_at_election_ = 0;         // leader only; see check_invariants
+  // Leader only: the commit index when this leader's quorums were last defined (its election or
+  // its latest configuration change); see check_invariants.
+  Index commit_floor_ = 0;
   bool broadcast_pending_ = false;       // leader only; proposals since the last Ready
+  Index pending_conf_index_ = 0;         // leader only; the last configuration change's entry
 
   // ---- reads ----
   HeartbeatRounds heartbeat_rounds_;             // leader only

@@ -60,7 +60,7 @@ void RaftNode::queue_read(PendingRead read) {
   }
   read.index = log_.committed();
   // A lone voter needs no one's confirmation.
-  if (voters_.voters().size() == 1) {
+  if (membership_.voters.is_single_voter() && membership_.voters.contains(id())) {
     confirm_reads({read});
     return;
   }
@@ -108,7 +108,7 @@ void RaftNode::abort_reads() {
 
 void RaftNode::confirm_heartbeat_round(NodeId voter, uint64_t round_id) {
   HeartbeatRounds::Confirmed confirmed =
-      heartbeat_rounds_.acknowledge(voter, round_id, id(), voters_);
+      heartbeat_rounds_.acknowledge(voter, round_id, id(), membership_.voters);
   if (!confirmed.any) return;
   // Thesis §6.4.1: a quorum answered heartbeats sent at `sent_at`, so none of them will vote
   // for another leader until an election timeout after they received them — later than that.
@@ -135,7 +135,7 @@ Result<Index> RaftNode::lease_read(uint64_t now_nanos) {
   if (lease_forfeited_) {
     return Status::unavailable("raft: the lease was given up with a leadership transfer");
   }
-  if (voters_.voters().size() > 1 && now_nanos >= lease_expiry_nanos_) {
+  if (!membership_.voters.is_single_voter() && now_nanos >= lease_expiry_nanos_) {
     return Status::unavailable("raft: the leader lease has expired; confirm with read_index");
   }
   return log_.committed();

@@ -16,12 +16,21 @@ Progress& RaftNode::progress(NodeId node) {
 
 void RaftNode::reset_progress() {
   progress_.clear();
-  for (NodeId voter : voters_.voters()) {
-    if (voter == id()) continue;
+  update_progress_for_membership();
+}
+
+void RaftNode::update_progress_for_membership() {
+  const std::vector<NodeId> peers = membership_.peers_of(id());
+  for (auto it = progress_.begin(); it != progress_.end();) {
+    it = std::binary_search(peers.begin(), peers.end(), it->first) ? std::next(it)
+                                                                    : progress_.erase(it);
+  }
+  for (NodeId peer : peers) {
+    if (progress_.count(peer) != 0) continue;
     // Raft Figure 2: nextIndex starts just after the leader's last entry; match is unknown.
     auto [it, inserted] = progress_.emplace(
-        voter, Progress(log_.last_index() + 1, config_.max_inflight_messages,
-                        config_.max_inflight_bytes));
+        peer, Progress(log_.last_index() + 1, config_.max_inflight_messages,
+                       config_.max_inflight_bytes));
     // Give every follower a full election timeout before check-quorum may count it absent.
     it->second.set_recent_active(true);
   }
@@ -80,7 +89,7 @@ void RaftNode::handle_snapshot(const Message& message) {
   }
   // Raft §7: "discard the entire log", restore from the image and its configuration.
   log_.restore(snapshot);
-  if (!snapshot.voters.empty()) voters_ = MajorityConfig(snapshot.voters);
+  if (!snapshot.conf.voters.empty()) membership_ = Membership::from(snapshot.conf);
   latest_snapshot_ = snapshot;
   snapshot_to_install_ = snapshot;
   send_after_persist(Message{.type = MessageType::kAppendResponse, .to = message.from,
@@ -234,7 +243,7 @@ void RaftNode::handle_heartbeat_response(const Message& response) {
 // Raft §5.4.2: a leader only commits entries from its own term by counting replicas; older
 // entries become committed indirectly, once an entry of this term is.
 void RaftNode::maybe_advance_commit() {
-  const Index quorum_index = voters_.committed_index([this](NodeId node) {
+  const Index quorum_index = membership_.voters.committed_index([this](NodeId node) {
     // Thesis §10.2.1: the leader's own copy counts once it is durable.
     return node == id() ? log_.stable() : progress(node).match();
   });
@@ -255,7 +264,7 @@ void RaftNode::maybe_advance_commit() {
 // Thesis §6.2: a leader that cannot reach a quorum within an election timeout steps down, so
 // clients stop waiting on it and a partitioned leader stops claiming leadership.
 void RaftNode::check_quorum_or_step_down() {
-  const bool quorum_active = voters_.quorum_satisfies([this](NodeId node) {
+  const bool quorum_active = membership_.voters.quorum_satisfies([this](NodeId node) {
     return node == id() || progress(node).recent_active();
   });
   for (auto& [node, pr] : progress_) pr.set_recent_active(false);

@@ -5,10 +5,10 @@
 namespace dengine::sim {
 namespace {
 
-constexpr std::array<Fault, 12> kFaults = {
+constexpr std::array<Fault, 13> kFaults = {
     Fault::kLoss,  Fault::kDelay, Fault::kReorder,  Fault::kDuplicate,
     Fault::kPartition, Fault::kOneWayPartition, Fault::kClog, Fault::kCrash,
-    Fault::kSlowDisk, Fault::kPause, Fault::kDrift, Fault::kTransfer};
+    Fault::kSlowDisk, Fault::kPause, Fault::kDrift, Fault::kTransfer, Fault::kMembership};
 
 }  // namespace
 
@@ -26,6 +26,7 @@ std::string_view fault_name(Fault fault) {
     case Fault::kPause: return "pause";
     case Fault::kDrift: return "drift";
     case Fault::kTransfer: return "transfer";
+    case Fault::kMembership: return "membership";
   }
   return "?";
 }

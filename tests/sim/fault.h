@@ -20,9 +20,10 @@ enum class Fault : uint32_t {
   kPause = 1U << 9,   // a node freezes (SIGSTOP-like); its monotonic clock jumps on resume
   kDrift = 1U << 10,  // node clocks (and so tick rates) run up to ±5% apart
   kTransfer = 1U << 11,  // the leader is asked to hand leadership to another node
+  kMembership = 1U << 12,  // the leader is asked to add, remove or promote nodes
 };
 
-inline constexpr uint32_t kAllFaults = (1U << 12) - 1;
+inline constexpr uint32_t kAllFaults = (1U << 13) - 1;
 
 class FaultSet {
  public:

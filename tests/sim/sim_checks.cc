@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <string>
 
+#include "raft/conf_change_codec.h"
 #include "tests/sim/simulation.h"
 
 namespace dengine::sim {
@@ -81,8 +82,10 @@ void Simulation::check_commit_is_safe() {
   auto durable_tip = [](const Node& n) {
     return LogTip{n.durable_last_index(), n.durable_last_term()};
   };
-  const size_t quorum = nodes_.size() / 2 + 1;
   for (const Node& x : nodes_) {
+    // The candidate counts votes in its own configuration, however stale.
+    const raft::Membership membership = membership_of(x);
+    if (!membership.voters.contains(x.id)) continue;  // it does not campaign
     LogTip tips[2];
     bool lacks[2];
     size_t count = 0;
@@ -98,14 +101,17 @@ void Simulation::check_commit_is_safe() {
     }
     for (size_t t = 0; t < count; ++t) {
       if (!lacks[t]) continue;
-      size_t votes = 1;
-      for (const Node& voter : nodes_) {
-        if (voter.id == x.id) continue;
-        const LogTip v = durable_tip(voter);
+      size_t votes = 0;
+      const LogTip tip = tips[t];
+      auto grants = [&](NodeId voter_id) {
+        if (voter_id == x.id) return true;
+        if (voter_id < 1 || voter_id > nodes_.size()) return false;
+        const LogTip v = durable_tip(node(voter_id));
         // Raft §5.4.1, as the voter would judge it.
-        if (tips[t].term > v.term || (tips[t].term == v.term && tips[t].index >= v.index)) ++votes;
-      }
-      if (votes >= quorum) {
+        return tip.term > v.term || (tip.term == v.term && tip.index >= v.index);
+      };
+      for (NodeId voter : membership.voters.all_voters()) votes += grants(voter) ? 1 : 0;
+      if (membership.voters.quorum_satisfies(grants)) {
         fail("commit safety: index " + std::to_string(commit) + " (term " +
              std::to_string(commit_term) + ") is committed, but " + n_str(x.id) +
              (t == 0 ? " (durable log" : " (log") + " ending at " +
@@ -190,6 +196,31 @@ void Simulation::record_commits(Node& n) {
     known.known_committed_in = std::min(known.known_committed_in, term);
   }
   n.commits_verified = std::max(n.commits_verified, log.committed());
+}
+
+raft::Membership Simulation::membership_of(const Node& n) const {
+  if (n.up) return raft::Membership::from(n.raft->conf_state_at_commit());
+  // After a restart: the image's configuration, then every change in the durable log up to the
+  // durable commit index.
+  std::vector<NodeId> all;
+  for (const Node& peer : nodes_) all.push_back(peer.id);
+  raft::Membership membership = raft::Membership::from(
+      n.durable_image && !n.durable_image->meta.conf.voters.empty() ? n.durable_image->meta.conf
+                                                                   : ConfState{.voters = all});
+  const Index from = n.durable_image ? n.durable_image->meta.index : 0;
+  for (const Entry& entry : n.durable_log) {
+    if (entry.index <= from || entry.index > n.durable_hard_state.commit) continue;
+    if (entry.type != EntryType::kConfChange) continue;
+    Result<raft::ConfChangeEntry> decoded = raft::decode_conf_change(entry.data);
+    if (!decoded) continue;
+    if (decoded->kind == raft::ConfChangeEntry::Kind::kEnterJoint) {
+      Result<raft::Membership> next = raft::enter_joint(membership, decoded->changes);
+      if (next) membership = std::move(*next);
+    } else {
+      membership = raft::leave_joint(membership);
+    }
+  }
+  return membership;
 }
 
 // Lease safety (thesis §6.4.1): a leader may serve from its lease only while no other leader can

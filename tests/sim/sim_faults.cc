@@ -1,5 +1,6 @@
 // The nemesis: injects one fault at a time at random moments of the fault phase.
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,62 @@ void Simulation::crash_and_restart_later(Node& victim) {
     Node& n = node(id);
     if (!n.up) start_node(n);
   });
+}
+
+void Simulation::propose_membership_change(Node& leader, std::string* what) {
+  const ConfState conf = leader.raft->conf_state();
+  std::vector<NodeId> others;
+  for (const Node& n : nodes_) {
+    const bool member =
+        std::find(conf.voters.begin(), conf.voters.end(), n.id) != conf.voters.end() ||
+        std::find(conf.learners.begin(), conf.learners.end(), n.id) != conf.learners.end();
+    if (!member) others.push_back(n.id);
+  }
+  // Take a few of `pool` (several at once: joint consensus exists for multi-node changes).
+  auto take = [this](std::vector<NodeId> pool, size_t at_most) {
+    std::vector<NodeId> picked;
+    const size_t limit = std::min(at_most, pool.size());
+    const size_t count = limit == 0 ? 0 : rng_.between(1, limit);
+    for (size_t i = 0; i < count; ++i) {
+      const size_t at = rng_.below(pool.size());
+      picked.push_back(pool[at]);
+      pool.erase(pool.begin() + static_cast<std::ptrdiff_t>(at));
+    }
+    return picked;
+  };
+  std::vector<ConfChange> changes;
+  switch (rng_.below(4)) {
+    case 0:  // remove voters, keeping at least one
+      for (NodeId id : take(conf.voters, conf.voters.size() - 1)) {
+        changes.push_back({ConfChangeOp::kRemoveNode, id});
+      }
+      break;
+    case 1:  // add non-members as learners
+      for (NodeId id : take(others, 3)) changes.push_back({ConfChangeOp::kAddLearner, id});
+      break;
+    case 2:  // add non-members straight as voters
+      for (NodeId id : take(others, 3)) changes.push_back({ConfChangeOp::kAddVoter, id});
+      break;
+    default:  // promote learners and remove voters in one change
+      for (NodeId id : take(conf.learners, 3)) changes.push_back({ConfChangeOp::kAddVoter, id});
+      if (conf.voters.size() > 1) {
+        for (NodeId id : take(conf.voters, conf.voters.size() - 1)) {
+          changes.push_back({ConfChangeOp::kRemoveNode, id});
+        }
+      }
+      break;
+  }
+  if (changes.empty()) return;
+  Result<Index> proposed = leader.raft->propose_conf_change(changes);
+  if (!proposed) return;
+  ++stats_.membership_changes;
+  for (const ConfChange& change : changes) {
+    *what += change.op == ConfChangeOp::kRemoveNode  ? " -n"
+             : change.op == ConfChangeOp::kAddLearner ? " +learner n"
+                                                      : " +voter n";
+    *what += std::to_string(change.node);
+  }
+  drain(leader);
 }
 
 void Simulation::maybe_crash_new_leader(Node& leader) {
@@ -140,6 +197,14 @@ void Simulation::inject_fault() {
       break;
     }
     case Fault::kDrift: break;
+    case Fault::kMembership: {
+      for (Node& n : nodes_) {
+        if (!n.up || n.raft->role() != RaftRole::kLeader || now_ < n.paused_until) continue;
+        propose_membership_change(n, &what);
+        break;
+      }
+      break;
+    }
     case Fault::kTransfer: {
       for (Node& n : nodes_) {
         if (!n.up || n.raft->role() != RaftRole::kLeader || now_ < n.paused_until) continue;

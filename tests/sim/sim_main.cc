@@ -24,7 +24,7 @@ void usage() {
                "usage: dengine-sim --seeds N [--first-seed S] [--nodes 3|5|7] [--faults LIST]\n"
                "       dengine-sim --replay SEED [--nodes N] [--faults LIST] [--trace]\n"
                "faults: all (default), none, or a comma list of loss,delay,reorder,dup,partition,\n"
-               "        oneway,clog,crash,slowdisk,pause,drift,transfer\n");
+               "        oneway,clog,crash,slowdisk,pause,drift,transfer,membership\n");
 }
 
 bool parse_number(std::string_view text, uint64_t* out) {
@@ -116,7 +116,7 @@ int main(int argc, char** argv) {
       "dengine-sim: %s nodes=%llu seeds=%llu..%llu passed=%llu failed=%llu faults=%s "
       "elections=%llu leader_changes=%llu crashes=%llu partitions=%llu clogs=%llu "
       "slow_disks=%llu pauses=%llu snapshots_sent=%llu snapshots_installed=%llu compactions=%llu "
-      "leader_transfers=%llu transfers_completed=%llu messages=%llu dropped=%llu committed=%llu ops_ok=%llu ops_unknown=%llu "
+      "leader_transfers=%llu transfers_completed=%llu membership_changes=%llu messages=%llu dropped=%llu committed=%llu ops_ok=%llu ops_unknown=%llu "
       "reads_log=%llu reads_index=%llu reads_lease=%llu simulated=%.0fs wall=%.2fs (%.0f simulated s per wall s)%s\n",
       failed == 0 ? "PASS" : "FAIL", static_cast<unsigned long long>(nodes),
       static_cast<unsigned long long>(first_seed),
@@ -134,6 +134,7 @@ int main(int argc, char** argv) {
       static_cast<unsigned long long>(total.compactions),
       static_cast<unsigned long long>(total.leader_transfers),
       static_cast<unsigned long long>(total.leader_transfers_completed),
+      static_cast<unsigned long long>(total.membership_changes),
       static_cast<unsigned long long>(total.messages),
       static_cast<unsigned long long>(total.messages_dropped),
       static_cast<unsigned long long>(total.entries_committed),

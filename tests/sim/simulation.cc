@@ -41,6 +41,7 @@ void SimStats::add(const SimStats& other) {
   compactions += other.compactions;
   leader_transfers += other.leader_transfers;
   leader_transfers_completed += other.leader_transfers_completed;
+  membership_changes += other.membership_changes;
   messages += other.messages;
   messages_dropped += other.messages_dropped;
   ops_ok += other.ops_ok;
@@ -358,7 +359,7 @@ void Simulation::flush_state_machines() {
     auto image = std::make_shared<Image>();
     image->meta.index = n.applied;
     image->meta.term = n.applied_term;
-    for (const Node& peer : nodes_) image->meta.voters.push_back(peer.id);
+    image->meta.conf = n.raft->conf_state();  // as of the applied entries
     image->registers = n.machine.registers();
     check_state_at(n.applied, image->registers, n.id);
     if (failure_) return;

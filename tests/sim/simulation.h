@@ -80,6 +80,7 @@ struct SimStats {
   uint64_t compactions = 0;
   uint64_t leader_transfers = 0;            // transfers a leader accepted
   uint64_t leader_transfers_completed = 0;  // ... whose target then won
+  uint64_t membership_changes = 0;          // changes a leader accepted
   uint64_t messages = 0;
   uint64_t messages_dropped = 0;
   uint64_t ops_ok = 0;
@@ -267,6 +268,10 @@ class Simulation {
 
   [[nodiscard]] NodeId pick_victim();
   void maybe_crash_new_leader(Node& leader);
+  void propose_membership_change(Node& leader, std::string* what);
+  // The membership `node` acts on once it has applied what it knows committed (from its durable
+  // state when it is down: what it will act on after a restart).
+  [[nodiscard]] raft::Membership membership_of(const Node& node) const;
   void crash_and_restart_later(Node& victim);
 
   SimOptions options_;
