@@ -6,6 +6,9 @@
 //
 //   BM_ThreeNodeReplicationRoundTrip/batch:B  all three nodes, one full round trip per batch
 //   BM_LeaderHandlesAppendsAndAcks/batch:B    the leader alone, follower acks built by hand
+//   BM_ReadIndexBatched/reads:R               R linearizable reads confirmed by one heartbeat
+//                                             round of the three-node group (thesis §6.4)
+//   BM_LeaseRead                              a lease read on a leader with a valid lease
 //
 // The log is held in memory and never compacted (there are no snapshots yet), so a fresh group
 // is elected, outside the timed region, whenever the leader's log reaches kMaxLogEntries. That
@@ -58,6 +61,7 @@ std::unique_ptr<RaftNode> make_node(NodeId id) {
   config.id = id;
   config.voters = {1, 2, 3};
   config.random_seed = 42;
+  config.lease_duration_nanos = uint64_t{1} << 62;  // never expires within a benchmark
   auto node = RaftNode::create(std::move(config), RaftBootState{});
   if (!node) fail("cannot create node " + std::to_string(id) + ": " + node.status().to_string());
   return std::move(node).value();
@@ -79,6 +83,7 @@ class Group {
   RaftNode& node(NodeId id) { return *nodes_[id - 1]; }
   RaftNode& leader() { return node(kLeader); }
   [[nodiscard]] uint64_t messages_delivered() const { return messages_delivered_; }
+  [[nodiscard]] uint64_t reads_confirmed() const { return reads_confirmed_; }
 
   // Round after round, every node's Readies are persisted and applied at once and their messages
   // delivered, until no node has anything left to do.
@@ -118,12 +123,14 @@ class Group {
     if (ready.has_storage_work()) node.on_persisted(ready.write_id);
     if (!ready.committed_entries.empty()) node.on_applied(ready.committed_entries.back().index);
     for (Message& message : ready.messages) outgoing_.push_back(std::move(message));
+    reads_confirmed_ += ready.read_states.size();
   }
 
   std::array<std::unique_ptr<RaftNode>, 3> nodes_;
   std::vector<Message> outgoing_;
   std::vector<Message> delivering_;
   uint64_t messages_delivered_ = 0;
+  uint64_t reads_confirmed_ = 0;
 };
 
 void report_entries(benchmark::State& state, size_t batch) {
@@ -209,6 +216,43 @@ void BM_LeaderHandlesAppendsAndAcks(benchmark::State& state) {
 // MinTime(), which would add "/min_time:0.500" to the names). With the reset at kMaxLogEntries
 // the memory held stays a few tens of MiB whatever the iteration count.
 BENCHMARK(BM_ThreeNodeReplicationRoundTrip)->ArgName("batch")->Arg(1)->Arg(16)->Arg(128);
+// R reads arrive at the leader before one Ready: they share one heartbeat round, and the group
+// runs until the round's answers have confirmed all of them (ReadStates in the leader's Ready).
+void BM_ReadIndexBatched(benchmark::State& state) {
+  const auto reads = static_cast<uint64_t>(state.range(0));
+  Group group;
+  uint64_t request_id = 0;
+  for (auto _ : state) {
+    for (uint64_t i = 0; i < reads; ++i) {
+      if (!group.leader().read_index(++request_id)) fail("read_index refused");
+    }
+    group.run_until_quiet();
+  }
+  if (group.reads_confirmed() != request_id) {
+    state.SkipWithError("not every read was confirmed");
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(group.reads_confirmed()));
+  state.counters["msgs_per_round"] = benchmark::Counter(
+      static_cast<double>(group.messages_delivered()), benchmark::Counter::kAvgIterations);
+}
+
+// With a lease confirmed by one heartbeat round, a read costs one clock comparison.
+void BM_LeaseRead(benchmark::State& state) {
+  Group group;
+  group.leader().observe_clock(1);
+  if (!group.leader().read_index(1)) fail("read_index refused");
+  group.run_until_quiet();  // the round that confirms the read also starts the lease
+  uint64_t now = 2;
+  for (auto _ : state) {
+    auto index = group.leader().lease_read(++now);
+    if (!index) fail("lease read refused: " + index.status().to_string());
+    benchmark::DoNotOptimize(index);
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+
 BENCHMARK(BM_LeaderHandlesAppendsAndAcks)->ArgName("batch")->Arg(1)->Arg(16)->Arg(128);
 
 }  // namespace
+BENCHMARK(BM_ReadIndexBatched)->ArgName("reads")->Arg(1)->Arg(64);
+BENCHMARK(BM_LeaseRead);

@@ -68,6 +68,7 @@ RaftNode::RaftNode(RaftConfig config, RaftBootState boot)
       heartbeat_rounds_(config_.max_heartbeat_rounds) {
   last_handed_hard_state_ = boot.hard_state;
   latest_snapshot_ = boot.snapshot;
+  booting_ = boot.hard_state.term > 0;
   checked_term_ = term_;
   checked_commit_ = log_.committed();
   become_follower(term_, kNoNode);

@@ -184,8 +184,9 @@ class RaftNode {
   int transfer_elapsed_ = 0;          // ticks since the transfer began
   bool timeout_now_sent_ = false;     // for the current transfer
   // A restarted node cannot know whether a leader holds a lease on its earlier promise not to
-  // vote; with lease reads on it keeps that promise for an election timeout after boot.
-  bool booting_ = true;
+  // vote; with lease reads on it keeps that promise for an election timeout after boot. A node
+  // that never had a term made no promise.
+  bool booting_ = false;
   std::vector<ReadState> read_states_;
   std::vector<uint64_t> aborted_reads_;
 
