@@ -49,7 +49,9 @@ struct Message {
   Term log_term = 0;
 
   std::vector<Entry> entries{};  // kAppend only
-  Index commit = 0;            // kAppend, kHeartbeat: leader's commit index (clipped for heartbeats)
+  // kAppend, kHeartbeat: the leader's commit index (clipped for heartbeats).
+  // kAppendResponse, kHeartbeatResponse: the follower's, so a leader knows who has learned what.
+  Index commit = 0;
   bool reject = false;         // responses
 
   // kAppendResponse rejection: the follower's guess of the last index that may match, and the

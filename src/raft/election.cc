@@ -31,6 +31,7 @@ void RaftNode::become_follower(Term term, NodeId leader) {
     abort_reads();
     lease_expiry_nanos_ = 0;
     transfer_target_ = kNoNode;
+    removed_at_ = 0;
   }
   if (term > term_) {
     term_ = term;
@@ -113,6 +114,7 @@ void RaftNode::become_leader() {
   lease_expiry_nanos_ = 0;
   lease_forfeited_ = false;
   transfer_target_ = kNoNode;
+  removed_at_ = 0;
   pending_reads_ = 0;
   reset_progress();
   // Thesis §6.4 / Raft §5.4.2: a leader cannot know which earlier entries are committed

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <algorithm>
 #include <deque>
 
 #include "dengine/types.h"
@@ -62,6 +63,9 @@ class Progress {
   // nothing else until it answers (or the send is reported failed).
   void become_snapshot(Index snapshot_index);
   [[nodiscard]] Index pending_snapshot() const { return pending_snapshot_; }
+  // The highest commit index the follower has reported knowing.
+  [[nodiscard]] Index commit_known() const { return commit_known_; }
+  void note_commit_known(Index commit) { commit_known_ = std::max(commit_known_, commit); }
   // Heartbeat answers that found the snapshot still not installed; the leader resends after
   // an election timeout's worth (the image or its answer may have been lost).
   int note_heartbeat_during_snapshot() { return ++heartbeats_during_snapshot_; }
@@ -91,6 +95,7 @@ class Progress {
   bool recent_active_ = false;
   bool acknowledged_ = false;
   Index pending_snapshot_ = 0;
+  Index commit_known_ = 0;
   int heartbeats_during_snapshot_ = 0;
   Inflights inflights_;
 };

@@ -7,10 +7,8 @@ namespace dengine::raft {
 
 Status RaftConfig::validate() const {
   if (id == kNoNode) return Status::invalid_argument("raft: node id 0 is reserved");
-  if (std::find(voters.begin(), voters.end(), id) == voters.end()) {
-    return Status::invalid_argument("raft: node " + std::to_string(id) +
-                                    " is not among its own voters");
-  }
+  // A node joining a running cluster boots with the cluster's voters, which do not include it
+  // yet: it never campaigns, and replays its own addition from the leader's log.
   if (std::find(voters.begin(), voters.end(), kNoNode) != voters.end()) {
     return Status::invalid_argument("raft: voter id 0 is reserved");
   }
@@ -29,6 +27,15 @@ Status RaftConfig::validate() const {
   }
   if (max_append_bytes == 0 || max_inflight_bytes == 0 || max_apply_bytes == 0) {
     return Status::invalid_argument("raft: byte limits must be positive");
+  }
+  if (max_heartbeat_rounds == 0 || max_pending_reads == 0) {
+    return Status::invalid_argument(
+        "raft: max_heartbeat_rounds and max_pending_reads must be positive");
+  }
+  // Thesis §6.4.1: a lease rests on voters refusing to elect anyone while they hear from the
+  // leader, which is check-quorum's rule; without it a lease read can be stale.
+  if (lease_duration_nanos > 0 && !check_quorum) {
+    return Status::invalid_argument("raft: lease reads (lease_duration_nanos > 0) need check_quorum");
   }
   return Status::ok();
 }

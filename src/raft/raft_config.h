@@ -12,7 +12,9 @@ namespace dengine::raft {
 
 struct RaftConfig {
   NodeId id = kNoNode;
-  // The voting members, this node included, when the node boots with an empty log.
+  // The voting members when the node boots with an empty log: the initial cluster, or, for a
+  // node joining a running cluster, the cluster's current voters (without itself: it never
+  // campaigns, and replays its own addition from the leader's log).
   std::vector<NodeId> voters;
 
   // Raft §5.2: a follower that hears nothing for a randomized timeout in

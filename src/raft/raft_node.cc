@@ -67,6 +67,22 @@ RaftNode::RaftNode(RaftConfig config, RaftBootState boot)
       random_state_(config_.random_seed ^ (config_.id * 0x9E3779B97F4A7C15ULL)),
       heartbeat_rounds_(config_.max_heartbeat_rounds) {
   last_handed_hard_state_ = boot.hard_state;
+  durable_term_ = boot.hard_state.term;
+  // The state machine already holds entries up to `applied`; the configurations among them are
+  // in effect, as they were before the restart.
+  for (Index index = log_.snapshot_index() + 1; index <= log_.applied(); ++index) {
+    const Entry& entry = log_.at(index);
+    if (entry.type != EntryType::kConfChange) continue;
+    Result<ConfChangeEntry> decoded = decode_conf_change(entry.data);
+    DENGINE_CHECK_MSG(decoded.has_value(), decoded.status().to_string());
+    if (decoded->kind == ConfChangeEntry::Kind::kEnterJoint) {
+      Result<Membership> next = enter_joint(membership_, decoded->changes);
+      DENGINE_CHECK_MSG(next.has_value(), next.status().to_string());
+      membership_ = std::move(*next);
+    } else {
+      membership_ = leave_joint(membership_);
+    }
+  }
   latest_snapshot_ = boot.snapshot;
   booting_ = boot.hard_state.term > 0;
   checked_term_ = term_;
@@ -75,6 +91,7 @@ RaftNode::RaftNode(RaftConfig config, RaftBootState boot)
 }
 
 void RaftNode::tick() {
+  if (booting_ && ++ticks_since_boot_ >= config_.election_timeout_ticks) booting_ = false;
   if (role_ == RaftRole::kLeader) {
     tick_heartbeat();
   } else {
@@ -85,7 +102,6 @@ void RaftNode::tick() {
 
 void RaftNode::tick_election() {
   ++election_elapsed_;
-  if (election_elapsed_ >= config_.election_timeout_ticks) booting_ = false;
   // Only voters campaign: a node outside the configuration could never win.
   if (election_elapsed_ >= randomized_election_timeout_ && membership_.voters.contains(id())) {
     election_elapsed_ = 0;
@@ -209,6 +225,10 @@ Result<Index> RaftNode::propose(std::string data) {
                                : " (no leader known)";
     return Status::not_leader(std::move(text));
   }
+  if (removed_at_ != 0) {
+    return Status::not_leader("raft: node " + std::to_string(id()) +
+                              " was removed from the configuration and is handing over");
+  }
   if (transfer_target_ != kNoNode) {
     return Status::unavailable("raft: leadership is being transferred to node " +
                                std::to_string(transfer_target_) + "; retry on the new leader");
@@ -241,6 +261,7 @@ void RaftNode::on_persisted(uint64_t write_id) {
   while (!pending_writes_.empty() && pending_writes_.front().write_id <= write_id) {
     PendingWrite& write = pending_writes_.front();
     log_.stable_to(write.last_index, write.last_term);
+    durable_term_ = std::max(durable_term_, write.term);
     for (Message& message : write.released_when_durable) outbox_.push_back(std::move(message));
     pending_writes_.pop_front();
   }
@@ -316,19 +337,41 @@ void RaftNode::apply_conf_change(const Entry& entry) {
   // What the previous configuration committed stays committed; new voters hold none of it yet.
   commit_floor_ = log_.committed();
   update_progress_for_membership();
-  if (membership_.voters.is_joint()) {
-    // Thesis §4.3: once C_old,new is in effect the leader moves on to C_new by itself.
-    const Index index = log_.last_index() + 1;
-    log_.append(Entry{.term = term_, .index = index, .type = EntryType::kConfChange,
-                      .data = encode_conf_change(
-                          ConfChangeEntry{.kind = ConfChangeEntry::Kind::kLeaveJoint, .changes = {}})});
-    pending_conf_index_ = index;
-    broadcast_pending_ = true;
-  } else if (!membership_.voters.contains(id())) {
-    // Thesis §4.2.2: a leader removed from the configuration steps down once C_new is in
-    // effect; the remaining voters elect a leader among themselves.
-    become_follower(term_, kNoNode);
+  if (!membership_.voters.is_joint() && !membership_.voters.contains(id())) {
+    // Thesis §4.2.2: a leader removed from the configuration steps down once C_new is
+    // committed. But the remaining voters act on C_new only once they know that, and until then
+    // they may need votes from nodes that left: stepping down at once could leave no one able
+    // to win. So it leads on (taking no proposals) until each of them knows.
+    removed_at_ = entry.index;
+    maybe_step_down_after_removal();
   }
+}
+
+void RaftNode::maybe_leave_joint() {
+  // Thesis §4.3: once C_old,new is in effect the leader moves on to C_new by itself — whichever
+  // leader finds itself joint, including one elected after the leader that entered it, once it
+  // has applied everything up to its own pending change (its no-op, after an election).
+  if (role_ != RaftRole::kLeader || !membership_.voters.is_joint()) return;
+  if (log_.applying() < pending_conf_index_) return;
+  const Index index = log_.last_index() + 1;
+  log_.append(Entry{.term = term_, .index = index, .type = EntryType::kConfChange,
+                    .data = encode_conf_change(
+                        ConfChangeEntry{.kind = ConfChangeEntry::Kind::kLeaveJoint, .changes = {}})});
+  pending_conf_index_ = index;
+  broadcast_pending_ = true;
+}
+
+void RaftNode::maybe_step_down_after_removal() {
+  if (role_ != RaftRole::kLeader || removed_at_ == 0) return;
+  NodeId successor = kNoNode;
+  for (NodeId voter : membership_.voters.all_voters()) {
+    const Progress& pr = progress(voter);
+    if (pr.commit_known() < removed_at_) return;
+    if (successor == kNoNode || pr.match() > progress(successor).match()) successor = voter;
+  }
+  // Thesis §3.10: hand over to the most caught-up voter rather than wait for a timeout.
+  send_timeout_now(successor);
+  become_follower(term_, kNoNode);
 }
 
 ConfState RaftNode::conf_state_at_commit() const {
@@ -371,6 +414,12 @@ Status RaftNode::transfer_leadership(NodeId target) {
   return Status::ok();
 }
 
+void RaftNode::maybe_send_timeout_now(NodeId caught_up) {
+  // Thesis §3.10: once the transfer target holds the whole log, it may campaign.
+  if (caught_up != transfer_target_ || timeout_now_sent_) return;
+  if (progress(caught_up).match() == log_.last_index()) send_timeout_now(caught_up);
+}
+
 void RaftNode::send_timeout_now(NodeId to) {
   timeout_now_sent_ = true;
   lease_forfeited_ = true;
@@ -393,6 +442,10 @@ void RaftNode::on_applied(Index index) {
 
 void RaftNode::send(Message message) {
   message.from = id();
+  if (term_ > durable_term_) {
+    awaiting_next_write_.push_back(std::move(message));
+    return;
+  }
   outbox_.push_back(std::move(message));
 }
 
@@ -437,6 +490,7 @@ Ready RaftNode::take_ready() {
     pending_writes_.push_back(PendingWrite{.write_id = ready.write_id,
                                            .last_index = log_.written(),
                                            .last_term = log_.term_at(log_.written()).value_or(0),
+                                           .term = last_handed_hard_state_.term,
                                            .released_when_durable = {}});
   }
   // Messages that need durability wait for the newest write; with none outstanding, all that
@@ -457,6 +511,7 @@ Ready RaftNode::take_ready() {
   for (const Entry& entry : ready.committed_entries) {
     if (entry.type == EntryType::kConfChange) apply_conf_change(entry);
   }
+  maybe_leave_joint();
   ready.read_states = std::move(read_states_);
   read_states_.clear();
   ready.aborted_reads = std::move(aborted_reads_);

@@ -106,6 +106,7 @@ class RaftNode {
   void become_leader();
   void start_election();
   void send_timeout_now(NodeId to);
+  void maybe_send_timeout_now(NodeId caught_up);
   void handle_vote_request(const Message& request);
   void handle_vote_response(const Message& response);
   void reset_randomized_election_timeout();
@@ -135,6 +136,8 @@ class RaftNode {
   void check_quorum_or_step_down();
   void reset_progress();
   void apply_conf_change(const Entry& entry);
+  void maybe_step_down_after_removal();
+  void maybe_leave_joint();
   void update_progress_for_membership();
   [[nodiscard]] Progress& progress(NodeId id);
 
@@ -170,6 +173,9 @@ class RaftNode {
   Index commit_floor_ = 0;
   bool broadcast_pending_ = false;       // leader only; proposals since the last Ready
   Index pending_conf_index_ = 0;         // leader only; the last configuration change's entry
+  // Leader only: the entry whose configuration left this node out. It leads on until every
+  // remaining voter knows that entry is committed, then hands over.
+  Index removed_at_ = 0;
 
   // ---- reads ----
   HeartbeatRounds heartbeat_rounds_;             // leader only
@@ -187,6 +193,7 @@ class RaftNode {
   // vote; with lease reads on it keeps that promise for an election timeout after boot. A node
   // that never had a term made no promise.
   bool booting_ = false;
+  int ticks_since_boot_ = 0;
   std::vector<ReadState> read_states_;
   std::vector<uint64_t> aborted_reads_;
 
@@ -200,6 +207,7 @@ class RaftNode {
     uint64_t write_id;
     Index last_index;  // log position covered once this write is durable
     Term last_term;
+    Term term;         // the current term, durable once this write is
     std::vector<Message> released_when_durable{};
   };
   std::vector<Message> outbox_;
@@ -207,6 +215,10 @@ class RaftNode {
   std::deque<PendingWrite> pending_writes_;
   uint64_t last_write_id_ = 0;
   HardState last_handed_hard_state_;
+  // The highest current term known durable. Nothing is sent in a term that is not: a node that
+  // forgot its term in a crash could otherwise lead the same term twice with different entries
+  // (a lone voter wins without asking anyone).
+  Term durable_term_ = 0;
   SoftState last_reported_soft_state_;
 
   // Invariant tracking: the previous step's values.

@@ -76,7 +76,8 @@ void RaftNode::handle_snapshot(const Message& message) {
   if (snapshot.index <= log_.committed()) {
     // We hold everything it covers already.
     send_after_persist(Message{.type = MessageType::kAppendResponse, .to = message.from,
-                               .term = term_, .index = log_.committed()});
+                               .term = term_, .index = log_.committed(),
+                               .commit = log_.committed()});
     return;
   }
   if (log_.matches(snapshot.index, snapshot.term)) {
@@ -84,7 +85,8 @@ void RaftNode::handle_snapshot(const Message& message) {
     // entry, retain log entries following it" — and the snapshot proves them committed.
     log_.commit_to(snapshot.index);
     send_after_persist(Message{.type = MessageType::kAppendResponse, .to = message.from,
-                               .term = term_, .index = log_.committed()});
+                               .term = term_, .index = log_.committed(),
+                               .commit = log_.committed()});
     return;
   }
   // Raft §7: "discard the entire log", restore from the image and its configuration.
@@ -93,7 +95,7 @@ void RaftNode::handle_snapshot(const Message& message) {
   latest_snapshot_ = snapshot;
   snapshot_to_install_ = snapshot;
   send_after_persist(Message{.type = MessageType::kAppendResponse, .to = message.from,
-                             .term = term_, .index = snapshot.index});
+                             .term = term_, .index = snapshot.index, .commit = log_.committed()});
 }
 
 void RaftNode::broadcast_append() {
@@ -129,7 +131,8 @@ void RaftNode::handle_append(const Message& append) {
     // Everything up to our commit index matches any current leader's log already; this is a
     // duplicate or reordered message.
     send_after_persist(Message{.type = MessageType::kAppendResponse, .to = append.from,
-                               .term = term_, .index = log_.committed()});
+                               .term = term_, .index = log_.committed(),
+                               .commit = log_.committed()});
     return;
   }
   // Raft §5.3 step 2: reply false if the log has no entry at prevLogIndex with prevLogTerm.
@@ -149,7 +152,7 @@ void RaftNode::handle_append(const Message& append) {
   log_.commit_to(std::min(append.commit, last_new));
   // Figure 2: acknowledge only once the entries are on stable storage.
   send_after_persist(Message{.type = MessageType::kAppendResponse, .to = append.from,
-                             .term = term_, .index = last_new});
+                             .term = term_, .index = last_new, .commit = log_.committed()});
 }
 
 void RaftNode::handle_heartbeat(const Message& heartbeat) {
@@ -159,13 +162,19 @@ void RaftNode::handle_heartbeat(const Message& heartbeat) {
   // Links are FIFO in practice, so a log that ends before what the leader had sent when it sent
   // this heartbeat lost appends on the way; say so, or a streaming leader would never resend.
   send(Message{.type = MessageType::kHeartbeatResponse, .to = heartbeat.from, .term = term_,
-               .index = heartbeat.index, .reject = log_.last_index() < heartbeat.index,
+               .index = heartbeat.index, .commit = log_.committed(),
+               .reject = log_.last_index() < heartbeat.index,
                .hint_index = log_.last_index(), .context = heartbeat.context});
 }
 
 void RaftNode::handle_append_response(const Message& response) {
   Progress& pr = progress(response.from);
   pr.set_recent_active(true);
+  pr.note_commit_known(response.commit);
+  if (removed_at_ != 0) {
+    maybe_step_down_after_removal();
+    if (role_ != RaftRole::kLeader) return;
+  }
   if (response.reject) {
     if (pr.state() == Progress::State::kSnapshot) return;  // answers an append sent before it
     // Skip back over the follower's whole conflicting term in one round trip: the first index
@@ -183,6 +192,7 @@ void RaftNode::handle_append_response(const Message& response) {
     // Stale answers (to appends sent before the snapshot) leave it waiting for the image's.
     if (pr.match() < pr.pending_snapshot()) return;
     pr.become_replicate();
+    maybe_send_timeout_now(response.from);
     maybe_advance_commit();
     while (send_append(response.from, /*send_if_empty=*/false)) {
     }
@@ -195,11 +205,7 @@ void RaftNode::handle_append_response(const Message& response) {
     return;
   }
   if (pr.state() == Progress::State::kProbe) pr.become_replicate();
-  // Thesis §3.10: once the transfer target has caught up, it may campaign.
-  if (response.from == transfer_target_ && !timeout_now_sent_ &&
-      pr.match() == log_.last_index()) {
-    send_timeout_now(response.from);
-  }
+  maybe_send_timeout_now(response.from);
   maybe_advance_commit();
   // Keep the follower's window full.
   while (send_append(response.from, /*send_if_empty=*/false)) {
@@ -210,7 +216,12 @@ void RaftNode::handle_heartbeat_response(const Message& response) {
   Progress& pr = progress(response.from);
   pr.set_recent_active(true);
   pr.resume_probe();
+  pr.note_commit_known(response.commit);
   confirm_heartbeat_round(response.from, response.context);
+  if (removed_at_ != 0) {
+    maybe_step_down_after_removal();
+    if (role_ != RaftRole::kLeader) return;
+  }
   if (pr.match() >= log_.last_index()) return;
   if (pr.state() == Progress::State::kSnapshot) {
     // Neither the installed image's answer nor a failure report came: send it again.

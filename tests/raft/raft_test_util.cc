@@ -18,8 +18,19 @@ void PrintTo(RaftRole role, std::ostream* os) {
 
 void PrintTo(MessageType type, std::ostream* os) { *os << message_type_name(type); }
 
+void PrintTo(StatusCode code, std::ostream* os) { *os << status_code_name(code); }
+
+void PrintTo(const ReadState& read, std::ostream* os) {
+  *os << "{read " << read.request_id << " at " << read.index << "}";
+}
+
 void raft::PrintTo(Progress::State state, std::ostream* os) {
-  *os << (state == Progress::State::kProbe ? "probe" : "replicate");
+  switch (state) {
+    case Progress::State::kProbe: *os << "probe"; return;
+    case Progress::State::kReplicate: *os << "replicate"; return;
+    case Progress::State::kSnapshot: *os << "snapshot"; return;
+  }
+  *os << "state " << static_cast<int>(state);
 }
 
 }  // namespace dengine
@@ -75,6 +86,22 @@ ConfigBuilder& ConfigBuilder::max_entry_bytes(uint64_t bytes) {
   config_.max_entry_bytes = bytes;
   return *this;
 }
+ConfigBuilder& ConfigBuilder::lease_duration_nanos(uint64_t nanos) {
+  config_.lease_duration_nanos = nanos;
+  return *this;
+}
+ConfigBuilder& ConfigBuilder::max_pending_reads(size_t reads) {
+  config_.max_pending_reads = reads;
+  return *this;
+}
+ConfigBuilder& ConfigBuilder::max_heartbeat_rounds(size_t rounds) {
+  config_.max_heartbeat_rounds = rounds;
+  return *this;
+}
+ConfigBuilder& ConfigBuilder::compaction_trailing_entries(uint64_t entries) {
+  config_.compaction_trailing_entries = entries;
+  return *this;
+}
 
 // ---- logs ----
 
@@ -111,6 +138,11 @@ NodeBuilder& NodeBuilder::hard_state(Term term, NodeId vote, Index commit) {
   return *this;
 }
 
+NodeBuilder& NodeBuilder::snapshot(SnapshotMeta snapshot) {
+  snapshot_ = std::move(snapshot);
+  return *this;
+}
+
 NodeBuilder& NodeBuilder::applied(Index index) {
   applied_ = index;
   return *this;
@@ -118,12 +150,14 @@ NodeBuilder& NodeBuilder::applied(Index index) {
 
 std::unique_ptr<RaftNode> NodeBuilder::build() const {
   RaftBootState boot;
+  boot.snapshot = snapshot_;
   boot.entries = entries_;
+  for (Entry& entry : boot.entries) entry.index += snapshot_.index;
   boot.applied = applied_;
   if (hard_state_) {
     boot.hard_state = *hard_state_;
   } else {
-    boot.hard_state.term = entries_.empty() ? 0 : entries_.back().term;
+    boot.hard_state.term = entries_.empty() ? snapshot_.term : entries_.back().term;
   }
   Result<std::unique_ptr<RaftNode>> node = RaftNode::create(config_, std::move(boot));
   if (!node) throw std::runtime_error("RaftNode::create: " + node.status().to_string());
@@ -164,13 +198,27 @@ Message heartbeat(NodeId from, NodeId to, Term term, Index commit) {
                  .commit = commit};
 }
 
-std::vector<Message> drain_messages(RaftNode& node) {
-  std::vector<Message> out;
+Message heartbeat_response(NodeId from, NodeId to, Term term, uint64_t round) {
+  return Message{.type = MessageType::kHeartbeatResponse, .from = from, .to = to, .term = term,
+                 .context = round};
+}
+
+Message append_response(NodeId from, NodeId to, Term term, Index index) {
+  return Message{.type = MessageType::kAppendResponse, .from = from, .to = to, .term = term,
+                 .index = index};
+}
+
+std::vector<Message> drain_messages(RaftNode& node) { return drain_node(node).messages; }
+
+Drained drain_node(RaftNode& node) {
+  Drained out;
   while (node.has_ready()) {
     Ready ready = node.take_ready();
     if (ready.has_storage_work()) node.on_persisted(ready.write_id);
     if (!ready.committed_entries.empty()) node.on_applied(ready.committed_entries.back().index);
-    for (Message& message : ready.messages) out.push_back(std::move(message));
+    for (Message& message : ready.messages) out.messages.push_back(std::move(message));
+    for (const ReadState& read : ready.read_states) out.read_states.push_back(read);
+    for (uint64_t id : ready.aborted_reads) out.aborted_reads.push_back(id);
   }
   return out;
 }
@@ -181,6 +229,30 @@ std::vector<Message> of_type(const std::vector<Message>& messages, MessageType t
     if (message.type == type) out.push_back(message);
   }
   return out;
+}
+
+void win_election_by_hand(RaftNode& node) {
+  for (int i = 0; i < 2 * kElectionTimeoutTicks && node.role() == RaftRole::kFollower; ++i) {
+    node.tick();
+  }
+  // Every voter asked grants: answer each request the node sent.
+  for (const Message& request : of_type(drain_messages(node), MessageType::kPreVote)) {
+    node.step(pre_vote_response(request.to, node.id(), request.term, true));
+  }
+  for (const Message& request : of_type(drain_messages(node), MessageType::kVote)) {
+    node.step(vote_response(request.to, node.id(), request.term, true));
+  }
+  drain_messages(node);
+  if (node.role() != RaftRole::kLeader) {
+    throw std::runtime_error("node " + std::to_string(node.id()) + " did not win its election");
+  }
+}
+
+void acknowledge_log_by_hand(RaftNode& leader, const std::vector<NodeId>& followers) {
+  for (NodeId follower : followers) {
+    leader.step(append_response(follower, leader.id(), leader.term(), leader.log().last_index()));
+  }
+  drain_messages(leader);
 }
 
 // ---- ScopedThrowingCheckHandler ----
@@ -243,6 +315,14 @@ void TestNetwork::persist(NodeId id) {
 
 const std::vector<Entry>& TestNetwork::applied(NodeId id) const { return peers_.at(id).applied; }
 
+const std::vector<ReadState>& TestNetwork::read_states(NodeId id) const {
+  return peers_.at(id).read_states;
+}
+
+const std::vector<uint64_t>& TestNetwork::aborted_reads(NodeId id) const {
+  return peers_.at(id).aborted_reads;
+}
+
 std::vector<Ready> TestNetwork::drain(NodeId id) {
   Peer& p = peer(id);
   std::vector<Ready> readies;
@@ -257,6 +337,9 @@ std::vector<Ready> TestNetwork::drain(NodeId id) {
                        ready.committed_entries.end());
       p.node->on_applied(ready.committed_entries.back().index);
     }
+    p.read_states.insert(p.read_states.end(), ready.read_states.begin(), ready.read_states.end());
+    p.aborted_reads.insert(p.aborted_reads.end(), ready.aborted_reads.begin(),
+                           ready.aborted_reads.end());
     for (const Message& message : ready.messages) {
       sent_.push_back(message);
       queue_.push_back(message);

@@ -21,6 +21,7 @@
 #include "dengine/entry.h"
 #include "dengine/raft_message.h"
 #include "dengine/ready.h"
+#include "dengine/status.h"
 #include "dengine/types.h"
 #include "raft/raft_config.h"
 #include "raft/raft_node.h"
@@ -29,6 +30,8 @@ namespace dengine {
 // Readable names in gtest failure messages.
 void PrintTo(RaftRole role, std::ostream* os);
 void PrintTo(MessageType type, std::ostream* os);
+void PrintTo(const ReadState& read, std::ostream* os);
+void PrintTo(StatusCode code, std::ostream* os);
 namespace raft {
 void PrintTo(Progress::State state, std::ostream* os);
 }  // namespace raft
@@ -54,6 +57,10 @@ class ConfigBuilder {
   ConfigBuilder& max_append_bytes(uint64_t bytes);
   ConfigBuilder& max_uncommitted_bytes(uint64_t bytes);
   ConfigBuilder& max_entry_bytes(uint64_t bytes);
+  ConfigBuilder& lease_duration_nanos(uint64_t nanos);
+  ConfigBuilder& max_pending_reads(size_t reads);
+  ConfigBuilder& max_heartbeat_rounds(size_t rounds);
+  ConfigBuilder& compaction_trailing_entries(uint64_t entries);
 
   [[nodiscard]] RaftConfig build() const { return config_; }
 
@@ -74,8 +81,11 @@ class NodeBuilder {
  public:
   explicit NodeBuilder(RaftConfig config) : config_(std::move(config)) {}
 
-  // Recovered log; without an explicit hard_state the term is the log's last term.
+  // Recovered log; without an explicit hard_state the term is the log's last term. The
+  // entries follow the snapshot, if any (index 1 without one).
   NodeBuilder& log_terms(const std::vector<Term>& terms);
+  // Recovered state machine image the log was compacted behind.
+  NodeBuilder& snapshot(SnapshotMeta snapshot);
   NodeBuilder& hard_state(Term term, NodeId vote = kNoNode, Index commit = 0);
   NodeBuilder& applied(Index index);
 
@@ -86,6 +96,7 @@ class NodeBuilder {
   RaftConfig config_;
   std::vector<Entry> entries_;
   std::optional<HardState> hard_state_;
+  SnapshotMeta snapshot_;
   Index applied_ = 0;
 };
 
@@ -97,12 +108,29 @@ Message pre_vote_response(NodeId from, NodeId to, Term term, bool granted);
 Message append(NodeId from, NodeId to, Term term, Index prev_index, Term prev_term,
                std::vector<Entry> entries, Index commit);
 Message heartbeat(NodeId from, NodeId to, Term term, Index commit);
+// A follower's answer to the leader's heartbeat round `round` (Message::context).
+Message heartbeat_response(NodeId from, NodeId to, Term term, uint64_t round);
+// A follower's acknowledgement of the leader's log up to `index`.
+Message append_response(NodeId from, NodeId to, Term term, Index index);
 
 // Everything a lone node has to say: takes every Ready, reports each write durable at once and
 // each committed entry applied, and returns the messages in order.
 std::vector<Message> drain_messages(RaftNode& node);
+// The same, with the reads the node answered.
+struct Drained {
+  std::vector<Message> messages;
+  std::vector<ReadState> read_states;
+  std::vector<uint64_t> aborted_reads;
+};
+Drained drain_node(RaftNode& node);
 // Messages of `type` among `messages`.
 std::vector<Message> of_type(const std::vector<Message>& messages, MessageType type);
+
+// Plays the other voters for a lone `node`: ticks it until it campaigns, grants its pre-vote
+// and vote, and drains it. The node leads afterwards, its no-op durable but not committed.
+void win_election_by_hand(RaftNode& node);
+// `followers` acknowledge the leader's whole log; drains the leader.
+void acknowledge_log_by_hand(RaftNode& leader, const std::vector<NodeId>& followers);
 
 // While alive, a failed DENGINE_CHECK throws CheckFailure instead of aborting, so a test can
 // show that an invariant check fires.
@@ -137,6 +165,9 @@ class TestNetwork {
   void persist(NodeId id);
   // Entries each node applied, in the order Readies delivered them.
   [[nodiscard]] const std::vector<Entry>& applied(NodeId id) const;
+  // Reads each node confirmed (Ready::read_states) and aborted (Ready::aborted_reads).
+  [[nodiscard]] const std::vector<ReadState>& read_states(NodeId id) const;
+  [[nodiscard]] const std::vector<uint64_t>& aborted_reads(NodeId id) const;
 
   // ---- Ready ----
   // Takes `id`'s Readies until it has none: persists (unless deferred), applies committed
@@ -177,6 +208,8 @@ class TestNetwork {
     bool deferred = false;
     uint64_t last_write_id = 0;
     std::vector<Entry> applied;
+    std::vector<ReadState> read_states;
+    std::vector<uint64_t> aborted_reads;
   };
   Peer& peer(NodeId id);
   [[nodiscard]] bool dropped(const Message& message) const;

@@ -133,17 +133,21 @@ void Simulation::check_log_matching(Node& n) {
   while (!verified.empty()) {
     const Index last_verified = n.verified_offset + verified.size();
     if (last_verified <= log.last_index() && log.term_at(last_verified) == verified.back()) break;
+    forget_verified(n, last_verified, verified.back());
     verified.pop_back();
   }
   // Compacted entries need no more checking.
   while (n.verified_offset < log.snapshot_index()) {
-    if (!verified.empty()) verified.pop_front();
+    if (!verified.empty()) {
+      forget_verified(n, n.verified_offset + 1, verified.front());
+      verified.pop_front();
+    }
     ++n.verified_offset;
   }
   for (Index index = n.verified_offset + verified.size() + 1; index <= log.last_index(); ++index) {
     const Entry& entry = log.at(index);
     const Term previous_term = log.term_at(index - 1).value_or(0);
-    const EntryFingerprint fingerprint{entry_hash(entry), previous_term};
+    const EntryFingerprint fingerprint{entry_hash(entry), previous_term, 0};
     auto [it, inserted] = fingerprints_.emplace(fingerprint_key(index, entry.term), fingerprint);
     if (!inserted && (it->second.hash != fingerprint.hash ||
                       it->second.previous_term != fingerprint.previous_term)) {
@@ -151,8 +155,15 @@ void Simulation::check_log_matching(Node& n) {
            std::to_string(index) + " term " + std::to_string(entry.term));
       return;
     }
+    ++it->second.holders;
     verified.push_back(entry.term);
   }
+}
+
+void Simulation::forget_verified(Node& /*node*/, Index index, Term term) {
+  auto it = fingerprints_.find(fingerprint_key(index, term));
+  if (it == fingerprints_.end()) return;
+  if (--it->second.holders == 0) fingerprints_.erase(it);
 }
 
 // Leader Completeness: a leader holds every entry committed in an earlier term.

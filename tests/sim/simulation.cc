@@ -222,6 +222,12 @@ void Simulation::crash_node(Node& n) {
         " unsynced writes)");
   n.up = false;
   ++n.incarnation;
+  // Its in-memory log is gone; what survives is re-checked when it restarts.
+  for (size_t i = 0; i < n.verified_terms.size(); ++i) {
+    forget_verified(n, n.verified_offset + i + 1, n.verified_terms[i]);
+  }
+  n.verified_terms.clear();
+  n.verified_offset = 0;
   n.raft.reset();
   n.disk_queue.clear();  // unsynced writes are gone
 }

@@ -303,7 +303,9 @@ class Simulation {
   struct EntryFingerprint {
     uint64_t hash;
     Term previous_term;
+    uint32_t holders;  // live logs holding it; an entry that vanished in a crash is forgotten
   };
+  void forget_verified(Node& node, Index index, Term term);
   std::unordered_map<uint64_t, EntryFingerprint> fingerprints_;  // key: index * 2^20 ^ term
   uint64_t next_op_uid_ = 1;
   std::map<Index, uint64_t> state_hash_at_;  // register-map hash after applying up to index
