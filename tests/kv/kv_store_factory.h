@@ -1,0 +1,35 @@
+#pragma once
+
+// The StateMachine implementations that the shared etcd semantics suite runs against. Each
+// suite is instantiated over all_store_factories(); the RocksDB store joins every suite by
+// adding its factory to the list in kv_store_factory.cc.
+
+#include <functional>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "dengine/state_machine.h"
+#include "dengine/status.h"
+
+namespace dengine::kv::test {
+
+struct KvStoreFactory {
+  std::string name;
+  std::function<std::unique_ptr<StateMachine>()> create;
+  // A power cut and restart: returns the store as it comes back, having kept exactly what it
+  // had made durable (applies since the last flush are lost).
+  std::function<std::unique_ptr<StateMachine>(std::unique_ptr<StateMachine>)> crash_and_recover;
+  // The implementation's internal invariants, checked after every test.
+  std::function<Status(const StateMachine&)> check_invariants;
+};
+
+std::vector<KvStoreFactory> all_store_factories();
+
+// gtest prints parameters with this.
+inline void PrintTo(const KvStoreFactory& factory, std::ostream* os) {
+  *os << factory.name;
+}
+
+}  // namespace dengine::kv::test
