@@ -1,7 +1,13 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-install(TARGETS dengine_common dengine_raft EXPORT dengineTargets
+set(_dengine_installed_targets dengine_common dengine_raft)
+foreach(room_target dengine_log dengine_kv)
+  if(TARGET ${room_target})
+    list(APPEND _dengine_installed_targets ${room_target})
+  endif()
+endforeach()
+install(TARGETS ${_dengine_installed_targets} EXPORT dengineTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(DIRECTORY include/dengine DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})

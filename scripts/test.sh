@@ -51,7 +51,7 @@ phase_done
 
 phase "tsan: configure and build core tests"
 cmake --preset tsan >/dev/null
-cmake --build --preset tsan -j "$jobs" --target raft_test sim_test
+cmake --build --preset tsan -j "$jobs" --target raft_test sim_test log_test kv_test
 phase_done
 
 phase "tsan: core tests"

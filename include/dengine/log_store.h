@@ -29,9 +29,10 @@
 //    may have dropped the dirty pages, so the only safe continuation is a restart that
 //    recovers from what is on disk.
 //  * Recovery (opening a store) truncates a torn tail left by a crash and reports it in
-//    RecoveredLog::repairs. Damage before the tail is corruption: the store refuses to open
-//    with kCorruption and a message naming the file and offset and containing "corrupt" or
-//    "checksum".
+//    RecoveredLog::repairs, and makes everything it returns durable before returning (after a
+//    process crash the recovered tail may have been only in the page cache). Damage before the tail
+//    is corruption: the store refuses to open with kCorruption and a message naming the file and
+//    offset and containing "corrupt" or "checksum".
 
 #include <cstdint>
 #include <memory>
@@ -92,6 +93,13 @@ class LogStore {
   [[nodiscard]] virtual Index last_index() const = 0;
   // The hard state of the latest append that carried one.
   [[nodiscard]] virtual HardState hard_state() const = 0;
+
+  // Installs a snapshot (the Ready contract's step 0): discards every stored entry; the log
+  // continues after `snapshot_index`, whose term is `snapshot_term` (first_index() becomes
+  // snapshot_index + 1). Ordered with appends like one, and durable no later than the next
+  // sync(). kInvalidArgument when the hard state commits an index past snapshot_index. The
+  // snapshot's other metadata (its configuration) and its bytes are not the log's to keep.
+  virtual Status reset(Index snapshot_index, Term snapshot_term) = 0;
 
   // The caller no longer needs entries at or before `up_to_index` (DESIGN §3: only what the
   // state machine made durable itself). The store may drop them, in whole units (the WAL

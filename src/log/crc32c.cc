@@ -47,10 +47,9 @@ uint32_t crc32c_extend_portable(uint32_t crc, const void* data, size_t size) {
   uint32_t c = ~crc;
   while (size >= 8) {
     const uint64_t word = load_le64(p) ^ c;
-    c = kTables[7][word & 0xff] ^ kTables[6][(word >> 8) & 0xff] ^
-        kTables[5][(word >> 16) & 0xff] ^ kTables[4][(word >> 24) & 0xff] ^
-        kTables[3][(word >> 32) & 0xff] ^ kTables[2][(word >> 40) & 0xff] ^
-        kTables[1][(word >> 48) & 0xff] ^ kTables[0][word >> 56];
+    c = kTables[7][word & 0xff] ^ kTables[6][(word >> 8) & 0xff] ^ kTables[5][(word >> 16) & 0xff] ^
+        kTables[4][(word >> 24) & 0xff] ^ kTables[3][(word >> 32) & 0xff] ^
+        kTables[2][(word >> 40) & 0xff] ^ kTables[1][(word >> 48) & 0xff] ^ kTables[0][word >> 56];
     p += 8;
     size -= 8;
   }
@@ -61,8 +60,7 @@ uint32_t crc32c_extend_portable(uint32_t crc, const void* data, size_t size) {
 #if defined(__x86_64__)
 
 // Compiled for SSE4.2 whatever the target flags are; only called after the run-time check.
-__attribute__((target("sse4.2"))) uint32_t crc32c_extend_hardware(uint32_t crc,
-                                                                  const void* data,
+__attribute__((target("sse4.2"))) uint32_t crc32c_extend_hardware(uint32_t crc, const void* data,
                                                                   size_t size) {
   const auto* p = static_cast<const unsigned char*>(data);
   uint64_t c = ~crc;
@@ -89,7 +87,9 @@ uint32_t crc32c_extend_hardware(uint32_t crc, const void* data, size_t size) {
   return crc32c_extend_portable(crc, data, size);
 }
 
-bool crc32c_hardware_available() { return false; }
+bool crc32c_hardware_available() {
+  return false;
+}
 
 #endif
 

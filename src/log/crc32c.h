@@ -13,8 +13,12 @@ namespace dengine::log {
 // Continues `crc` (the CRC32C of earlier bytes; 0 to start) over `size` more bytes.
 uint32_t crc32c_extend(uint32_t crc, const void* data, size_t size);
 
-inline uint32_t crc32c(const void* data, size_t size) { return crc32c_extend(0, data, size); }
-inline uint32_t crc32c(std::string_view bytes) { return crc32c(bytes.data(), bytes.size()); }
+inline uint32_t crc32c(const void* data, size_t size) {
+  return crc32c_extend(0, data, size);
+}
+inline uint32_t crc32c(std::string_view bytes) {
+  return crc32c(bytes.data(), bytes.size());
+}
 
 namespace detail {
 // Both implementations, so tests can check each against the other.

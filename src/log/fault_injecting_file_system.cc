@@ -127,9 +127,8 @@ Status FaultInjectingFileSystem::file_append(Inode& inode, const std::string& pa
     const uint64_t used = total_written_bytes();
     if (used + growth > capacity_) {
       const uint64_t room = capacity_ > used ? capacity_ - used : 0;
-      const uint64_t fits = inode.written.size() + room > position
-                                ? inode.written.size() + room - position
-                                : 0;
+      const uint64_t fits =
+          inode.written.size() + room > position ? inode.written.size() + room - position : 0;
       allowed = static_cast<size_t>(std::min<uint64_t>(allowed, fits));
       error = ENOSPC;
     }
@@ -275,9 +274,10 @@ std::string FaultInjectingFileSystem::cut_contents(const Inode& inode,
   const std::string& written = inode.written;
   std::string result = inode.durable;
   const size_t common = static_cast<size_t>(
-      std::mismatch(written.begin(), written.begin() + static_cast<ptrdiff_t>(std::min(
-                                                           written.size(), result.size())),
-                    result.begin())
+      std::mismatch(
+          written.begin(),
+          written.begin() + static_cast<ptrdiff_t>(std::min(written.size(), result.size())),
+          result.begin())
           .first -
       written.begin());
   // Nothing unsynced, or only a shrink (an unsynced truncate is simply forgotten).
@@ -293,7 +293,8 @@ std::string FaultInjectingFileSystem::cut_contents(const Inode& inode,
     const size_t page_end = static_cast<size_t>((from / kPageBytes + 1) * kPageBytes);
     size_t pos = from;
     if (options.tear_page && pos < written.size()) {
-      const size_t torn = pos + static_cast<size_t>(random(std::min(page_end, written.size()) - pos + 1));
+      const size_t torn =
+          pos + static_cast<size_t>(random(std::min(page_end, written.size()) - pos + 1));
       keep(pos, torn);
       pos = torn;
     }
@@ -324,8 +325,8 @@ std::string FaultInjectingFileSystem::cut_contents(const Inode& inode,
       case 0: break;
       case 1: kept = common + static_cast<size_t>(random(written.size() - common + 1)); break;
       default:
-        kept = written.size() - static_cast<size_t>(random(std::min<uint64_t>(
-                                    written.size() - common + 1, kPageBytes)));
+        kept = written.size() - static_cast<size_t>(random(
+                                    std::min<uint64_t>(written.size() - common + 1, kPageBytes)));
         break;
     }
   }
@@ -337,9 +338,8 @@ std::string FaultInjectingFileSystem::cut_contents(const Inode& inode,
 void FaultInjectingFileSystem::power_cut(const PowerCutOptions& options) {
   std::lock_guard lock(mu_);
   // Directory operations: a journal commits them in order, so a prefix survives.
-  const size_t kept_ops = options.keep_dir_ops_prefix
-                              ? static_cast<size_t>(random(pending_dir_ops_.size() + 1))
-                              : 0;
+  const size_t kept_ops =
+      options.keep_dir_ops_prefix ? static_cast<size_t>(random(pending_dir_ops_.size() + 1)) : 0;
   for (size_t i = 0; i < kept_ops; ++i) apply_durably(pending_dir_ops_[i]);
   pending_dir_ops_.clear();
 

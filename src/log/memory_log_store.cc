@@ -2,43 +2,17 @@
 
 #include <memory>
 
+#include "log/append_checks.h"
+
 namespace dengine::log {
 
 Status MemoryLogStore::append(std::span<const Entry> entries,
                               const std::optional<HardState>& hard_state) {
   std::lock_guard lock(mu_);
-  const Index last = last_index_locked();
-  Index new_last = last;
-  if (!entries.empty()) {
-    const Index first = entries.front().index;
-    for (size_t i = 1; i < entries.size(); ++i) {
-      if (entries[i].index != first + i) {
-        return Status::invalid_argument("memory log: entries are not contiguous: index " +
-                                        std::to_string(entries[i].index) + " follows " +
-                                        std::to_string(entries[i - 1].index));
-      }
-    }
-    if (first < first_index_) {
-      return Status::invalid_argument("memory log: cannot write entry " + std::to_string(first) +
-                                      ": entries before " + std::to_string(first_index_) +
-                                      " were compacted");
-    }
-    if (first > last + 1) {
-      return Status::invalid_argument("memory log: entry " + std::to_string(first) +
-                                      " would leave a gap after the last index " +
-                                      std::to_string(last));
-    }
-    if (first <= last && hard_state_.commit >= first) {
-      return Status::invalid_argument("memory log: cannot discard entries from index " +
-                                      std::to_string(first) + ": the hard state commits index " +
-                                      std::to_string(hard_state_.commit));
-    }
-    new_last = entries.back().index;
-  }
-  if (hard_state && hard_state->commit > new_last) {
-    return Status::invalid_argument("memory log: the hard state commits index " +
-                                    std::to_string(hard_state->commit) +
-                                    " past the last index " + std::to_string(new_last));
+  if (Status st = check_append("memory log", first_index_, last_index_locked(), hard_state_.commit,
+                               entries, hard_state);
+      !st) {
+    return st;
   }
   if (!entries.empty()) {
     entries_.resize(entries.front().index - first_index_);
@@ -106,6 +80,16 @@ Status MemoryLogStore::compact(Index up_to_index) {
     entries_.pop_front();
     ++first_index_;
   }
+  return Status::ok();
+}
+
+Status MemoryLogStore::reset(Index snapshot_index, Term snapshot_term) {
+  std::lock_guard lock(mu_);
+  if (Status st = check_reset("memory log", hard_state_.commit, snapshot_index, snapshot_term); !st)
+    return st;
+  entries_.clear();
+  first_index_ = snapshot_index + 1;
+  prev_term_ = snapshot_term;
   return Status::ok();
 }
 

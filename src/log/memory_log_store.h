@@ -24,6 +24,7 @@ class MemoryLogStore final : public LogStore {
   Index last_index() const override;
   HardState hard_state() const override;
   Status compact(Index up_to_index) override;
+  Status reset(Index snapshot_index, Term snapshot_term) override;
 
  private:
   [[nodiscard]] Index last_index_locked() const { return first_index_ + entries_.size() - 1; }

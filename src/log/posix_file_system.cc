@@ -1,13 +1,13 @@
 #include "log/posix_file_system.h"
 
+#include <algorithm>
+#include <cerrno>
+#include <system_error>
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <algorithm>
-#include <cerrno>
-#include <system_error>
 
 namespace dengine::log {
 
@@ -195,7 +195,8 @@ Status PosixFileSystem::sync_dir(const std::string& dir) {
 }
 
 Status PosixFileSystem::rename(const std::string& from, const std::string& to) {
-  if (::rename(from.c_str(), to.c_str()) != 0) return errno_status("rename", from + " -> " + to, errno);
+  if (::rename(from.c_str(), to.c_str()) != 0)
+    return errno_status("rename", from + " -> " + to, errno);
   return Status::ok();
 }
 

@@ -94,8 +94,8 @@ void append_hard_state_record(std::string& out, uint32_t salt, uint32_t synced_o
   });
 }
 
-void append_index_record(std::string& out, uint32_t salt, uint32_t synced_offset,
-                         RecordType type, Index index) {
+void append_index_record(std::string& out, uint32_t salt, uint32_t synced_offset, RecordType type,
+                         Index index) {
   DENGINE_CHECK(type == RecordType::kTruncate || type == RecordType::kSeal);
   append_record(out, salt, synced_offset, type, [&](std::string& o) { put_u64(o, index); });
 }
@@ -130,6 +130,8 @@ ParsedRecord parse_record(std::string_view bytes, size_t offset, uint32_t salt, 
     parsed.problem =
         "checksum mismatch (expected " + hex32(computed) + ", found " + hex32(stored_crc) + ")";
     parsed.checksum_mismatch = true;
+    parsed.expected_crc = computed;
+    parsed.found_crc = stored_crc;
     return parsed;
   }
   parsed.kind = ParsedRecord::Kind::kRecord;

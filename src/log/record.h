@@ -59,8 +59,8 @@ void append_entry_record(std::string& out, uint32_t salt, uint32_t synced_offset
                          const Entry& entry);
 void append_hard_state_record(std::string& out, uint32_t salt, uint32_t synced_offset,
                               const HardState& hard_state);
-void append_index_record(std::string& out, uint32_t salt, uint32_t synced_offset,
-                         RecordType type, Index index);
+void append_index_record(std::string& out, uint32_t salt, uint32_t synced_offset, RecordType type,
+                         Index index);
 
 // ---- reading ----
 struct RecordView {
@@ -77,12 +77,13 @@ struct ParsedRecord {
   // kInvalid: what is wrong, e.g. "checksum mismatch (expected 0x1c2f3a4b, found 0x0)".
   std::string problem{};
   bool checksum_mismatch = false;  // else the header itself makes no sense
+  uint32_t expected_crc = 0;       // when checksum_mismatch: computed from the bytes
+  uint32_t found_crc = 0;          // when checksum_mismatch: stored in the record
 };
 
 // Parses the record at `offset` of `bytes`, which hold a segment from offset `base` on (0: the
 // whole segment). kEnd when fewer than a header's bytes remain or the header is all zeros.
-ParsedRecord parse_record(std::string_view bytes, size_t offset, uint32_t salt,
-                          uint64_t base = 0);
+ParsedRecord parse_record(std::string_view bytes, size_t offset, uint32_t salt, uint64_t base = 0);
 
 std::optional<Entry> decode_entry(std::string_view payload);
 std::optional<HardState> decode_hard_state(std::string_view payload);

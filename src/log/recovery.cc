@@ -14,8 +14,9 @@ std::string at(const std::string& file_name, uint64_t offset) {
 Status corrupt_record(const std::string& file_name, uint64_t offset, const ParsedRecord& parsed,
                       const std::string& why) {
   if (parsed.checksum_mismatch) {
-    return Status::corruption("wal: checksum mismatch in " + at(file_name, offset) + " (" +
-                              parsed.problem.substr(parsed.problem.find('(') + 1) + ": " + why);
+    return Status::corruption("wal: checksum mismatch in " + at(file_name, offset) + " (expected " +
+                              hex32(parsed.expected_crc) + ", found " + hex32(parsed.found_crc) +
+                              "): " + why);
   }
   return Status::corruption("wal: corrupt record in " + at(file_name, offset) + ": " +
                             parsed.problem + "; " + why);
@@ -54,18 +55,20 @@ class Replayer {
       first = false;
       if (Status st = scan(i, last); !st) return st;
     }
-    return check_hard_state(out_.segments.empty() ? std::string()
-                                                  : out_.segments.back().file_name);
+    return check_hard_state(out_.segments.empty() ? std::string() : out_.segments.back().file_name);
   }
 
  private:
-  // A segment is superseded when a newer one (higher seq) starts at or below its name.
+  // A segment is superseded when a newer one (higher seq) starts at or below its name, or
+  // resets the log.
   void mark_skipped() {
     Index lowest_newer = UINT64_MAX;
+    bool newer_reset = false;
     for (size_t i = out_.segments.size(); i-- > 0;) {
       ReplayedSegment& info = out_.segments[i];
-      info.skipped = lowest_newer <= info.header.first_index;
+      info.skipped = newer_reset || lowest_newer <= info.header.first_index;
       lowest_newer = std::min(lowest_newer, info.header.first_index);
+      newer_reset = newer_reset || (info.header.flags & kSegmentResetsLog) != 0;
     }
   }
 
@@ -102,11 +105,10 @@ class Replayer {
                                 ", before the first index " + std::to_string(out_.first_index));
     }
     if (term_at(start - 1) != info.header.prev_term) {
-      return Status::corruption("wal: corrupt log: segment " + info.file_name + " says entry " +
-                                std::to_string(start - 1) + " has term " +
-                                std::to_string(info.header.prev_term) +
-                                " but the segments before it hold term " +
-                                std::to_string(term_at(start - 1)));
+      return Status::corruption(
+          "wal: corrupt log: segment " + info.file_name + " says entry " +
+          std::to_string(start - 1) + " has term " + std::to_string(info.header.prev_term) +
+          " but the segments before it hold term " + std::to_string(term_at(start - 1)));
     }
     truncate_after(start - 1);
     return Status::ok();
@@ -186,8 +188,7 @@ class Replayer {
     return Status::ok();
   }
 
-  Status apply(size_t segment_pos, ReplayedSegment& info, size_t offset,
-               const RecordView& record) {
+  Status apply(size_t segment_pos, ReplayedSegment& info, size_t offset, const RecordView& record) {
     auto bad = [&](const std::string& what) {
       return Status::corruption("wal: corrupt record in " + at(info.file_name, offset) + ": " +
                                 what);
@@ -268,10 +269,9 @@ Result<WalReplay> replay_wal(FileSystem& fs, const std::string& wal_dir) {
       replay.temp_files.push_back(name);
       continue;
     }
-    const bool wal_suffix =
-        name.size() >= kSegmentSuffix.size() &&
-        name.compare(name.size() - kSegmentSuffix.size(), kSegmentSuffix.size(),
-                     kSegmentSuffix) == 0;
+    const bool wal_suffix = name.size() >= kSegmentSuffix.size() &&
+                            name.compare(name.size() - kSegmentSuffix.size(), kSegmentSuffix.size(),
+                                         kSegmentSuffix) == 0;
     if (!wal_suffix) continue;  // not ours (an editor's backup, a lock file)
     const std::optional<Index> named_index = parse_segment_file_name(name);
     if (!named_index) {
@@ -294,15 +294,14 @@ Result<WalReplay> replay_wal(FileSystem& fs, const std::string& wal_dir) {
     segment.info.file_bytes = segment.bytes.size();
     loaded.push_back(std::move(segment));
   }
-  std::sort(loaded.begin(), loaded.end(), [](const Loaded& a, const Loaded& b) {
-    return a.info.header.seq < b.info.header.seq;
-  });
+  std::sort(loaded.begin(), loaded.end(),
+            [](const Loaded& a, const Loaded& b) { return a.info.header.seq < b.info.header.seq; });
   std::vector<std::string> contents;
   for (size_t i = 0; i < loaded.size(); ++i) {
     if (i > 0 && loaded[i].info.header.seq == loaded[i - 1].info.header.seq) {
       return Status::corruption("wal: corrupt WAL directory: segments " +
-                                loaded[i - 1].info.file_name + " and " +
-                                loaded[i].info.file_name + " have the same sequence number");
+                                loaded[i - 1].info.file_name + " and " + loaded[i].info.file_name +
+                                " have the same sequence number");
     }
     replay.segments.push_back(std::move(loaded[i].info));
     contents.push_back(std::move(loaded[i].bytes));

@@ -5,8 +5,9 @@
 //
 // Rules (see record.h and segment.h for the format):
 //  * Segments replay in seq (creation) order. A segment is skipped when a newer one has a name
-//    at or below its own: that newer segment truncated the log before everything the older one
-//    holds (a crash came before the older one was deleted).
+//    at or below its own (that newer segment truncated the log before everything the older one
+//    holds), or when a newer one resets the log (a snapshot was installed); a crash came before
+//    the older one was deleted.
 //  * Each segment continues the log: its name n must be at most last index + 1 (else a segment
 //    is missing) and its header's prev_term must match the log's term at n - 1; entries at or
 //    after n are discarded (a truncation that reached back before the segment being written).
@@ -35,7 +36,7 @@ struct ReplayedSegment {
   uint64_t file_bytes = 0;
   uint64_t end_offset = 0;  // end of the valid records (past the seal when sealed)
   bool sealed = false;
-  bool skipped = false;             // superseded by a newer segment; to be deleted
+  bool skipped = false;            // superseded by a newer segment; to be deleted
   uint64_t surviving_entries = 0;  // entries of this segment still in the log
 };
 
@@ -46,7 +47,7 @@ struct ReplayedEntry {
 };
 
 struct TornTail {
-  uint64_t offset = 0;        // where the valid records end
+  uint64_t offset = 0;         // where the valid records end
   uint64_t damaged_bytes = 0;  // from offset to the last nonzero byte
   std::string problem;
 };
@@ -57,7 +58,7 @@ struct WalReplay {
   Term prev_term = 0;
   std::vector<ReplayedEntry> entries;  // entries[i].entry.index == first_index + i
   HardState hard_state;
-  std::optional<TornTail> torn_tail;  // in segments.back()
+  std::optional<TornTail> torn_tail;    // in segments.back()
   std::vector<std::string> temp_files;  // interrupted segment creations, to delete
 
   [[nodiscard]] Index last_index() const { return first_index + entries.size() - 1; }

@@ -53,7 +53,8 @@ std::string encode_segment_header(const SegmentHeader& header) {
   put_u64(out, header.first_index);
   put_u64(out, header.prev_term);
   put_u32(out, header.salt);
-  out.append(16, '\0');
+  put_u32(out, header.flags);
+  out.append(12, '\0');
   put_u32(out, crc32c(out));
   return out;
 }
@@ -87,6 +88,11 @@ Result<SegmentHeader> decode_segment_header(std::string_view bytes, std::string_
   header.first_index = get_u64(bytes.data() + 24);
   header.prev_term = get_u64(bytes.data() + 32);
   header.salt = get_u32(bytes.data() + 40);
+  header.flags = get_u32(bytes.data() + 44);
+  if ((header.flags & ~kSegmentResetsLog) != 0) {
+    return Status::failed_precondition("wal: " + std::string(file_name) + " has unknown flags " +
+                                       hex32(header.flags) + "; written by a newer build?");
+  }
   return header;
 }
 

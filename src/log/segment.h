@@ -12,12 +12,14 @@
 //   0  8  magic "DENGWAL\n"        24 8  first_index (equals the name)
 //   8  4  format version (1)       32 8  prev_term: term of entry first_index - 1
 //   12 4  header bytes (64)        40 4  salt for the record checksums
-//   16 8  seq: creation order      44 16 reserved, zero
+//   16 8  seq: creation order      44 4  flags (kSegmentResetsLog)
+//                                  48 12 reserved, zero
 //                                  60 4  CRC32C of bytes 0..59
 //
 // Recovery replays segments in seq order, not name order: after a truncation that reaches
 // back before the segment being written, a new segment with a smaller name supersedes newer
-// ones until they are deleted (see segmented_wal.h).
+// ones until they are deleted (see segmented_wal.h). A segment flagged kSegmentResetsLog
+// (a snapshot was installed) supersedes every older one.
 
 #include <cstdint>
 #include <optional>
@@ -39,11 +41,16 @@ inline constexpr size_t kSegmentInitialBytes =
 inline constexpr std::string_view kSegmentSuffix = ".wal";
 inline constexpr std::string_view kTempSuffix = ".tmp";
 
+// The log restarts at this segment's first index: every entry before it, in every older
+// segment, was discarded (LogStore::reset).
+inline constexpr uint32_t kSegmentResetsLog = 1;
+
 struct SegmentHeader {
   uint64_t seq = 0;
   Index first_index = 1;
   Term prev_term = 0;
   uint32_t salt = 0;
+  uint32_t flags = 0;
 };
 
 // "0000000000000042.wal" for first index 0x42.

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/check.h"
+#include "log/append_checks.h"
 #include "log/posix_file_system.h"
 #include "log/record.h"
 #include "log/recovery.h"
@@ -34,21 +35,29 @@ Result<SegmentedWal::Opened> SegmentedWal::open(std::shared_ptr<FileSystem> fs,
     return Status::invalid_argument("wal: segment_bytes must be between 4 KiB and 1 GiB, not " +
                                     std::to_string(options.segment_bytes));
   }
-  // A new directory is durable only once its parent is synced.
-  for (const std::string& dir : {data_dir, join_path(data_dir, "wal")}) {
-    Result<bool> created = fs->create_dir(dir);
-    if (!created) return with_context("creating " + dir, created.status());
-    if (*created) {
-      if (Status st = fs->sync_dir(parent_dir(dir)); !st) {
-        return with_context("syncing the parent of " + dir, st);
-      }
+  // A new directory is durable only once its parent is synced. The data dir is synced every
+  // time: a crash may have come right after an earlier start created wal/.
+  Result<bool> created = fs->create_dir(data_dir);
+  if (!created) return with_context("creating " + data_dir, created.status());
+  if (*created) {
+    if (Status st = fs->sync_dir(parent_dir(data_dir)); !st) {
+      return with_context("fsync of the parent of " + data_dir, st);
     }
   }
+  created = fs->create_dir(join_path(data_dir, "wal"));
+  if (!created) return with_context("creating the wal dir in " + data_dir, created.status());
+  if (Status st = fs->sync_dir(data_dir); !st) return with_context("fsync of " + data_dir, st);
   std::unique_ptr<SegmentedWal> wal(new SegmentedWal(fs, join_path(data_dir, "wal"), options));
   Result<WalReplay> replayed = replay_wal(*fs, wal->wal_dir_);
   if (!replayed) return replayed.status();
   WalReplay& replay = *replayed;
   RecoveredLog recovered;
+  // After a process crash (not a power cut) what recovery just read may exist only in the page
+  // cache, and the caller treats every recovered entry as durable (Raft acknowledges them). So
+  // make it durable before returning, the directory first: a crash may have come between a
+  // segment's rename and the directory's fsync, and the segment that supersedes others must
+  // be durable before they are deleted below.
+  if (Status st = fs->sync_dir(wal->wal_dir_); !st) return with_context("fsync of the wal dir", st);
 
   for (const std::string& name : replay.temp_files) {
     if (Status st = fs->remove(join_path(wal->wal_dir_, name)); !st) {
@@ -63,7 +72,7 @@ Result<SegmentedWal::Opened> SegmentedWal::open(std::shared_ptr<FileSystem> fs,
     const std::string path = join_path(wal->wal_dir_, info.file_name);
     if (info.skipped) {
       if (Status st = fs->remove(path); !st) return with_context("removing " + path, st);
-        recovered.repairs.push_back("wal: removed " + info.file_name +
+      recovered.repairs.push_back("wal: removed " + info.file_name +
                                   " (superseded by a truncation before a crash)");
       continue;
     }
@@ -97,10 +106,8 @@ Result<SegmentedWal::Opened> SegmentedWal::open(std::shared_ptr<FileSystem> fs,
                                 std::to_string(torn.damaged_bytes) +
                                 " bytes discarded: " + torn.problem + ")");
   } else if (!wal->segments_.empty()) {
-    // After a process crash (not a power cut) what recovery just read may exist only in the
-    // page cache. The caller treats every recovered entry as durable (Raft acknowledges them),
-    // so make it so before returning. Sealed segments were synced before their successor was
-    // created; only the last one can hold unsynced bytes.
+    // Sealed segments were synced before their successor was created; only the last one can
+    // hold unsynced bytes.
     Segment& last = *wal->segments_.back();
     Status st = last.sealed ? Status::ok() : last.file->preallocate(last.capacity);
     if (st) st = last.file->sync();
@@ -120,11 +127,13 @@ Result<SegmentedWal::Opened> SegmentedWal::open(std::shared_ptr<FileSystem> fs,
   }
 
   std::lock_guard lock(wal->mu_);
-  // Likewise the directory: a crash may have come between a segment's rename and the fsync of
-  // the directory. Also makes the removals above durable.
-  if (Status st = fs->sync_dir(wal->wal_dir_); !st) return with_context("fsync of the wal dir", st);
+  if (!recovered.repairs.empty()) {  // the removals above
+    if (Status st = fs->sync_dir(wal->wal_dir_); !st) {
+      return with_context("fsync of the wal dir", st);
+    }
+  }
   if (wal->segments_.empty()) {
-    Result<std::shared_ptr<Segment>> first = wal->create_segment(wal->first_index_, 0);
+    Result<std::shared_ptr<Segment>> first = wal->create_segment(wal->first_index_, 0, 0);
     if (!first) return first.status();
     wal->segments_.push_back(std::move(*first));
   } else if (Status st = wal->remove_dead_segments(); !st) {
@@ -151,48 +160,19 @@ Status SegmentedWal::append(std::span<const Entry> entries,
 
 Status SegmentedWal::validate_append(std::span<const Entry> entries,
                                      const std::optional<HardState>& hard_state) const {
-  const Index last = last_index_locked();
-  Index new_last = last;
-  if (!entries.empty()) {
-    const Index first = entries.front().index;
-    for (size_t i = 1; i < entries.size(); ++i) {
-      if (entries[i].index != first + i) {
-        return Status::invalid_argument("wal: entries are not contiguous: index " +
-                                        std::to_string(entries[i].index) + " follows " +
-                                        std::to_string(entries[i - 1].index));
-      }
-    }
-    if (first < first_index_) {
-      return Status::invalid_argument("wal: cannot write entry " + std::to_string(first) +
-                                      ": entries before " + std::to_string(first_index_) +
-                                      " were compacted");
-    }
-    if (first > last + 1) {
-      return Status::invalid_argument("wal: entry " + std::to_string(first) +
-                                      " would leave a gap after the last index " +
-                                      std::to_string(last));
-    }
-    // Discarding a committed entry would leave a hard state that commits a missing entry.
-    if (first <= last && hard_state_.commit >= first) {
-      return Status::invalid_argument("wal: cannot discard entries from index " +
-                                      std::to_string(first) + ": the hard state commits index " +
-                                      std::to_string(hard_state_.commit));
-    }
-    for (const Entry& entry : entries) {
-      if (framed_entry_bytes(entry.data.size()) + kSegmentInitialBytes + kSealReserve >
-          options_.segment_bytes) {
-        return Status::invalid_argument("wal: entry " + std::to_string(entry.index) + " of " +
-                                        std::to_string(entry.data.size()) +
-                                        " bytes does not fit in a segment of " +
-                                        std::to_string(options_.segment_bytes) + " bytes");
-      }
-    }
-    new_last = entries.back().index;
+  if (Status st = check_append("wal", first_index_, last_index_locked(), hard_state_.commit,
+                               entries, hard_state);
+      !st) {
+    return st;
   }
-  if (hard_state && hard_state->commit > new_last) {
-    return Status::invalid_argument("wal: the hard state commits index " +
-                                    std::to_string(hard_state->commit) +
-                                    " past the last index " + std::to_string(new_last));
+  for (const Entry& entry : entries) {
+    if (framed_entry_bytes(entry.data.size()) + kSegmentInitialBytes + kSealReserve >
+        options_.segment_bytes) {
+      return Status::invalid_argument("wal: entry " + std::to_string(entry.index) + " of " +
+                                      std::to_string(entry.data.size()) +
+                                      " bytes does not fit in a segment of " +
+                                      std::to_string(options_.segment_bytes) + " bytes");
+    }
   }
   return Status::ok();
 }
@@ -203,10 +183,10 @@ Status SegmentedWal::append_locked(std::span<const Entry> entries,
   if (!entries.empty() && entries.front().index <= last_index_locked()) {
     const Index first = entries.front().index;
     const Segment& segment = active();
-    const bool fits = !segment.sealed && first >= segment.header.first_index &&
-                      segment.write_offset + framed_record_bytes(kIndexPayloadBytes) +
-                              kSealReserve <=
-                          segment.capacity;
+    const bool fits =
+        !segment.sealed && first >= segment.header.first_index &&
+        segment.write_offset + framed_record_bytes(kIndexPayloadBytes) + kSealReserve <=
+            segment.capacity;
     if (fits) {
       append_index_record(pending_, segment.header.salt, record_synced_offset(),
                           RecordType::kTruncate, first);
@@ -227,8 +207,7 @@ Status SegmentedWal::append_locked(std::span<const Entry> entries,
   }
   if (hard_state) {
     if (Status st = ensure_room(framed_record_bytes(kHardStatePayloadBytes)); !st) return st;
-    append_hard_state_record(pending_, active().header.salt, record_synced_offset(),
-                             *hard_state);
+    append_hard_state_record(pending_, active().header.salt, record_synced_offset(), *hard_state);
     hard_state_ = *hard_state;
   }
   return flush();
@@ -293,7 +272,13 @@ Status SegmentedWal::roll(Index first_index) {
   if (Status st = seal_active(); !st) return st;
   const Term prev_term = term_locked(first_index - 1);
   truncate_after(first_index - 1);
-  Result<std::shared_ptr<Segment>> created = create_segment(first_index, prev_term);
+  return start_segment(first_index, prev_term, 0);
+}
+
+// With the active segment sealed: creates the next one and deletes the segments it leaves
+// without entries.
+Status SegmentedWal::start_segment(Index first_index, Term prev_term, uint32_t flags) {
+  Result<std::shared_ptr<Segment>> created = create_segment(first_index, prev_term, flags);
   if (!created) return created.status();
   // A segment of the same name had no entries left: the rename replaced it.
   for (auto it = segments_.begin(); it != segments_.end(); ++it) {
@@ -310,12 +295,14 @@ Status SegmentedWal::roll(Index first_index) {
 }
 
 Result<std::shared_ptr<SegmentedWal::Segment>> SegmentedWal::create_segment(Index first_index,
-                                                                            Term prev_term) {
+                                                                            Term prev_term,
+                                                                            uint32_t flags) {
   auto segment = std::make_shared<Segment>();
   segment->header.seq = next_seq_++;
   segment->header.first_index = first_index;
   segment->header.prev_term = prev_term;
   segment->header.salt = segment_salt(segment->header.seq);
+  segment->header.flags = flags;
   segment->file_name = segment_file_name(first_index);
   segment->capacity = options_.segment_bytes;
   const std::string path = join_path(wal_dir_, segment->file_name);
@@ -465,16 +452,15 @@ Result<std::vector<Entry>> SegmentedWal::entries(Index lo, Index hi, uint64_t ma
       const ParsedRecord parsed = parse_record(*read, location.offset - first.offset,
                                                first.segment->header.salt, first.offset);
       std::optional<Entry> entry;
-      if (parsed.kind == ParsedRecord::Kind::kRecord &&
-          parsed.record.type == RecordType::kEntry) {
+      if (parsed.kind == ParsedRecord::Kind::kRecord && parsed.record.type == RecordType::kEntry) {
         entry = decode_entry(parsed.record.payload);
       }
       if (!entry || entry->index != index) {
-        const std::string what = parsed.checksum_mismatch ? "checksum mismatch" : "corrupt record";
-        return Status::corruption("wal: " + what + " in segment " + first.segment->file_name +
-                                  " at offset " + std::to_string(location.offset) +
-                                  " reading entry " + std::to_string(index) +
-                                  (parsed.problem.empty() ? "" : " (" + parsed.problem + ")"));
+        // Damaged since recovery read it (bit rot, or another writer).
+        return Status::corruption(
+            "wal: corrupt record in segment " + first.segment->file_name + " at offset " +
+            std::to_string(location.offset) + " reading entry " + std::to_string(index) + " (" +
+            (parsed.problem.empty() ? "not that entry" : parsed.problem) + ")");
       }
       out.push_back(std::move(*entry));
     }
@@ -491,8 +477,8 @@ Result<Term> SegmentedWal::term(Index index) const {
                              " was compacted (first index " + std::to_string(first_index_) + ")");
   }
   if (index > last_index_locked()) {
-    return Status::invalid_argument("wal: no entry " + std::to_string(index) +
-                                    " (last index " + std::to_string(last_index_locked()) + ")");
+    return Status::invalid_argument("wal: no entry " + std::to_string(index) + " (last index " +
+                                    std::to_string(last_index_locked()) + ")");
   }
   return term_locked(index);
 }
@@ -510,6 +496,24 @@ Index SegmentedWal::last_index() const {
 HardState SegmentedWal::hard_state() const {
   std::lock_guard lock(mu_);
   return hard_state_;
+}
+
+// ---------------------------------------------------------------------------------------
+// Snapshot installation
+
+Status SegmentedWal::reset(Index snapshot_index, Term snapshot_term) {
+  std::lock_guard lock(mu_);
+  if (!failed_.is_ok()) return failed_;
+  if (Status st = check_reset("wal", hard_state_.commit, snapshot_index, snapshot_term); !st)
+    return st;
+  Status st = seal_active();
+  if (st) {
+    truncate_after(first_index_ - 1);
+    first_index_ = snapshot_index + 1;
+    prev_term_ = snapshot_term;
+    st = start_segment(first_index_, prev_term_, kSegmentResetsLog);
+  }
+  return st ? st : fail(st);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -25,6 +25,8 @@
 //    without the lock while later callers wait on a condition variable, then wakes them; a
 //    waiter not covered by that fdatasync leads the next one. So any number of appenders
 //    waiting when a sync starts share the next fdatasync.
+//  * Installing a snapshot (reset) starts a new segment flagged as resetting the log: it
+//    supersedes every older segment, which is then deleted.
 //  * Any write or sync error is fatal: the WAL stops and reports the first error forever.
 //  * A full segment is sealed and synced before the next one is created (tmp file, header,
 //    fdatasync, rename, directory fsync), so a record is never acknowledged in a segment whose
@@ -46,8 +48,8 @@ namespace dengine::log {
 
 struct WalStats {
   uint64_t appends = 0;
-  uint64_t sync_calls = 0;   // sync() calls
-  uint64_t fdatasyncs = 0;   // fdatasyncs those calls ran (fewer when they were shared)
+  uint64_t sync_calls = 0;  // sync() calls
+  uint64_t fdatasyncs = 0;  // fdatasyncs those calls ran (fewer when they were shared)
   uint64_t segments_created = 0;
   uint64_t bytes_written = 0;
 };
@@ -71,6 +73,7 @@ class SegmentedWal final : public LogStore {
   Index last_index() const override;
   HardState hard_state() const override;
   Status compact(Index up_to_index) override;
+  Status reset(Index snapshot_index, Term snapshot_term) override;
 
   [[nodiscard]] WalStats stats() const;
   // Where the next record goes (tests check that nothing follows it).
@@ -104,13 +107,14 @@ class SegmentedWal final : public LogStore {
   // All with mu_ held.
   Status validate_append(std::span<const Entry> entries,
                          const std::optional<HardState>& hard_state) const;
-  Status append_locked(std::span<const Entry> entries,
-                       const std::optional<HardState>& hard_state);
+  Status append_locked(std::span<const Entry> entries, const std::optional<HardState>& hard_state);
   Status ensure_room(size_t framed_bytes);
   Status flush();
   Status roll(Index first_index);
+  Status start_segment(Index first_index, Term prev_term, uint32_t flags);
   Status seal_active();
-  Result<std::shared_ptr<Segment>> create_segment(Index first_index, Term prev_term);
+  Result<std::shared_ptr<Segment>> create_segment(Index first_index, Term prev_term,
+                                                  uint32_t flags);
   Status remove_dead_segments();
   void truncate_after(Index index);
   Status fail(const Status& cause);

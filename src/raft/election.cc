@@ -83,13 +83,10 @@ void RaftNode::become_candidate(bool transfer) {
   leader_ = kNoNode;
   // A pre-vote may have taken several ticks; the election gets its own full timeout.
   election_elapsed_ = 0;
+  // Figure 2: our own vote counts only once it is on stable storage (on_persisted), so that a
+  // lone voter cannot lead a term it might forget in a crash.
   votes_.clear();
-  votes_[id()] = true;
   reset_randomized_election_timeout();
-  if (membership_.voters.vote_result(votes_) == VoteResult::kWon) {
-    become_leader();
-    return;
-  }
   for (NodeId voter : membership_.voters.all_voters()) {
     if (voter == id()) continue;
     // The new term and our own vote must be durable before anyone can act on them: a
@@ -152,12 +149,13 @@ void RaftNode::handle_vote_request(const Message& request) {
   send_after_persist(Message{.type = response_type, .to = request.from, .term = request.term});
 }
 
-void RaftNode::handle_vote_response(const Message& response) {
-  const bool pre_vote = response.type == MessageType::kPreVoteResponse;
-  if (pre_vote ? role_ != RaftRole::kPreCandidate : role_ != RaftRole::kCandidate) return;
-  // A stale answer to an older campaign.
-  if (pre_vote && !response.reject && response.term != term_ + 1) return;
-  votes_.emplace(response.from, !response.reject);
+void RaftNode::count_own_vote_once_durable() {
+  if (role_ != RaftRole::kCandidate || durable_term_ < term_ || votes_.count(id()) != 0) return;
+  votes_[id()] = true;
+  tally_votes(/*pre_vote=*/false);
+}
+
+void RaftNode::tally_votes(bool pre_vote) {
   switch (membership_.voters.vote_result(votes_)) {
     case VoteResult::kWon:
       if (pre_vote) {
@@ -169,6 +167,15 @@ void RaftNode::handle_vote_response(const Message& response) {
     case VoteResult::kLost: become_follower(term_, kNoNode); break;
     case VoteResult::kPending: break;
   }
+}
+
+void RaftNode::handle_vote_response(const Message& response) {
+  const bool pre_vote = response.type == MessageType::kPreVoteResponse;
+  if (pre_vote ? role_ != RaftRole::kPreCandidate : role_ != RaftRole::kCandidate) return;
+  // A stale answer to an older campaign.
+  if (pre_vote && !response.reject && response.term != term_ + 1) return;
+  votes_.emplace(response.from, !response.reject);
+  tally_votes(pre_vote);
 }
 
 }  // namespace dengine::raft

@@ -265,6 +265,7 @@ void RaftNode::on_persisted(uint64_t write_id) {
     for (Message& message : write.released_when_durable) outbox_.push_back(std::move(message));
     pending_writes_.pop_front();
   }
+  count_own_vote_once_durable();
   // Thesis §10.2.1: the leader's own acknowledgement counts once its append is durable.
   if (role_ == RaftRole::kLeader) maybe_advance_commit();
   check_invariants();

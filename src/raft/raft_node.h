@@ -109,6 +109,8 @@ class RaftNode {
   void maybe_send_timeout_now(NodeId caught_up);
   void handle_vote_request(const Message& request);
   void handle_vote_response(const Message& response);
+  void tally_votes(bool pre_vote);
+  void count_own_vote_once_durable();
   void reset_randomized_election_timeout();
   [[nodiscard]] bool hears_from_leader() const;
 

@@ -100,7 +100,11 @@ TEST(RaftCommit, SingleNodeCommitsOnceItsOwnWriteIsDurable) {
   TestNetwork net(1);
   net.set_deferred_persistence(1, true);
   net.tick_until_campaign(1);
+  // Figure 2: even a lone voter counts its own vote only once the vote is durable.
+  ASSERT_EQ(net.node(1).role(), RaftRole::kCandidate);
+  net.persist(1);
   ASSERT_EQ(net.node(1).role(), RaftRole::kLeader);
+  net.drain(1);  // hands over the no-op's write
   EXPECT_EQ(net.node(1).log().committed(), 0U);
   net.persist(1);
   EXPECT_EQ(net.node(1).log().committed(), 1U);
