@@ -87,7 +87,14 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (seeds == 0 || (nodes != 3 && nodes != 5 && nodes != 7)) {
+  if (seeds == 0) {
+    std::fprintf(stderr, "dengine-sim: say how many seeds to run (--seeds N) or which to replay\n");
+    usage();
+    return 2;
+  }
+  if (nodes != 3 && nodes != 5 && nodes != 7) {
+    std::fprintf(stderr, "dengine-sim: --nodes must be 3, 5 or 7 (got %llu)\n",
+                 static_cast<unsigned long long>(nodes));
     usage();
     return 2;
   }
