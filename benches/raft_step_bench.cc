@@ -14,8 +14,6 @@
 // is elected, outside the timed region, whenever the leader's log reaches kMaxLogEntries. That
 // bounds memory and keeps the log's length from drifting with the iteration count.
 
-#include <benchmark/benchmark.h>
-
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -25,6 +23,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <benchmark/benchmark.h>
 
 #include "dengine/entry.h"
 #include "dengine/raft_message.h"

@@ -8,11 +8,11 @@
 // Seeds follow the ctest sweep's numbering (nodes * 1'000'000 + 1, ...), so the seeds timed
 // here are seeds the test suite also runs. A failing seed stops the benchmark with its reason.
 
-#include <benchmark/benchmark.h>
-
 #include <chrono>
 #include <cstdint>
 #include <string>
+
+#include <benchmark/benchmark.h>
 
 #include "tests/sim/simulation.h"
 
@@ -47,7 +47,8 @@ void BM_SimulatorSeeds(benchmark::State& state) {
       ++seeds_run;
     }
   }
-  const std::chrono::duration<double, std::milli> wall = std::chrono::steady_clock::now() - wall_start;
+  const std::chrono::duration<double, std::milli> wall =
+      std::chrono::steady_clock::now() - wall_start;
   const double virtual_seconds = static_cast<double>(total.virtual_time) / kMicrosPerSecond;
   state.counters["sim_s_per_wall_s"] =
       benchmark::Counter(virtual_seconds, benchmark::Counter::kIsRate);

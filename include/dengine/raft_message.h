@@ -22,7 +22,7 @@ enum class MessageType : uint8_t {
   kHeartbeatResponse,
   kReadIndex,  // a follower asks the leader for a linearizable read index (thesis §6.4)
   kReadIndexResponse,
-  kSnapshot,  // InstallSnapshot (Raft §7): `snapshot` names the image, the transport carries it
+  kSnapshot,    // InstallSnapshot (Raft §7): `snapshot` names the image, the transport carries it
   kTimeoutNow,  // leadership transfer (thesis §3.10): start an election now
 };
 
@@ -52,7 +52,7 @@ struct Message {
   // kAppend, kHeartbeat: the leader's commit index (clipped for heartbeats).
   // kAppendResponse, kHeartbeatResponse: the follower's, so a leader knows who has learned what.
   Index commit = 0;
-  bool reject = false;         // responses
+  bool reject = false;  // responses
 
   // kAppendResponse rejection: the follower's guess of the last index that may match, and the
   // term there, so the leader skips a whole conflicting term per round trip (Raft §5.3, "the

@@ -37,22 +37,32 @@ class [[nodiscard]] Status {
   static Status invalid_argument(std::string message) {
     return {StatusCode::kInvalidArgument, std::move(message)};
   }
-  static Status not_found(std::string message) { return {StatusCode::kNotFound, std::move(message)}; }
-  static Status not_leader(std::string message) { return {StatusCode::kNotLeader, std::move(message)}; }
+  static Status not_found(std::string message) {
+    return {StatusCode::kNotFound, std::move(message)};
+  }
+  static Status not_leader(std::string message) {
+    return {StatusCode::kNotLeader, std::move(message)};
+  }
   static Status resource_exhausted(std::string message) {
     return {StatusCode::kResourceExhausted, std::move(message)};
   }
   static Status aborted(std::string message) { return {StatusCode::kAborted, std::move(message)}; }
-  static Status timed_out(std::string message) { return {StatusCode::kTimedOut, std::move(message)}; }
+  static Status timed_out(std::string message) {
+    return {StatusCode::kTimedOut, std::move(message)};
+  }
   static Status unavailable(std::string message) {
     return {StatusCode::kUnavailable, std::move(message)};
   }
   static Status failed_precondition(std::string message) {
     return {StatusCode::kFailedPrecondition, std::move(message)};
   }
-  static Status corruption(std::string message) { return {StatusCode::kCorruption, std::move(message)}; }
+  static Status corruption(std::string message) {
+    return {StatusCode::kCorruption, std::move(message)};
+  }
   static Status io_error(std::string message) { return {StatusCode::kIoError, std::move(message)}; }
-  static Status internal(std::string message) { return {StatusCode::kInternal, std::move(message)}; }
+  static Status internal(std::string message) {
+    return {StatusCode::kInternal, std::move(message)};
+  }
 
   [[nodiscard]] bool is_ok() const { return code_ == StatusCode::kOk; }
   explicit operator bool() const { return is_ok(); }
@@ -70,7 +80,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : state_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : state_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     if (std::get<Status>(state_).is_ok()) {
       state_ = Status::internal("Result constructed from an OK status without a value");

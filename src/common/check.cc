@@ -8,11 +8,11 @@ namespace dengine {
 namespace {
 
 [[noreturn]] void print_and_abort(std::string_view condition, std::string_view file, int line,
-                     std::string_view detail) {
+                                  std::string_view detail) {
   std::fprintf(stderr, "dengine: invariant violated at %.*s:%d: %.*s%s%.*s\n",
-               static_cast<int>(file.size()), file.data(), line,
-               static_cast<int>(condition.size()), condition.data(), detail.empty() ? "" : " — ",
-               static_cast<int>(detail.size()), detail.data());
+               static_cast<int>(file.size()), file.data(), line, static_cast<int>(condition.size()),
+               condition.data(), detail.empty() ? "" : " — ", static_cast<int>(detail.size()),
+               detail.data());
   std::abort();
 }
 

@@ -22,17 +22,17 @@ namespace detail {
 
 }  // namespace dengine
 
-#define DENGINE_CHECK(condition)                                                       \
-  do {                                                                                 \
-    if (!(condition)) [[unlikely]] {                                                   \
+#define DENGINE_CHECK(condition)                                                           \
+  do {                                                                                     \
+    if (!(condition)) [[unlikely]] {                                                       \
       ::dengine::detail::check_failed(#condition, __FILE__, __LINE__, std::string_view{}); \
-    }                                                                                  \
+    }                                                                                      \
   } while (false)
 
 // The explanation is only evaluated when the check fails.
 #define DENGINE_CHECK_MSG(condition, explanation)                                     \
-  do {                                                                           \
-    if (!(condition)) [[unlikely]] {                                             \
+  do {                                                                                \
+    if (!(condition)) [[unlikely]] {                                                  \
       ::dengine::detail::check_failed(#condition, __FILE__, __LINE__, (explanation)); \
-    }                                                                            \
+    }                                                                                 \
   } while (false)

@@ -40,8 +40,8 @@ std::string encode_conf_change(const ConfChangeEntry& entry) {
 
 Result<ConfChangeEntry> decode_conf_change(const std::string& data) {
   if (data.size() < kHeaderBytes) {
-    return Status::corruption("raft: configuration change entry of " +
-                              std::to_string(data.size()) + " bytes is truncated");
+    return Status::corruption("raft: configuration change entry of " + std::to_string(data.size()) +
+                              " bytes is truncated");
   }
   if (static_cast<uint8_t>(data[0]) != kFormatVersion) {
     return Status::corruption("raft: configuration change entry has unknown format version " +

@@ -70,8 +70,11 @@ void RaftNode::become_pre_candidate() {
   }
   for (NodeId voter : membership_.voters.all_voters()) {
     if (voter == id()) continue;
-    send(Message{.type = MessageType::kPreVote, .to = voter, .term = term_ + 1,
-                 .index = log_.last_index(), .log_term = log_.last_term()});
+    send(Message{.type = MessageType::kPreVote,
+                 .to = voter,
+                 .term = term_ + 1,
+                 .index = log_.last_index(),
+                 .log_term = log_.last_term()});
   }
 }
 
@@ -91,8 +94,11 @@ void RaftNode::become_candidate(bool transfer) {
     if (voter == id()) continue;
     // The new term and our own vote must be durable before anyone can act on them: a
     // candidate that forgot its vote after a crash could vote twice in this term.
-    send_after_persist(Message{.type = MessageType::kVote, .to = voter, .term = term_,
-                               .index = log_.last_index(), .log_term = log_.last_term(),
+    send_after_persist(Message{.type = MessageType::kVote,
+                               .to = voter,
+                               .term = term_,
+                               .index = log_.last_index(),
+                               .log_term = log_.last_term(),
                                .context = transfer ? kTransferCampaign : 0});
   }
 }
@@ -116,8 +122,8 @@ void RaftNode::become_leader() {
   reset_progress();
   // Thesis §6.4 / Raft §5.4.2: a leader cannot know which earlier entries are committed
   // until one of its own term is; a no-op at the start of the term settles it promptly.
-  log_.append(Entry{.term = term_, .index = log_.last_index() + 1, .type = EntryType::kNoOp,
-                    .data = {}});
+  log_.append(
+      Entry{.term = term_, .index = log_.last_index() + 1, .type = EntryType::kNoOp, .data = {}});
   broadcast_pending_ = true;
 }
 
@@ -126,8 +132,7 @@ void RaftNode::handle_vote_request(const Message& request) {
   // Raft §5.2: at most one vote per term, first come first served. A repeated request from
   // the candidate we voted for is granted again (our answer may have been lost). A pre-vote
   // for a later term is granted as a vote in that term would be.
-  const bool can_vote = vote_ == request.from ||
-                        (vote_ == kNoNode && leader_ == kNoNode) ||
+  const bool can_vote = vote_ == request.from || (vote_ == kNoNode && leader_ == kNoNode) ||
                         (pre_vote && request.term > term_);
   // Raft §5.4.1: only for a candidate whose log is at least as up-to-date as ours, so every
   // leader holds all committed entries.

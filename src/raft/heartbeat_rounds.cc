@@ -15,8 +15,7 @@ uint64_t HeartbeatRounds::start_round(uint64_t sent_at, std::vector<PendingRead>
 }
 
 HeartbeatRounds::Confirmed HeartbeatRounds::acknowledge(NodeId voter, uint64_t round_id,
-                                                        NodeId self,
-                                                        const JointConfig& voters) {
+                                                        NodeId self, const JointConfig& voters) {
   Confirmed confirmed;
   size_t newest_confirmed = 0;  // how many rounds, from the front, are confirmed
   for (size_t i = 0; i < rounds_.size() && rounds_[i].id <= round_id; ++i) {

@@ -41,8 +41,7 @@ class HeartbeatRounds {
   };
   // `voter` answered heartbeats up to round `round_id`; answering a round implies answering
   // every earlier one (the later heartbeat was sent after them).
-  Confirmed acknowledge(NodeId voter, uint64_t round_id, NodeId self,
-                        const JointConfig& voters);
+  Confirmed acknowledge(NodeId voter, uint64_t round_id, NodeId self, const JointConfig& voters);
 
   // Leadership is lost: every read not yet confirmed.
   std::vector<PendingRead> take_all();

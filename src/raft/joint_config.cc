@@ -35,7 +35,8 @@ bool JointConfig::quorum_satisfies(const std::function<bool(NodeId)>& active) co
 
 Membership Membership::from(const ConfState& conf) {
   Membership membership;
-  membership.voters = JointConfig(MajorityConfig(conf.voters), MajorityConfig(conf.voters_outgoing));
+  membership.voters =
+      JointConfig(MajorityConfig(conf.voters), MajorityConfig(conf.voters_outgoing));
   membership.learners = conf.learners;
   std::sort(membership.learners.begin(), membership.learners.end());
   return membership;
@@ -65,7 +66,8 @@ Result<Membership> enter_joint(const Membership& current, const std::vector<Conf
     return Status::failed_precondition(
         "raft: the configuration is joint; it must leave the joint state before another change");
   }
-  if (changes.empty()) return Status::invalid_argument("raft: a configuration change needs changes");
+  if (changes.empty())
+    return Status::invalid_argument("raft: a configuration change needs changes");
   std::set<NodeId> voters(current.voters.incoming().voters().begin(),
                           current.voters.incoming().voters().end());
   std::set<NodeId> learners(current.learners.begin(), current.learners.end());
@@ -104,8 +106,8 @@ Result<Membership> enter_joint(const Membership& current, const std::vector<Conf
     return Status::invalid_argument("raft: a configuration change may not remove every voter");
   }
   Membership next;
-  next.voters = JointConfig(MajorityConfig({voters.begin(), voters.end()}),
-                            current.voters.incoming());
+  next.voters =
+      JointConfig(MajorityConfig({voters.begin(), voters.end()}), current.voters.incoming());
   next.learners.assign(learners.begin(), learners.end());
   return next;
 }

@@ -35,7 +35,8 @@ Status RaftConfig::validate() const {
   // Thesis §6.4.1: a lease rests on voters refusing to elect anyone while they hear from the
   // leader, which is check-quorum's rule; without it a lease read can be stale.
   if (lease_duration_nanos > 0 && !check_quorum) {
-    return Status::invalid_argument("raft: lease reads (lease_duration_nanos > 0) need check_quorum");
+    return Status::invalid_argument(
+        "raft: lease reads (lease_duration_nanos > 0) need check_quorum");
   }
   return Status::ok();
 }

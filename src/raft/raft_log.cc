@@ -7,8 +7,7 @@
 
 namespace dengine::raft {
 
-RaftLog::RaftLog(SnapshotMeta snapshot, std::vector<Entry> entries, Index committed,
-                 Index applied)
+RaftLog::RaftLog(SnapshotMeta snapshot, std::vector<Entry> entries, Index committed, Index applied)
     : snapshot_index_(snapshot.index),
       snapshot_term_(snapshot.term),
       entries_(std::make_move_iterator(entries.begin()), std::make_move_iterator(entries.end())) {
@@ -95,8 +94,7 @@ std::vector<Entry> RaftLog::slice(Index from, uint64_t max_bytes) const {
 
 void RaftLog::commit_to(Index index) {
   if (index <= committed_) return;  // commit never decreases
-  DENGINE_CHECK_MSG(index <= last_index(), "commit " + std::to_string(index) +
-                                               " past last index " +
+  DENGINE_CHECK_MSG(index <= last_index(), "commit " + std::to_string(index) + " past last index " +
                                                std::to_string(last_index()));
   committed_ = index;
 }
@@ -114,7 +112,9 @@ void RaftLog::stable_to(Index index, Term term) {
   stable_ = index;
 }
 
-bool RaftLog::has_entries_to_apply() const { return applying_ < std::min(committed_, stable_); }
+bool RaftLog::has_entries_to_apply() const {
+  return applying_ < std::min(committed_, stable_);
+}
 
 std::vector<Entry> RaftLog::take_entries_to_apply(uint64_t max_bytes) {
   const Index limit = std::min(committed_, stable_);
@@ -140,8 +140,8 @@ void RaftLog::compact(Index index) {
   // The image must already stand for these entries, locally durable and applied.
   DENGINE_CHECK(index <= applied_ && index <= stable_ && index <= last_index());
   const Term term = entry(index).term;
-  entries_.erase(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(index -
-                                                                                   snapshot_index_));
+  entries_.erase(entries_.begin(),
+                 entries_.begin() + static_cast<std::ptrdiff_t>(index - snapshot_index_));
   snapshot_index_ = index;
   snapshot_term_ = term;
 }

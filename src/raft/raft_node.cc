@@ -38,11 +38,10 @@ Result<std::unique_ptr<RaftNode>> RaftNode::create(RaftConfig config, RaftBootSt
   // entry newer than the recovered term means the hard state was lost or rolled back.
   if (std::max(boot.entries.empty() ? 0 : boot.entries.back().term, boot.snapshot.term) >
       boot.hard_state.term) {
-    return Status::corruption("raft: recovered log ends in term " +
-                              std::to_string(boot.entries.empty() ? boot.snapshot.term
-                                                                  : boot.entries.back().term) +
-                              " but the recovered current term is " +
-                              std::to_string(boot.hard_state.term));
+    return Status::corruption(
+        "raft: recovered log ends in term " +
+        std::to_string(boot.entries.empty() ? boot.snapshot.term : boot.entries.back().term) +
+        " but the recovered current term is " + std::to_string(boot.hard_state.term));
   }
   if (boot.applied > boot.hard_state.commit) {
     // The state machine can only hold committed entries; commit was merely not re-persisted.
@@ -213,16 +212,16 @@ void RaftNode::handle_stale_term(const Message& message) {
   }
   if (message.type == MessageType::kPreVote) {
     // Tell the pre-candidate of our term, or it would wait for an answer that never comes.
-    send(Message{.type = MessageType::kPreVoteResponse, .to = message.from, .term = term_,
-                 .reject = true});
+    send(Message{
+        .type = MessageType::kPreVoteResponse, .to = message.from, .term = term_, .reject = true});
   }
 }
 
 Result<Index> RaftNode::propose(std::string data) {
   if (role_ != RaftRole::kLeader) {
     std::string text = "raft: node " + std::to_string(id()) + " is not the leader";
-    text += leader_ != kNoNode ? " (leader is " + std::to_string(leader_) + ")"
-                               : " (no leader known)";
+    text +=
+        leader_ != kNoNode ? " (leader is " + std::to_string(leader_) + ")" : " (no leader known)";
     return Status::not_leader(std::move(text));
   }
   if (removed_at_ != 0) {
@@ -240,15 +239,14 @@ Result<Index> RaftNode::propose(std::string data) {
   }
   // Thesis §10.2.1 flow control: refuse rather than buffer without bound when commits stall.
   if (uncommitted_bytes_ + data.size() > config_.max_uncommitted_bytes && uncommitted_bytes_ > 0) {
-    return Status::resource_exhausted("raft: proposal dropped: uncommitted log holds " +
-                                      std::to_string(uncommitted_bytes_) +
-                                      " bytes (max_uncommitted_bytes " +
-                                      std::to_string(config_.max_uncommitted_bytes) + ")");
+    return Status::resource_exhausted(
+        "raft: proposal dropped: uncommitted log holds " + std::to_string(uncommitted_bytes_) +
+        " bytes (max_uncommitted_bytes " + std::to_string(config_.max_uncommitted_bytes) + ")");
   }
   const Index index = log_.last_index() + 1;
   uncommitted_bytes_ += data.size();
-  log_.append(Entry{.term = term_, .index = index, .type = EntryType::kNormal,
-                    .data = std::move(data)});
+  log_.append(
+      Entry{.term = term_, .index = index, .type = EntryType::kNormal, .data = std::move(data)});
   // Proposals that arrive before the next Ready share one kAppend per follower.
   broadcast_pending_ = true;
   // A single-voter group commits as soon as its own append is durable.
@@ -312,9 +310,12 @@ Result<Index> RaftNode::propose_conf_change(std::vector<ConfChange> changes) {
     return Status::unavailable("raft: leadership is being transferred; retry on the new leader");
   }
   const Index index = log_.last_index() + 1;
-  log_.append(Entry{.term = term_, .index = index, .type = EntryType::kConfChange,
-                    .data = encode_conf_change(ConfChangeEntry{
-                        .kind = ConfChangeEntry::Kind::kEnterJoint, .changes = std::move(changes)})});
+  log_.append(
+      Entry{.term = term_,
+            .index = index,
+            .type = EntryType::kConfChange,
+            .data = encode_conf_change(ConfChangeEntry{.kind = ConfChangeEntry::Kind::kEnterJoint,
+                                                       .changes = std::move(changes)})});
   pending_conf_index_ = index;
   broadcast_pending_ = true;
   check_invariants();
@@ -355,9 +356,11 @@ void RaftNode::maybe_leave_joint() {
   if (role_ != RaftRole::kLeader || !membership_.voters.is_joint()) return;
   if (log_.applying() < pending_conf_index_) return;
   const Index index = log_.last_index() + 1;
-  log_.append(Entry{.term = term_, .index = index, .type = EntryType::kConfChange,
-                    .data = encode_conf_change(
-                        ConfChangeEntry{.kind = ConfChangeEntry::Kind::kLeaveJoint, .changes = {}})});
+  log_.append(Entry{.term = term_,
+                    .index = index,
+                    .type = EntryType::kConfChange,
+                    .data = encode_conf_change(ConfChangeEntry{
+                        .kind = ConfChangeEntry::Kind::kLeaveJoint, .changes = {}})});
   pending_conf_index_ = index;
   broadcast_pending_ = true;
 }
@@ -461,8 +464,7 @@ bool RaftNode::has_ready() const {
          log_.has_unwritten() || hard_state != last_handed_hard_state_ ||
          log_.has_entries_to_apply() || SoftState{leader_, role_} != last_reported_soft_state_ ||
          !read_states_.empty() || !aborted_reads_.empty() || snapshot_to_install_ ||
-         compact_to_ != 0 ||
-         (role_ == RaftRole::kLeader && heartbeat_rounds_.has_queued_reads());
+         compact_to_ != 0 || (role_ == RaftRole::kLeader && heartbeat_rounds_.has_queued_reads());
 }
 
 Ready RaftNode::take_ready() {
@@ -547,9 +549,8 @@ void RaftNode::check_invariants() {
   if (role_ == RaftRole::kLeader) {
     DENGINE_CHECK(leader_ == id());
     // What a leader commits on its own authority is held durably by a quorum.
-    const Index durable_quorum = membership_.voters.committed_index([this](NodeId node) {
-      return node == id() ? log_.stable() : progress_.at(node).match();
-    });
+    const Index durable_quorum = membership_.voters.committed_index(
+        [this](NodeId node) { return node == id() ? log_.stable() : progress_.at(node).match(); });
     DENGINE_CHECK_MSG(log_.committed() <= std::max(durable_quorum, commit_floor_),
                       "commit " + std::to_string(log_.committed()) + " passes durable quorum " +
                           std::to_string(durable_quorum));

@@ -173,16 +173,16 @@ class RaftNode {
   // Leader only: the commit index when this leader's quorums were last defined (its election or
   // its latest configuration change); see check_invariants.
   Index commit_floor_ = 0;
-  bool broadcast_pending_ = false;       // leader only; proposals since the last Ready
-  Index pending_conf_index_ = 0;         // leader only; the last configuration change's entry
+  bool broadcast_pending_ = false;  // leader only; proposals since the last Ready
+  Index pending_conf_index_ = 0;    // leader only; the last configuration change's entry
   // Leader only: the entry whose configuration left this node out. It leads on until every
   // remaining voter knows that entry is committed, then hands over.
   Index removed_at_ = 0;
 
   // ---- reads ----
-  HeartbeatRounds heartbeat_rounds_;             // leader only
+  HeartbeatRounds heartbeat_rounds_;                     // leader only
   std::vector<PendingRead> reads_awaiting_term_commit_;  // leader only; thesis §6.4 step 1
-  size_t pending_reads_ = 0;                     // leader: all unconfirmed reads
+  size_t pending_reads_ = 0;                             // leader: all unconfirmed reads
   uint64_t clock_nanos_ = 0;
   uint64_t lease_expiry_nanos_ = 0;  // leader only
   // Leader only: once a TimeoutNow went out, voters may elect the target at once, so no lease
@@ -200,16 +200,16 @@ class RaftNode {
   std::vector<uint64_t> aborted_reads_;
 
   // ---- snapshots ----
-  SnapshotMeta latest_snapshot_;                // the newest image this node can send
+  SnapshotMeta latest_snapshot_;                     // the newest image this node can send
   std::optional<SnapshotMeta> snapshot_to_install_;  // for the next Ready
-  Index compact_to_ = 0;                        // for the next Ready
+  Index compact_to_ = 0;                             // for the next Ready
 
   // ---- Ready bookkeeping ----
   struct PendingWrite {
     uint64_t write_id;
     Index last_index;  // log position covered once this write is durable
     Term last_term;
-    Term term;         // the current term, durable once this write is
+    Term term;  // the current term, durable once this write is
     std::vector<Message> released_when_durable{};
   };
   std::vector<Message> outbox_;

@@ -20,8 +20,8 @@ Status RaftNode::read_index(uint64_t request_id) {
                                  " knows no leader to confirm a read");
     }
     // Thesis §6.4: a follower asks the leader for its read index, then waits to apply that far.
-    send(Message{.type = MessageType::kReadIndex, .to = leader_, .term = term_,
-                 .context = request_id});
+    send(Message{
+        .type = MessageType::kReadIndex, .to = leader_, .term = term_, .context = request_id});
     return Status::ok();
   }
   if (pending_reads_ >= config_.max_pending_reads) {
@@ -35,8 +35,11 @@ Status RaftNode::read_index(uint64_t request_id) {
 
 void RaftNode::handle_read_index(const Message& request) {
   if (role_ != RaftRole::kLeader || pending_reads_ >= config_.max_pending_reads) {
-    send(Message{.type = MessageType::kReadIndexResponse, .to = request.from, .term = term_,
-                 .reject = true, .context = request.context});
+    send(Message{.type = MessageType::kReadIndexResponse,
+                 .to = request.from,
+                 .term = term_,
+                 .reject = true,
+                 .context = request.context});
     return;
   }
   queue_read(PendingRead{.request_id = request.context, .from = request.from, .index = 0});
@@ -85,8 +88,11 @@ void RaftNode::confirm_reads(std::vector<PendingRead> reads) {
     if (read.from == kNoNode) {
       read_states_.push_back(ReadState{.request_id = read.request_id, .index = read.index});
     } else {
-      send(Message{.type = MessageType::kReadIndexResponse, .to = read.from, .term = term_,
-                   .index = read.index, .context = read.request_id});
+      send(Message{.type = MessageType::kReadIndexResponse,
+                   .to = read.from,
+                   .term = term_,
+                   .index = read.index,
+                   .context = read.request_id});
     }
   }
 }
@@ -99,8 +105,11 @@ void RaftNode::abort_reads() {
     if (read.from == kNoNode) {
       aborted_reads_.push_back(read.request_id);
     } else {
-      send(Message{.type = MessageType::kReadIndexResponse, .to = read.from, .term = term_,
-                   .reject = true, .context = read.request_id});
+      send(Message{.type = MessageType::kReadIndexResponse,
+                   .to = read.from,
+                   .term = term_,
+                   .reject = true,
+                   .context = read.request_id});
     }
   }
   pending_reads_ = 0;
@@ -141,6 +150,8 @@ Result<Index> RaftNode::lease_read(uint64_t now_nanos) {
   return log_.committed();
 }
 
-void RaftNode::observe_clock(uint64_t now_nanos) { clock_nanos_ = std::max(clock_nanos_, now_nanos); }
+void RaftNode::observe_clock(uint64_t now_nanos) {
+  clock_nanos_ = std::max(clock_nanos_, now_nanos);
+}
 
 }  // namespace dengine::raft

@@ -23,14 +23,14 @@ void RaftNode::update_progress_for_membership() {
   const std::vector<NodeId> peers = membership_.peers_of(id());
   for (auto it = progress_.begin(); it != progress_.end();) {
     it = std::binary_search(peers.begin(), peers.end(), it->first) ? std::next(it)
-                                                                    : progress_.erase(it);
+                                                                   : progress_.erase(it);
   }
   for (NodeId peer : peers) {
     if (progress_.count(peer) != 0) continue;
     // Raft Figure 2: nextIndex starts just after the leader's last entry; match is unknown.
     auto [it, inserted] = progress_.emplace(
-        peer, Progress(log_.last_index() + 1, config_.max_inflight_messages,
-                       config_.max_inflight_bytes));
+        peer,
+        Progress(log_.last_index() + 1, config_.max_inflight_messages, config_.max_inflight_bytes));
     // Give every follower a full election timeout before check-quorum may count it absent.
     it->second.set_recent_active(true);
   }
@@ -52,8 +52,12 @@ bool RaftNode::send_append(NodeId to, bool send_if_empty) {
   for (const Entry& entry : entries) bytes += entry.data.size();
   const Index last_sent = entries.empty() ? prev_index : entries.back().index;
   if (!entries.empty() || pr.state() == Progress::State::kProbe) pr.sent_entries(last_sent, bytes);
-  send(Message{.type = MessageType::kAppend, .to = to, .term = term_, .index = prev_index,
-               .log_term = *prev_term, .entries = std::move(entries),
+  send(Message{.type = MessageType::kAppend,
+               .to = to,
+               .term = term_,
+               .index = prev_index,
+               .log_term = *prev_term,
+               .entries = std::move(entries),
                .commit = log_.committed()});
   return true;
 }
@@ -62,8 +66,11 @@ void RaftNode::send_snapshot(NodeId to) {
   DENGINE_CHECK_MSG(latest_snapshot_.index >= log_.snapshot_index() && latest_snapshot_.index > 0,
                     "log compacted behind no snapshot");
   progress(to).become_snapshot(latest_snapshot_.index);
-  Message message{.type = MessageType::kSnapshot, .to = to, .term = term_,
-                  .index = latest_snapshot_.index, .log_term = latest_snapshot_.term,
+  Message message{.type = MessageType::kSnapshot,
+                  .to = to,
+                  .term = term_,
+                  .index = latest_snapshot_.index,
+                  .log_term = latest_snapshot_.term,
                   .commit = log_.committed()};
   message.snapshot = latest_snapshot_;
   send(std::move(message));
@@ -75,8 +82,10 @@ void RaftNode::handle_snapshot(const Message& message) {
   const SnapshotMeta& snapshot = message.snapshot;
   if (snapshot.index <= log_.committed()) {
     // We hold everything it covers already.
-    send_after_persist(Message{.type = MessageType::kAppendResponse, .to = message.from,
-                               .term = term_, .index = log_.committed(),
+    send_after_persist(Message{.type = MessageType::kAppendResponse,
+                               .to = message.from,
+                               .term = term_,
+                               .index = log_.committed(),
                                .commit = log_.committed()});
     return;
   }
@@ -84,8 +93,10 @@ void RaftNode::handle_snapshot(const Message& message) {
     // Raft §7: "if existing log entry has same index and term as snapshot's last included
     // entry, retain log entries following it" — and the snapshot proves them committed.
     log_.commit_to(snapshot.index);
-    send_after_persist(Message{.type = MessageType::kAppendResponse, .to = message.from,
-                               .term = term_, .index = log_.committed(),
+    send_after_persist(Message{.type = MessageType::kAppendResponse,
+                               .to = message.from,
+                               .term = term_,
+                               .index = log_.committed(),
                                .commit = log_.committed()});
     return;
   }
@@ -94,8 +105,11 @@ void RaftNode::handle_snapshot(const Message& message) {
   if (!snapshot.conf.voters.empty()) membership_ = Membership::from(snapshot.conf);
   latest_snapshot_ = snapshot;
   snapshot_to_install_ = snapshot;
-  send_after_persist(Message{.type = MessageType::kAppendResponse, .to = message.from,
-                             .term = term_, .index = snapshot.index, .commit = log_.committed()});
+  send_after_persist(Message{.type = MessageType::kAppendResponse,
+                             .to = message.from,
+                             .term = term_,
+                             .index = snapshot.index,
+                             .commit = log_.committed()});
 }
 
 void RaftNode::broadcast_append() {
@@ -110,16 +124,22 @@ void RaftNode::broadcast_heartbeat() {
     if (read.from == kNoNode) {
       aborted_reads_.push_back(read.request_id);
     } else {
-      send(Message{.type = MessageType::kReadIndexResponse, .to = read.from, .term = term_,
-                   .reject = true, .context = read.request_id});
+      send(Message{.type = MessageType::kReadIndexResponse,
+                   .to = read.from,
+                   .term = term_,
+                   .reject = true,
+                   .context = read.request_id});
     }
   }
   for (auto& [node, pr] : progress_) {
     pr.sent_heartbeat();
     // A follower must not learn a commit index past what it is known to hold: its log beyond
     // match may still diverge from ours.
-    send(Message{.type = MessageType::kHeartbeat, .to = node, .term = term_,
-                 .index = pr.next() - 1, .commit = std::min(pr.match(), log_.committed()),
+    send(Message{.type = MessageType::kHeartbeat,
+                 .to = node,
+                 .term = term_,
+                 .index = pr.next() - 1,
+                 .commit = std::min(pr.match(), log_.committed()),
                  .context = round});
   }
 }
@@ -130,18 +150,22 @@ void RaftNode::handle_append(const Message& append) {
   if (append.index < log_.committed()) {
     // Everything up to our commit index matches any current leader's log already; this is a
     // duplicate or reordered message.
-    send_after_persist(Message{.type = MessageType::kAppendResponse, .to = append.from,
-                               .term = term_, .index = log_.committed(),
+    send_after_persist(Message{.type = MessageType::kAppendResponse,
+                               .to = append.from,
+                               .term = term_,
+                               .index = log_.committed(),
                                .commit = log_.committed()});
     return;
   }
   // Raft §5.3 step 2: reply false if the log has no entry at prevLogIndex with prevLogTerm.
   if (!log_.matches(append.index, append.log_term)) {
-    const Index hint_index =
-        log_.last_index_with_term_at_most(std::min(append.index, log_.last_index()),
-                                          append.log_term);
-    send_after_persist(Message{.type = MessageType::kAppendResponse, .to = append.from,
-                               .term = term_, .index = append.index, .reject = true,
+    const Index hint_index = log_.last_index_with_term_at_most(
+        std::min(append.index, log_.last_index()), append.log_term);
+    send_after_persist(Message{.type = MessageType::kAppendResponse,
+                               .to = append.from,
+                               .term = term_,
+                               .index = append.index,
+                               .reject = true,
                                .hint_index = hint_index,
                                .hint_term = log_.term_at(hint_index).value_or(0)});
     return;
@@ -151,8 +175,11 @@ void RaftNode::handle_append(const Message& append) {
   // last_new are not known to match the leader's.
   log_.commit_to(std::min(append.commit, last_new));
   // Figure 2: acknowledge only once the entries are on stable storage.
-  send_after_persist(Message{.type = MessageType::kAppendResponse, .to = append.from,
-                             .term = term_, .index = last_new, .commit = log_.committed()});
+  send_after_persist(Message{.type = MessageType::kAppendResponse,
+                             .to = append.from,
+                             .term = term_,
+                             .index = last_new,
+                             .commit = log_.committed()});
 }
 
 void RaftNode::handle_heartbeat(const Message& heartbeat) {
@@ -161,10 +188,14 @@ void RaftNode::handle_heartbeat(const Message& heartbeat) {
   log_.commit_to(std::min(heartbeat.commit, log_.last_index()));
   // Links are FIFO in practice, so a log that ends before what the leader had sent when it sent
   // this heartbeat lost appends on the way; say so, or a streaming leader would never resend.
-  send(Message{.type = MessageType::kHeartbeatResponse, .to = heartbeat.from, .term = term_,
-               .index = heartbeat.index, .commit = log_.committed(),
+  send(Message{.type = MessageType::kHeartbeatResponse,
+               .to = heartbeat.from,
+               .term = term_,
+               .index = heartbeat.index,
+               .commit = log_.committed(),
                .reject = log_.last_index() < heartbeat.index,
-               .hint_index = log_.last_index(), .context = heartbeat.context});
+               .hint_index = log_.last_index(),
+               .context = heartbeat.context});
 }
 
 void RaftNode::handle_append_response(const Message& response) {
@@ -246,8 +277,11 @@ void RaftNode::handle_heartbeat_response(const Message& response) {
   // with the window full that would stall replication for good. An empty append at next - 1
   // draws a fresh acknowledgement of everything.
   const Index prev_index = pr.next() - 1;
-  send(Message{.type = MessageType::kAppend, .to = response.from, .term = term_,
-               .index = prev_index, .log_term = log_.term_at(prev_index).value_or(0),
+  send(Message{.type = MessageType::kAppend,
+               .to = response.from,
+               .term = term_,
+               .index = prev_index,
+               .log_term = log_.term_at(prev_index).value_or(0),
                .commit = log_.committed()});
 }
 
@@ -275,9 +309,8 @@ void RaftNode::maybe_advance_commit() {
 // Thesis §6.2: a leader that cannot reach a quorum within an election timeout steps down, so
 // clients stop waiting on it and a partitioned leader stops claiming leadership.
 void RaftNode::check_quorum_or_step_down() {
-  const bool quorum_active = membership_.voters.quorum_satisfies([this](NodeId node) {
-    return node == id() || progress(node).recent_active();
-  });
+  const bool quorum_active = membership_.voters.quorum_satisfies(
+      [this](NodeId node) { return node == id() || progress(node).recent_active(); });
   for (auto& [node, pr] : progress_) pr.set_recent_active(false);
   if (!quorum_active) become_follower(term_, kNoNode);
 }

@@ -1,10 +1,10 @@
 // Commitment (Raft §5.3, §5.4.2): what a leader may commit, and how followers learn it.
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "tests/raft/raft_test_util.h"
 

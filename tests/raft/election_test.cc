@@ -1,11 +1,11 @@
 // Leader election (Raft §5.2, §5.4.1), pre-vote (thesis §9.6) and check-quorum (thesis §6.2),
 // one rule per test, in the spirit of etcd-raft's raft_paper_test.go.
 
-#include <gtest/gtest.h>
-
 #include <set>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "tests/raft/raft_test_util.h"
 

@@ -1,12 +1,13 @@
 // HeartbeatRounds: numbered heartbeat rounds that confirm ReadIndex reads (thesis §6.4) and
 // date leader leases (thesis §6.4.1).
 
-#include <gtest/gtest.h>
+#include "raft/heartbeat_rounds.h"
 
 #include <algorithm>
 #include <vector>
 
-#include "raft/heartbeat_rounds.h"
+#include <gtest/gtest.h>
+
 #include "tests/raft/raft_test_util.h"
 
 namespace dengine::raft::test {
@@ -14,7 +15,9 @@ namespace {
 
 constexpr NodeId kSelf = 1;
 
-MajorityConfig three_voters() { return MajorityConfig({1, 2, 3}); }
+MajorityConfig three_voters() {
+  return MajorityConfig({1, 2, 3});
+}
 
 PendingRead local_read(uint64_t request_id) {
   return PendingRead{.request_id = request_id, .from = kNoNode, .index = 0};

@@ -2,11 +2,11 @@
 // heartbeat round, for a bounded time after a quorum acknowledged one, measured on the
 // monotonic clock passed in by the caller (never in ticks).
 
-#include <gtest/gtest.h>
-
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "tests/raft/raft_test_util.h"
 

@@ -1,10 +1,10 @@
 // RaftLog: the core's in-memory log and its cursors (committed, written, stable, applying).
 
-#include <gtest/gtest.h>
-
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "raft/raft_log.h"
 #include "tests/raft/raft_test_util.h"

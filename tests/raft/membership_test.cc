@@ -2,8 +2,6 @@
 // quorums, the rules for entering and leaving it, the kConfChange entry codec, and how a RaftNode
 // proposes, replicates and adopts configurations — with learners, leader removal and snapshots.
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <functional>
@@ -14,6 +12,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "raft/conf_change_codec.h"
 #include "raft/joint_config.h"

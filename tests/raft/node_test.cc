@@ -1,9 +1,9 @@
 // RaftNode's API edges: config validation, recovered state, and propose's errors.
 
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "tests/raft/raft_test_util.h"
 

@@ -2,10 +2,10 @@
 
 #include "raft/progress.h"
 
-#include <gtest/gtest.h>
-
 #include <map>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "raft/majority.h"
 
@@ -74,7 +74,9 @@ TEST(RaftInflights, ResetEmptiesTheWindow) {
 
 // ---- Progress ----
 
-Progress progress(Index next) { return Progress(next, 4, 1000); }
+Progress progress(Index next) {
+  return Progress(next, 4, 1000);
+}
 
 // etcd-raft: in probe state one append is outstanding at a time, and next only moves on an
 // answer.

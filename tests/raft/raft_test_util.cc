@@ -16,9 +16,13 @@ void PrintTo(RaftRole role, std::ostream* os) {
   *os << "role " << static_cast<int>(role);
 }
 
-void PrintTo(MessageType type, std::ostream* os) { *os << message_type_name(type); }
+void PrintTo(MessageType type, std::ostream* os) {
+  *os << message_type_name(type);
+}
 
-void PrintTo(StatusCode code, std::ostream* os) { *os << status_code_name(code); }
+void PrintTo(StatusCode code, std::ostream* os) {
+  *os << status_code_name(code);
+}
 
 void PrintTo(const ReadState& read, std::ostream* os) {
   *os << "{read " << read.request_id << " at " << read.index << "}";
@@ -114,7 +118,9 @@ std::string numbered(const char* prefix, uint64_t n) {
 std::vector<Entry> log_with_terms(const std::vector<Term>& terms) {
   std::vector<Entry> entries;
   for (size_t i = 0; i < terms.size(); ++i) {
-    entries.push_back(Entry{.term = terms[i], .index = i + 1, .type = EntryType::kNormal,
+    entries.push_back(Entry{.term = terms[i],
+                            .index = i + 1,
+                            .type = EntryType::kNormal,
                             .data = numbered("e", i + 1)});
   }
   return entries;
@@ -167,48 +173,69 @@ std::unique_ptr<RaftNode> NodeBuilder::build() const {
 // ---- messages ----
 
 Message vote_request(NodeId from, NodeId to, Term term, Index last_index, Term last_term) {
-  return Message{.type = MessageType::kVote, .from = from, .to = to, .term = term,
-                 .index = last_index, .log_term = last_term};
+  return Message{.type = MessageType::kVote,
+                 .from = from,
+                 .to = to,
+                 .term = term,
+                 .index = last_index,
+                 .log_term = last_term};
 }
 
 Message pre_vote_request(NodeId from, NodeId to, Term term, Index last_index, Term last_term) {
-  return Message{.type = MessageType::kPreVote, .from = from, .to = to, .term = term,
-                 .index = last_index, .log_term = last_term};
+  return Message{.type = MessageType::kPreVote,
+                 .from = from,
+                 .to = to,
+                 .term = term,
+                 .index = last_index,
+                 .log_term = last_term};
 }
 
 Message vote_response(NodeId from, NodeId to, Term term, bool granted) {
-  return Message{.type = MessageType::kVoteResponse, .from = from, .to = to, .term = term,
-                 .reject = !granted};
+  return Message{
+      .type = MessageType::kVoteResponse, .from = from, .to = to, .term = term, .reject = !granted};
 }
 
 Message pre_vote_response(NodeId from, NodeId to, Term term, bool granted) {
-  return Message{.type = MessageType::kPreVoteResponse, .from = from, .to = to, .term = term,
+  return Message{.type = MessageType::kPreVoteResponse,
+                 .from = from,
+                 .to = to,
+                 .term = term,
                  .reject = !granted};
 }
 
 Message append(NodeId from, NodeId to, Term term, Index prev_index, Term prev_term,
                std::vector<Entry> entries, Index commit) {
-  return Message{.type = MessageType::kAppend, .from = from, .to = to, .term = term,
-                 .index = prev_index, .log_term = prev_term, .entries = std::move(entries),
+  return Message{.type = MessageType::kAppend,
+                 .from = from,
+                 .to = to,
+                 .term = term,
+                 .index = prev_index,
+                 .log_term = prev_term,
+                 .entries = std::move(entries),
                  .commit = commit};
 }
 
 Message heartbeat(NodeId from, NodeId to, Term term, Index commit) {
-  return Message{.type = MessageType::kHeartbeat, .from = from, .to = to, .term = term,
-                 .commit = commit};
+  return Message{
+      .type = MessageType::kHeartbeat, .from = from, .to = to, .term = term, .commit = commit};
 }
 
 Message heartbeat_response(NodeId from, NodeId to, Term term, uint64_t round) {
-  return Message{.type = MessageType::kHeartbeatResponse, .from = from, .to = to, .term = term,
+  return Message{.type = MessageType::kHeartbeatResponse,
+                 .from = from,
+                 .to = to,
+                 .term = term,
                  .context = round};
 }
 
 Message append_response(NodeId from, NodeId to, Term term, Index index) {
-  return Message{.type = MessageType::kAppendResponse, .from = from, .to = to, .term = term,
-                 .index = index};
+  return Message{
+      .type = MessageType::kAppendResponse, .from = from, .to = to, .term = term, .index = index};
 }
 
-std::vector<Message> drain_messages(RaftNode& node) { return drain_node(node).messages; }
+std::vector<Message> drain_messages(RaftNode& node) {
+  return drain_node(node).messages;
+}
 
 Drained drain_node(RaftNode& node) {
   Drained out;
@@ -296,7 +323,9 @@ TestNetwork::Peer& TestNetwork::peer(NodeId id) {
   return it->second;
 }
 
-RaftNode& TestNetwork::node(NodeId id) { return *peer(id).node; }
+RaftNode& TestNetwork::node(NodeId id) {
+  return *peer(id).node;
+}
 
 std::vector<NodeId> TestNetwork::ids() const {
   std::vector<NodeId> out;
@@ -313,7 +342,9 @@ void TestNetwork::persist(NodeId id) {
   if (p.last_write_id != 0) p.node->on_persisted(p.last_write_id);
 }
 
-const std::vector<Entry>& TestNetwork::applied(NodeId id) const { return peers_.at(id).applied; }
+const std::vector<Entry>& TestNetwork::applied(NodeId id) const {
+  return peers_.at(id).applied;
+}
 
 const std::vector<ReadState>& TestNetwork::read_states(NodeId id) const {
   return peers_.at(id).read_states;

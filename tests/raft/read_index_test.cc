@@ -1,11 +1,11 @@
 // Linearizable reads without the log: ReadIndex (Raft thesis §6.4), on the leader and
 // forwarded by followers.
 
-#include <gtest/gtest.h>
-
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "tests/raft/raft_test_util.h"
 
@@ -40,8 +40,8 @@ uint64_t round_of(const std::vector<Message>& messages) {
 }
 
 Message read_index_request(NodeId from, NodeId to, Term term, uint64_t request_id) {
-  return Message{.type = MessageType::kReadIndex, .from = from, .to = to, .term = term,
-                 .context = request_id};
+  return Message{
+      .type = MessageType::kReadIndex, .from = from, .to = to, .term = term, .context = request_id};
 }
 
 // Thesis §6.4 step 1: "If the leader has not yet marked an entry from its current term
@@ -78,8 +78,7 @@ TEST(RaftReadIndex, ReadIsConfirmedOnlyByRoundSentAfterItArrived) {
   EXPECT_TRUE(drain_node(*node).read_states.empty());
 
   node->step(heartbeat_response(2, 1, node->term(), later));
-  EXPECT_EQ(drain_node(*node).read_states,
-            (std::vector<ReadState>{{.request_id = 7, .index = 1}}));
+  EXPECT_EQ(drain_node(*node).read_states, (std::vector<ReadState>{{.request_id = 7, .index = 1}}));
 }
 
 // Thesis §6.4 ("the leader can batch" reads): reads arriving before one take_ready() share one
@@ -92,10 +91,9 @@ TEST(RaftReadIndex, ReadsArrivingBeforeOneReadyShareOneHeartbeatRound) {
   EXPECT_EQ(heartbeats[0].context, heartbeats[1].context);
 
   node->step(heartbeat_response(3, 1, node->term(), heartbeats[0].context));
-  EXPECT_EQ(drain_node(*node).read_states,
-            (std::vector<ReadState>{{.request_id = 1, .index = 1},
-                                    {.request_id = 2, .index = 1},
-                                    {.request_id = 3, .index = 1}}));
+  EXPECT_EQ(drain_node(*node).read_states, (std::vector<ReadState>{{.request_id = 1, .index = 1},
+                                                                   {.request_id = 2, .index = 1},
+                                                                   {.request_id = 3, .index = 1}}));
 }
 
 // Thesis §6.4: a lone voter is a quorum by itself; no one else could have been elected.

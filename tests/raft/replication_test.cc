@@ -1,10 +1,10 @@
 // Log replication (Raft §5.3), the persistence rules of the Ready contract (Raft Figure 2,
 // thesis §10.2.1) and etcd-raft's flow control (probe / replicate, inflight windows).
 
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "tests/raft/raft_test_util.h"
 

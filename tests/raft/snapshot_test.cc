@@ -1,11 +1,11 @@
 // Log compaction and InstallSnapshot (Raft §7): the log is discarded behind a durable state
 // machine image, and followers that need discarded entries are sent the image instead.
 
-#include <gtest/gtest.h>
-
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "tests/raft/raft_test_util.h"
 
@@ -23,13 +23,19 @@ SnapshotMeta image(Index index, Term term) {
 }
 
 Message install_snapshot(NodeId from, NodeId to, Term term, const SnapshotMeta& snapshot) {
-  Message message{.type = MessageType::kSnapshot, .from = from, .to = to, .term = term,
-                  .index = snapshot.index, .log_term = snapshot.term};
+  Message message{.type = MessageType::kSnapshot,
+                  .from = from,
+                  .to = to,
+                  .term = term,
+                  .index = snapshot.index,
+                  .log_term = snapshot.term};
   message.snapshot = snapshot;
   return message;
 }
 
-bool is_snapshot_to_3(const Message& m) { return m.type == MessageType::kSnapshot && m.to == 3; }
+bool is_snapshot_to_3(const Message& m) {
+  return m.type == MessageType::kSnapshot && m.to == 3;
+}
 
 // Nodes 1..3 with node 1 leading in term 1. Node 3 holds only the no-op (index 1); it missed
 // entries 2..6, and node 1 compacted its log through 6 behind an image there. Links are healed;
@@ -131,10 +137,9 @@ TEST(RaftSnapshot, LeaderSendsNoAppendsWhileFollowerAwaitsSnapshot) {
   ASSERT_TRUE(net.node(1).propose("y").has_value());
   net.tick(1);
   net.deliver_all();
-  EXPECT_EQ(net.count_sent([](const Message& m) {
-              return m.type == MessageType::kAppend && m.to == 3;
-            }),
-            0U);
+  EXPECT_EQ(
+      net.count_sent([](const Message& m) { return m.type == MessageType::kAppend && m.to == 3; }),
+      0U);
   EXPECT_EQ(net.node(1).log().committed(), 7U) << "node 2 still replicates";
 }
 

@@ -1,12 +1,12 @@
 // Leadership transfer (Raft thesis §3.10): the leader catches the target up, stops taking
 // proposals, and sends TimeoutNow; the target campaigns at once and the voters answer it.
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "tests/raft/raft_test_util.h"
 
@@ -15,13 +15,14 @@ namespace {
 
 constexpr int kEt = kElectionTimeoutTicks;
 
-bool is_timeout_now(const Message& m) { return m.type == MessageType::kTimeoutNow; }
+bool is_timeout_now(const Message& m) {
+  return m.type == MessageType::kTimeoutNow;
+}
 
 size_t timeout_nows_queued_to(const TestNetwork& net, NodeId to) {
-  return static_cast<size_t>(std::count_if(net.queued().begin(), net.queued().end(),
-                                           [to](const Message& m) {
-                                             return is_timeout_now(m) && m.to == to;
-                                           }));
+  return static_cast<size_t>(
+      std::count_if(net.queued().begin(), net.queued().end(),
+                    [to](const Message& m) { return is_timeout_now(m) && m.to == to; }));
 }
 
 // Nodes 1..3, node 1 leading; node 3 missed the last three entries (it was cut off while they

@@ -6,9 +6,10 @@ namespace dengine::sim {
 namespace {
 
 constexpr std::array<Fault, 13> kFaults = {
-    Fault::kLoss,  Fault::kDelay, Fault::kReorder,  Fault::kDuplicate,
-    Fault::kPartition, Fault::kOneWayPartition, Fault::kClog, Fault::kCrash,
-    Fault::kSlowDisk, Fault::kPause, Fault::kDrift, Fault::kTransfer, Fault::kMembership};
+    Fault::kLoss,      Fault::kDelay,           Fault::kReorder, Fault::kDuplicate,
+    Fault::kPartition, Fault::kOneWayPartition, Fault::kClog,    Fault::kCrash,
+    Fault::kSlowDisk,  Fault::kPause,           Fault::kDrift,   Fault::kTransfer,
+    Fault::kMembership};
 
 }  // namespace
 

@@ -17,9 +17,9 @@ enum class Fault : uint32_t {
   kClog = 1U << 6,             // a node's links hold every message until unclogged
   kCrash = 1U << 7,            // crash (losing unsynced writes) and restart later
   kSlowDisk = 1U << 8,
-  kPause = 1U << 9,   // a node freezes (SIGSTOP-like); its monotonic clock jumps on resume
-  kDrift = 1U << 10,  // node clocks (and so tick rates) run up to ±5% apart
-  kTransfer = 1U << 11,  // the leader is asked to hand leadership to another node
+  kPause = 1U << 9,        // a node freezes (SIGSTOP-like); its monotonic clock jumps on resume
+  kDrift = 1U << 10,       // node clocks (and so tick rates) run up to ±5% apart
+  kTransfer = 1U << 11,    // the leader is asked to hand leadership to another node
   kMembership = 1U << 12,  // the leader is asked to add, remove or promote nodes
 };
 

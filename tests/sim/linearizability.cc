@@ -48,12 +48,9 @@ ModelStep apply_cas(const KvOperation& op, int64_t current) {
 
 ModelStep apply_to_register(const KvOperation& op, int64_t current) {
   switch (op.kind) {
-    case OpKind::kPut:
-      return {true, op.value};
-    case OpKind::kCas:
-      return apply_cas(op, current);
-    case OpKind::kGet:
-      return {!op.outcome_known || op.read_value == current, current};
+    case OpKind::kPut: return {true, op.value};
+    case OpKind::kCas: return apply_cas(op, current);
+    case OpKind::kGet: return {!op.outcome_known || op.read_value == current, current};
   }
   return {false, current};
 }
@@ -444,12 +441,9 @@ std::string describe_operation(const KvOperation& operation) {
 
 const char* verdict_name(Verdict verdict) {
   switch (verdict) {
-    case Verdict::kLinearizable:
-      return "linearizable";
-    case Verdict::kNotLinearizable:
-      return "not linearizable";
-    case Verdict::kInconclusive:
-      return "inconclusive";
+    case Verdict::kLinearizable: return "linearizable";
+    case Verdict::kNotLinearizable: return "not linearizable";
+    case Verdict::kInconclusive: return "inconclusive";
   }
   return "unknown verdict";
 }

@@ -1,12 +1,12 @@
 #include "tests/sim/linearizability.h"
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <iostream>
 #include <map>
 #include <utility>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace dengine::sim {
 namespace {
@@ -332,16 +332,12 @@ void execute_sequentially(KvOperation& op, std::map<uint32_t, int64_t>& store) {
   const auto [slot, inserted] = store.try_emplace(op.key, kAbsent);
   int64_t& current = slot->second;
   switch (op.kind) {
-    case OpKind::kPut:
-      current = op.value;
-      break;
+    case OpKind::kPut: current = op.value; break;
     case OpKind::kCas:
       op.cas_succeeded = current == op.expected;
       if (op.cas_succeeded) current = op.value;
       break;
-    case OpKind::kGet:
-      op.read_value = current;
-      break;
+    case OpKind::kGet: op.read_value = current; break;
   }
 }
 
@@ -431,8 +427,7 @@ class BruteForceChecker {
     const int64_t current = value_of(op.key);
     const bool expected_holds = current == op.expected;
     switch (op.kind) {
-      case OpKind::kPut:
-        return {op.value};
+      case OpKind::kPut: return {op.value};
       case OpKind::kGet:
         if (!op.outcome_known || op.read_value == current) return {current};
         return {};

@@ -10,9 +10,13 @@
 namespace dengine::sim {
 namespace {
 
-uint64_t fingerprint_key(Index index, Term term) { return (index << 32) ^ term; }
+uint64_t fingerprint_key(Index index, Term term) {
+  return (index << 32) ^ term;
+}
 
-std::string n_str(NodeId id) { return "n" + std::to_string(id); }
+std::string n_str(NodeId id) {
+  return "n" + std::to_string(id);
+}
 
 }  // namespace
 
@@ -20,9 +24,7 @@ bool Simulation::vote_is_own(const Node& n) {
   return n.raft->vote() == n.id;
 }
 
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 void Simulation::check_node(Node& n) {
   const raft::RaftNode& raft = *n.raft;
@@ -37,8 +39,8 @@ void Simulation::check_node(Node& n) {
     // Election Safety: at most one leader per term.
     auto [it, inserted] = leader_of_term_.emplace(term, n.id);
     if (!inserted && it->second != n.id) {
-      fail("election safety: " + n_str(n.id) + " and " + n_str(it->second) +
-           " both lead term " + std::to_string(term));
+      fail("election safety: " + n_str(n.id) + " and " + n_str(it->second) + " both lead term " +
+           std::to_string(term));
       return;
     }
     check_leader_completeness(n);
@@ -51,8 +53,7 @@ void Simulation::check_node(Node& n) {
   // Leader Append-Only: within its term, a leader's log only grows.
   if (role == RaftRole::kLeader && n.leader_last_term == term) {
     const Index previous_last = n.leader_last_index;
-    if (raft.log().last_index() < previous_last ||
-        raft.log().term_at(previous_last) > term) {
+    if (raft.log().last_index() < previous_last || raft.log().term_at(previous_last) > term) {
       fail("leader append-only: " + n_str(n.id) + " lost entries up to " +
            std::to_string(previous_last));
       return;
@@ -114,9 +115,9 @@ void Simulation::check_commit_is_safe() {
       if (membership.voters.quorum_satisfies(grants)) {
         fail("commit safety: index " + std::to_string(commit) + " (term " +
              std::to_string(commit_term) + ") is committed, but " + n_str(x.id) +
-             (t == 0 ? " (durable log" : " (log") + " ending at " +
-             std::to_string(tips[t].index) + " term " + std::to_string(tips[t].term) +
-             ") lacks it and could collect " + std::to_string(votes) + " votes");
+             (t == 0 ? " (durable log" : " (log") + " ending at " + std::to_string(tips[t].index) +
+             " term " + std::to_string(tips[t].term) + ") lacks it and could collect " +
+             std::to_string(votes) + " votes");
         return;
       }
     }
@@ -217,7 +218,7 @@ raft::Membership Simulation::membership_of(const Node& n) const {
   for (const Node& peer : nodes_) all.push_back(peer.id);
   raft::Membership membership = raft::Membership::from(
       n.durable_image && !n.durable_image->meta.conf.voters.empty() ? n.durable_image->meta.conf
-                                                                   : ConfState{.voters = all});
+                                                                    : ConfState{.voters = all});
   const Index from = n.durable_image ? n.durable_image->meta.index : 0;
   for (const Entry& entry : n.durable_log) {
     if (entry.index <= from || entry.index > n.durable_hard_state.commit) continue;

@@ -82,7 +82,7 @@ void Simulation::propose_membership_change(Node& leader, std::string* what) {
   if (!proposed) return;
   ++stats_.membership_changes;
   for (const ConfChange& change : changes) {
-    *what += change.op == ConfChangeOp::kRemoveNode  ? " -n"
+    *what += change.op == ConfChangeOp::kRemoveNode   ? " -n"
              : change.op == ConfChangeOp::kAddLearner ? " +learner n"
                                                       : " +voter n";
     *what += std::to_string(change.node);

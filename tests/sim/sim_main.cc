@@ -109,11 +109,12 @@ int main(int argc, char** argv) {
     total.add(result.stats);
     if (!result.passed) {
       ++failed;
-      std::printf("FAIL seed %llu: %s\n  replay: dengine-sim --replay %llu --nodes %llu --faults %s "
-                  "--trace\n",
-                  static_cast<unsigned long long>(seed), result.failure.c_str(),
-                  static_cast<unsigned long long>(seed), static_cast<unsigned long long>(nodes),
-                  options.faults.to_string().c_str());
+      std::printf(
+          "FAIL seed %llu: %s\n  replay: dengine-sim --replay %llu --nodes %llu --faults %s "
+          "--trace\n",
+          static_cast<unsigned long long>(seed), result.failure.c_str(),
+          static_cast<unsigned long long>(seed), static_cast<unsigned long long>(nodes),
+          options.faults.to_string().c_str());
     }
   }
   const double wall =
@@ -123,8 +124,10 @@ int main(int argc, char** argv) {
       "dengine-sim: %s nodes=%llu seeds=%llu..%llu passed=%llu failed=%llu faults=%s "
       "elections=%llu leader_changes=%llu crashes=%llu partitions=%llu clogs=%llu "
       "slow_disks=%llu pauses=%llu snapshots_sent=%llu snapshots_installed=%llu compactions=%llu "
-      "leader_transfers=%llu transfers_completed=%llu membership_changes=%llu messages=%llu dropped=%llu committed=%llu ops_ok=%llu ops_unknown=%llu "
-      "reads_log=%llu reads_index=%llu reads_lease=%llu simulated=%.0fs wall=%.2fs (%.0f simulated s per wall s)%s\n",
+      "leader_transfers=%llu transfers_completed=%llu membership_changes=%llu messages=%llu "
+      "dropped=%llu committed=%llu ops_ok=%llu ops_unknown=%llu "
+      "reads_log=%llu reads_index=%llu reads_lease=%llu simulated=%.0fs wall=%.2fs (%.0f simulated "
+      "s per wall s)%s\n",
       failed == 0 ? "PASS" : "FAIL", static_cast<unsigned long long>(nodes),
       static_cast<unsigned long long>(first_seed),
       static_cast<unsigned long long>(first_seed + seeds - 1),

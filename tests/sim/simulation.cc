@@ -248,7 +248,8 @@ void Simulation::schedule_tick(NodeId id, uint64_t incarnation) {
   if (!n.up || n.incarnation != incarnation || failure_) return;
   // A paused process does not tick; it resumes on its own schedule (no catching up).
   if (now_ < n.paused_until) {
-    schedule(n.paused_until - now_ + 1, [this, id, incarnation] { schedule_tick(id, incarnation); });
+    schedule(n.paused_until - now_ + 1,
+             [this, id, incarnation] { schedule_tick(id, incarnation); });
     return;
   }
   n.raft->observe_clock(node_clock_nanos(n));
@@ -257,7 +258,8 @@ void Simulation::schedule_tick(NodeId id, uint64_t incarnation) {
   // A fast clock ticks more often in real time.
   const auto interval = static_cast<int64_t>(options_.tick_interval);
   const auto drifted = interval - interval * n.drift_ppm / 1'000'000;
-  schedule(static_cast<Micros>(drifted), [this, id, incarnation] { schedule_tick(id, incarnation); });
+  schedule(static_cast<Micros>(drifted),
+           [this, id, incarnation] { schedule_tick(id, incarnation); });
 }
 
 void Simulation::drain(Node& n) {
@@ -422,7 +424,8 @@ void Simulation::apply(Node& n, const std::vector<Entry>& entries) {
       return;
     }
     const CommandResult result = n.machine.apply(*command);
-    if (state_hash_at_.count(entry.index) != 0) check_state_at(entry.index, n.machine.registers(), n.id);
+    if (state_hash_at_.count(entry.index) != 0)
+      check_state_at(entry.index, n.machine.registers(), n.id);
     // Answer the client waiting on this node for this index, if any.
     for (Client& client : clients_) {
       if (!client.op || client.op->read_mode != ReadMode::kLog || client.op->node != n.id ||

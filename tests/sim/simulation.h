@@ -147,10 +147,10 @@ class Simulation {
     Term last_term = 0;
     std::deque<Term> verified_terms;  // log entries already checked for log matching
     Index verified_offset = 0;        // verified_terms[0] is the entry at verified_offset + 1
-    Index leader_last_index = 0;       // for leader append-only, within last_term
+    Index leader_last_index = 0;      // for leader append-only, within last_term
     Term leader_last_term = 0;
     bool transfer_requested = false;  // this node was named as a transfer target
-    Index commits_verified = 0;  // committed prefix compared with the global record
+    Index commits_verified = 0;       // committed prefix compared with the global record
     // Confirmed reads waiting for the state machine to reach their index.
     struct WaitingRead {
       int client_id;
@@ -163,7 +163,9 @@ class Simulation {
     // Clock rate in parts per million away from real time (kDrift).
     int64_t drift_ppm = 0;
 
-    [[nodiscard]] Index durable_last_index() const { return durable_log_offset + durable_log.size(); }
+    [[nodiscard]] Index durable_last_index() const {
+      return durable_log_offset + durable_log.size();
+    }
     [[nodiscard]] Term durable_last_term() const {
       return durable_log.empty() ? durable_log_offset_term : durable_log.back().term;
     }
@@ -293,8 +295,8 @@ class Simulation {
   double duplicate_probability_ = 0;
   double long_delay_probability_ = 0;
   bool reorder_ = false;
-  std::map<LinkKey, Micros> cut_until_;        // link cut (partition) until
-  std::map<NodeId, Micros> clogged_until_;     // every message to/from is held until
+  std::map<LinkKey, Micros> cut_until_;           // link cut (partition) until
+  std::map<NodeId, Micros> clogged_until_;        // every message to/from is held until
   std::map<LinkKey, Micros> link_last_delivery_;  // FIFO per link unless reordering
 
   // Global knowledge for the safety checks.

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "tests/sim/simulation.h"
+
+#include <gtest/gtest.h>
 
 namespace dengine::sim {
 namespace {
