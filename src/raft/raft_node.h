@@ -121,6 +121,7 @@ class RaftNode {
   void release_reads_awaiting_term_commit();
   void confirm_reads(std::vector<PendingRead> reads);
   void abort_reads();
+  void abort_read(const PendingRead& read);
   void confirm_heartbeat_round(NodeId voter, uint64_t round_id);
   [[nodiscard]] bool committed_in_current_term() const;
 

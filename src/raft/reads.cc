@@ -97,21 +97,24 @@ void RaftNode::confirm_reads(std::vector<PendingRead> reads) {
   }
 }
 
+void RaftNode::abort_read(const PendingRead& read) {
+  if (read.from == kNoNode) {
+    aborted_reads_.push_back(read.request_id);
+    return;
+  }
+  // Tell the follower that forwarded it, so its caller retries now rather than timing out.
+  send(Message{.type = MessageType::kReadIndexResponse,
+               .to = read.from,
+               .term = term_,
+               .reject = true,
+               .context = read.request_id});
+}
+
 void RaftNode::abort_reads() {
   std::vector<PendingRead> reads = heartbeat_rounds_.take_all();
   for (PendingRead& read : reads_awaiting_term_commit_) reads.push_back(read);
   reads_awaiting_term_commit_.clear();
-  for (PendingRead& read : reads) {
-    if (read.from == kNoNode) {
-      aborted_reads_.push_back(read.request_id);
-    } else {
-      send(Message{.type = MessageType::kReadIndexResponse,
-                   .to = read.from,
-                   .term = term_,
-                   .reject = true,
-                   .context = read.request_id});
-    }
-  }
+  for (const PendingRead& read : reads) abort_read(read);
   pending_reads_ = 0;
 }
 

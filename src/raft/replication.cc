@@ -80,18 +80,10 @@ void RaftNode::handle_snapshot(const Message& message) {
   election_elapsed_ = 0;
   leader_ = message.from;
   const SnapshotMeta& snapshot = message.snapshot;
-  if (snapshot.index <= log_.committed()) {
-    // We hold everything it covers already.
-    send_after_persist(Message{.type = MessageType::kAppendResponse,
-                               .to = message.from,
-                               .term = term_,
-                               .index = log_.committed(),
-                               .commit = log_.committed()});
-    return;
-  }
-  if (log_.matches(snapshot.index, snapshot.term)) {
-    // Raft §7: "if existing log entry has same index and term as snapshot's last included
-    // entry, retain log entries following it" — and the snapshot proves them committed.
+  // We hold what it covers already: committed, or (Raft §7) "if existing log entry has same
+  // index and term as snapshot's last included entry, retain log entries following it" — and
+  // the snapshot proves them committed.
+  if (snapshot.index <= log_.committed() || log_.matches(snapshot.index, snapshot.term)) {
     log_.commit_to(snapshot.index);
     send_after_persist(Message{.type = MessageType::kAppendResponse,
                                .to = message.from,
@@ -119,17 +111,9 @@ void RaftNode::broadcast_append() {
 void RaftNode::broadcast_heartbeat() {
   std::vector<PendingRead> aborted;
   const uint64_t round = heartbeat_rounds_.start_round(clock_nanos_, &aborted);
-  for (PendingRead& read : aborted) {
+  for (const PendingRead& read : aborted) {
     --pending_reads_;
-    if (read.from == kNoNode) {
-      aborted_reads_.push_back(read.request_id);
-    } else {
-      send(Message{.type = MessageType::kReadIndexResponse,
-                   .to = read.from,
-                   .term = term_,
-                   .reject = true,
-                   .context = read.request_id});
-    }
+    abort_read(read);
   }
   for (auto& [node, pr] : progress_) {
     pr.sent_heartbeat();
