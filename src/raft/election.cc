@@ -3,18 +3,15 @@
 #include <string>
 
 #include "common/check.h"
+#include "common/splitmix64.h"
 #include "raft/raft_node.h"
 
 namespace dengine::raft {
 
 void RaftNode::reset_randomized_election_timeout() {
-  // Raft §5.2: randomized timeouts make split votes rare. splitmix64 keeps the core
-  // deterministic for a given seed.
-  random_state_ += 0x9E3779B97F4A7C15ULL;
-  uint64_t z = random_state_;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  z ^= z >> 31;
+  // Raft §5.2: randomized timeouts make split votes rare. A seeded generator keeps the core
+  // deterministic.
+  const uint64_t z = splitmix64_next(random_state_);
   const auto timeout = static_cast<uint64_t>(config_.election_timeout_ticks);
   randomized_election_timeout_ = static_cast<int>(timeout + z % timeout);
 }

@@ -2,21 +2,16 @@
 
 #include <cstdint>
 
+#include "common/splitmix64.h"
+
 namespace dengine::sim {
 
-// The simulator's single source of randomness. splitmix64: tiny, fast, and the same sequence
-// on every platform (std::uniform_int_distribution is not), so a seed replays exactly.
+// The simulator's single source of randomness; splitmix64, so a seed replays exactly.
 class Rng {
  public:
   explicit Rng(uint64_t seed) : state_(seed) {}
 
-  uint64_t next() {
-    state_ += 0x9E3779B97F4A7C15ULL;
-    uint64_t z = state_;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  }
+  uint64_t next() { return splitmix64_next(state_); }
   // Uniform in [0, bound); bound > 0.
   uint64_t below(uint64_t bound) { return next() % bound; }
   // Uniform in [low, high].
