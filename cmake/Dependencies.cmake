@@ -5,12 +5,17 @@ if(DENGINE_BUILD_TESTS)
   find_package(GTest CONFIG REQUIRED)
 endif()
 
+if(DENGINE_WITH_ROCKSDB)
+  # Rooms link RocksDB::rocksdb-shared: linking the large static archive into every test
+  # binary costs minutes. They also define DENGINE_WITH_ROCKSDB=1 publicly.
+  find_package(RocksDB CONFIG REQUIRED)
+endif()
+
 if(NOT DENGINE_CORE_ONLY)
   if(DENGINE_BUILD_BENCHES AND NOT DENGINE_SANITIZE)
     find_package(benchmark CONFIG REQUIRED)
   endif()
   find_package(spdlog CONFIG REQUIRED)
-  find_package(RocksDB CONFIG REQUIRED)
   # FindProtobuf module: Debian's protobuf ships no CMake config.
   find_package(Protobuf REQUIRED)
   # gRPC's config needs /usr/bin/grpc_*_plugin (package protobuf-compiler-grpc).
