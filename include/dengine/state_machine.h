@@ -4,8 +4,8 @@
 // owned by kv/) in index order and serves reads that need no log entry. It knows nothing of
 // replication: the runtime hands it committed entries and asks what it has made durable.
 //
-// Implementations: the in-memory MVCC store (tests, the simulator, MemFirst mode) and, later,
-// the RocksDB store; both pass the same etcd semantics suite (tests/kv/).
+// Implementations: the in-memory MVCC store (tests, the simulator, MemFirst mode) and the
+// RocksDB store (the default); both pass the same etcd semantics suite (tests/kv/).
 //
 // Not thread-safe: the caller serializes mutating calls (apply, record_applied, flush,
 // restore) against everything else. Const calls may run concurrently with each other.
@@ -74,13 +74,18 @@ class StateMachine {
   // Every lease, in id order, keys omitted.
   [[nodiscard]] virtual std::vector<LeaseInfo> leases() const = 0;
 
-  // ---- snapshots ----
+  // ---- snapshots: an image is a directory of files, which log/snapshot_sender.h streams ----
 
-  // The whole state (keyspace with its history, leases, applied index) as bytes: a file
-  // format, versioned by its first byte.
-  virtual Result<std::string> snapshot() const = 0;
-  // Replaces the whole state with a snapshot's; the restored state counts as durable.
-  virtual Status restore(std::string_view snapshot) = 0;
+  // Writes an image of the whole state (keyspace with its history, leases, applied index) into
+  // `dir`, which must not exist yet (its parent must), and makes it durable. Returns the
+  // applied index the image holds. The files are a file format of the implementation: an image
+  // installs only into the same kind of state machine.
+  virtual Result<Index> write_snapshot(const std::string& dir) = 0;
+  // Replaces the whole state with the image in `dir`, and takes the directory over (moves it
+  // into the store, or removes it); it must be on the file system of the store's data. The
+  // restored state counts as durable. A damaged, incomplete or foreign image is refused with
+  // kCorruption and changes nothing.
+  virtual Status install_snapshot(const std::string& dir) = 0;
 };
 
 }  // namespace dengine

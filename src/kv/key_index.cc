@@ -15,6 +15,16 @@ void KeyIndex::put(Revision revision) {
   modified_ = revision;
 }
 
+void KeyIndex::restore_put(Revision revision, int64_t created_main, int64_t version) {
+  const bool opens_generation = generations_.empty() || generations_.back().revisions.empty();
+  put(revision);
+  if (!opens_generation) return;
+  Generation& current = generations_.back();
+  // The create record itself, when it survived, gives the exact sub-revision.
+  current.created = created_main == revision.main ? revision : Revision{created_main, 0};
+  current.version = version;
+}
+
 bool KeyIndex::tombstone(Revision revision) {
   if (generations_.empty() || generations_.back().revisions.empty()) return false;
   put(revision);

@@ -38,6 +38,10 @@ class KeyIndex {
 
   // Records a put at `revision`, which must be newer than every earlier write of the key.
   void put(Revision revision);
+  // Records a put read back from storage (rebuilding the index): like put(), but when it opens
+  // a generation, that generation takes `created_main` and `version` from the stored record,
+  // because compaction may have dropped its earlier revisions.
+  void restore_put(Revision revision, int64_t created_main, int64_t version);
   // Records a delete: the tombstone ends the current generation. False (and no change) when
   // the key is not live.
   bool tombstone(Revision revision);

@@ -392,4 +392,51 @@ Result<TxnResponse> read_txn(const KvState& state, const TxnRequest& request) {
   return run_txn(nullptr, state, request, nullptr);
 }
 
+std::vector<LeaseId> leases_changed_by(const KvCommand& command, const ApplyResult& result) {
+  if (!result.status.is_ok()) return {};
+  if (const auto* grant = std::get_if<LeaseGrantResponse>(&result.response)) return {grant->id};
+  if (const auto* revoke = std::get_if<LeaseRevokeRequest>(&command)) return {revoke->id};
+  if (const auto* request = std::get_if<LeaseCheckpointRequest>(&command)) {
+    std::vector<LeaseId> ids;
+    ids.reserve(request->checkpoints.size());
+    for (const LeaseCheckpoint& checkpoint : request->checkpoints) ids.push_back(checkpoint.id);
+    return ids;
+  }
+  return {};
+}
+
+Result<EventBatch> read_events(const KvState& state, const EventQuery& query) {
+  return state.mvcc.events(KeySpan::of(query.key, query.range_end), query.start_revision,
+                           query.prev_kv, query.max_revisions);
+}
+
+std::optional<LeaseInfo> read_lease(const KvState& state, LeaseId id, bool with_keys) {
+  const LeaseTable::Lease* found = state.leases.find(id);
+  if (found == nullptr) return std::nullopt;
+  return LeaseTable::info(id, *found, with_keys);
+}
+
+std::vector<LeaseInfo> read_leases(const KvState& state) {
+  std::vector<LeaseInfo> all;
+  all.reserve(state.leases.all().size());
+  for (const auto& [id, lease] : state.leases.all()) {
+    all.push_back(LeaseTable::info(id, lease, /*with_keys=*/false));
+  }
+  return all;
+}
+
+Status check_kv_state(const KvState& state) {
+  if (Status s = state.mvcc.check_consistency(); !s) return s;
+  for (const auto& [id, lease] : state.leases.all()) {
+    for (const std::string& key : lease.keys) {
+      const std::optional<KeyValue> current = state.mvcc.find_at(key, state.mvcc.revision());
+      if (!current || current->lease != id) {
+        return Status::corruption("kv: lease " + std::to_string(id) + " holds key '" + key +
+                                  "', which is not live on that lease");
+      }
+    }
+  }
+  return Status::ok();
+}
+
 }  // namespace dengine::kv

@@ -5,6 +5,8 @@
 // the log. Shared by every StateMachine implementation that keeps its state in a KvState.
 
 #include <cstdint>
+#include <optional>
+#include <vector>
 
 #include "dengine/kv_types.h"
 #include "dengine/state_machine.h"
@@ -36,7 +38,17 @@ struct KvApplyOptions {
 ApplyResult apply_command(KvState& state, Index index, const KvCommand& command,
                           const KvApplyOptions& options);
 
+// The leases whose stored facts (ttl, checkpointed ttl, existence) `command` changed, given
+// its result. Key attachments are not among those facts: they follow from the keys.
+std::vector<LeaseId> leases_changed_by(const KvCommand& command, const ApplyResult& result);
+
 Result<RangeResponse> read_range(const KvState& state, const RangeRequest& request);
 Result<TxnResponse> read_txn(const KvState& state, const TxnRequest& request);
+Result<EventBatch> read_events(const KvState& state, const EventQuery& query);
+std::optional<LeaseInfo> read_lease(const KvState& state, LeaseId id, bool with_keys);
+std::vector<LeaseInfo> read_leases(const KvState& state);
+
+// The MVCC store's invariants, and every lease attachment matching its key's live version.
+Status check_kv_state(const KvState& state);
 
 }  // namespace dengine::kv

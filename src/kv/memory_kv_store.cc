@@ -4,6 +4,7 @@
 
 #include "common/check.h"
 #include "kv/command_codec.h"
+#include "kv/durable_files.h"
 #include "kv/snapshot_codec.h"
 
 namespace dengine::kv {
@@ -77,23 +78,15 @@ Result<TxnResponse> MemoryKvStore::read_only_txn(const TxnRequest& request) cons
 }
 
 Result<EventBatch> MemoryKvStore::events(const EventQuery& query) const {
-  return live_.mvcc.events(KeySpan::of(query.key, query.range_end), query.start_revision,
-                           query.prev_kv, query.max_revisions);
+  return read_events(live_, query);
 }
 
 std::optional<LeaseInfo> MemoryKvStore::lease(LeaseId id, bool with_keys) const {
-  const LeaseTable::Lease* found = live_.leases.find(id);
-  if (found == nullptr) return std::nullopt;
-  return LeaseTable::info(id, *found, with_keys);
+  return read_lease(live_, id, with_keys);
 }
 
 std::vector<LeaseInfo> MemoryKvStore::leases() const {
-  std::vector<LeaseInfo> all;
-  all.reserve(live_.leases.all().size());
-  for (const auto& [id, lease] : live_.leases.all()) {
-    all.push_back(LeaseTable::info(id, lease, /*with_keys=*/false));
-  }
-  return all;
+  return read_leases(live_);
 }
 
 Result<std::string> MemoryKvStore::snapshot() const {
@@ -111,18 +104,26 @@ Status MemoryKvStore::restore(std::string_view snapshot) {
 }
 
 Status MemoryKvStore::check_consistency() const {
-  if (Status s = live_.mvcc.check_consistency(); !s) return s;
-  // Every lease attachment matches the lease field of the key's live version.
-  for (const auto& [id, lease] : live_.leases.all()) {
-    for (const std::string& key : lease.keys) {
-      Result<RawRange> current = live_.mvcc.range(KeySpan::of(key, {}), {});
-      if (!current || current->kvs.empty() || current->kvs.front().lease != id) {
-        return Status::corruption("kv: lease " + std::to_string(id) + " holds key '" + key +
-                                  "', which is not live on that lease");
-      }
-    }
+  return check_kv_state(live_);
+}
+
+Result<Index> MemoryKvStore::write_snapshot(const std::string& dir) {
+  if (Status created = create_new_dir(dir); !created) return created;
+  if (Status written = write_file_atomically(dir, kSnapshotFileName, encode_snapshot(live_));
+      !written) {
+    return written;
   }
-  return Status::ok();
+  return live_.applied_index;
+}
+
+Status MemoryKvStore::install_snapshot(const std::string& dir) {
+  Result<std::string> image = read_whole_file(dir + "/" + kSnapshotFileName);
+  if (!image) {
+    return Status::corruption(
+        "kv: " + dir + " is not an in-memory store's snapshot image: " + image.status().message());
+  }
+  if (Status restored = restore(*image); !restored) return restored;
+  return remove_tree(dir);
 }
 
 }  // namespace dengine::kv

@@ -32,6 +32,8 @@ struct MemoryKvStoreOptions {
 // whole state. simulate_crash() puts the live state back to the image.
 class MemoryKvStore final : public StateMachine {
  public:
+  static constexpr const char* kSnapshotFileName = "kv.snapshot";
+
   explicit MemoryKvStore(MemoryKvStoreOptions options = {}) : options_(options) {}
 
   Result<ApplyResult> apply(Index index, const std::string& command) override;
@@ -48,8 +50,13 @@ class MemoryKvStore final : public StateMachine {
   [[nodiscard]] std::optional<LeaseInfo> lease(LeaseId id, bool with_keys) const override;
   [[nodiscard]] std::vector<LeaseInfo> leases() const override;
 
-  Result<std::string> snapshot() const override;
-  Status restore(std::string_view snapshot) override;
+  // The image is one file, kSnapshotFileName, holding the snapshot codec's bytes.
+  Result<Index> write_snapshot(const std::string& dir) override;
+  Status install_snapshot(const std::string& dir) override;
+
+  // The whole state as the snapshot codec's bytes, and back (the simulator and tests).
+  [[nodiscard]] Result<std::string> snapshot() const;
+  Status restore(std::string_view snapshot);
 
   // A power cut: everything applied since the last flush is lost. Needs model_durability.
   Status simulate_crash();

@@ -37,14 +37,18 @@ KeyValue tombstone_kv(const std::string& key, int64_t revision) {
 
 // ---- reads ----
 
-const KeyValue* MvccStore::find_at(std::string_view key, int64_t at) const {
+MvccRecord MvccStore::record_at(Revision revision) const {
+  std::optional<MvccRecord> record = records_->get(revision);
+  DENGINE_CHECK_MSG(record.has_value(), "an indexed revision has no record");
+  return std::move(*record);
+}
+
+std::optional<KeyValue> MvccStore::find_at(std::string_view key, int64_t at) const {
   auto it = index_.find(key);
-  if (it == index_.end()) return nullptr;
+  if (it == index_.end()) return std::nullopt;
   const std::optional<KeyIndex::Version> version = it->second.get(at);
-  if (!version) return nullptr;
-  auto record = records_.find(version->modified);
-  DENGINE_CHECK_MSG(record != records_.end(), "an indexed revision has no record");
-  return &record->second.kv;
+  if (!version) return std::nullopt;
+  return record_at(version->modified).kv;
 }
 
 Result<RawRange> MvccStore::range(const KeySpan& span, const RawRangeOptions& options) const {
@@ -73,11 +77,7 @@ Result<RawRange> MvccStore::range_at(const KeySpan& span, const RawRangeOptions&
     wanted = static_cast<size_t>(options.limit);
   }
   result.kvs.reserve(wanted);
-  for (size_t i = 0; i < wanted; ++i) {
-    auto record = records_.find(visible[i]);
-    DENGINE_CHECK_MSG(record != records_.end(), "an indexed revision has no record");
-    result.kvs.push_back(record->second.kv);
-  }
+  for (size_t i = 0; i < wanted; ++i) result.kvs.push_back(record_at(visible[i]).kv);
   return result;
 }
 
@@ -98,29 +98,27 @@ Result<EventBatch> MvccStore::events(const KeySpan& span, int64_t start, bool pr
 
   int64_t revisions_seen = 0;
   int64_t last_main = 0;
-  for (auto it = records_.lower_bound(Revision{start, 0}); it != records_.end(); ++it) {
-    const auto& [revision, record] = *it;
+  records_->scan(Revision{start, 0}, [&](Revision revision, const MvccRecord& record) {
     if (revision.main != last_main) {
       if (revisions_seen == max_revisions) {
         batch.next_revision = revision.main;
-        return batch;
+        return false;
       }
       ++revisions_seen;
       last_main = revision.main;
     }
-    if (!span.contains(record.kv.key)) continue;
+    if (!span.contains(record.kv.key)) return true;
     Event event;
     event.type = record.tombstone ? EventType::kDelete : EventType::kPut;
     event.kv = record.tombstone ? tombstone_kv(record.kv.key, revision.main) : record.kv;
     const bool creates_key = !record.tombstone && record.kv.create_revision == revision.main;
     // etcd reads prev_kv at the previous revision; once compacted, it is simply absent.
     if (prev_kv && !creates_key && revision.main - 1 >= compact_revision_) {
-      if (const KeyValue* previous = find_at(record.kv.key, revision.main - 1)) {
-        event.prev_kv = *previous;
-      }
+      event.prev_kv = find_at(record.kv.key, revision.main - 1);
     }
     batch.events.push_back(std::move(event));
-  }
+    return true;
+  });
   return batch;
 }
 
@@ -137,10 +135,13 @@ Status MvccStore::compact(int64_t revision) {
     it = it->second.empty() ? index_.erase(it) : std::next(it);
   }
   std::sort(kept.begin(), kept.end());
-  for (auto it = records_.begin(); it != records_.end() && it->first.main <= revision;) {
-    it = std::binary_search(kept.begin(), kept.end(), it->first) ? std::next(it)
-                                                                 : records_.erase(it);
-  }
+  std::vector<Revision> dropped;
+  records_->scan(Revision{}, [&](Revision at, const MvccRecord&) {
+    if (at.main > revision) return false;
+    if (!std::binary_search(kept.begin(), kept.end(), at)) dropped.push_back(at);
+    return true;
+  });
+  for (const Revision at : dropped) records_->erase(at);
   return Status::ok();
 }
 
@@ -153,11 +154,8 @@ Result<MvccStore> MvccStore::from_parts(int64_t current_revision, int64_t compac
                               std::to_string(current_revision) + ", compacted " +
                               std::to_string(compact_revision) + ")");
   }
-  MvccStore store;
-  store.current_revision_ = current_revision;
-  store.compact_revision_ = compact_revision;
-  store.index_ = std::move(index);
-  store.records_ = std::move(records);
+  MvccStore store(current_revision, compact_revision, std::move(index),
+                  std::make_unique<MemoryRecordStore>(std::move(records)));
   if (Status consistent = store.check_consistency(); !consistent) {
     return Status::corruption("kv: snapshot is inconsistent: " + consistent.message());
   }
@@ -189,18 +187,18 @@ Status MvccStore::check_consistency() const {
           return Status::corruption("key '" + key + "' has a revision after its last write");
         }
         previous = revision;
-        auto record = records_.find(revision);
-        if (record == records_.end() || record->second.kv.key != key) {
+        const std::optional<MvccRecord> record = records_->get(revision);
+        if (!record || record->kv.key != key) {
           return Status::corruption("key '" + key + "' has a revision without its record");
         }
         const bool is_tombstone = finished && r + 1 == revisions.size();
-        if (record->second.tombstone != is_tombstone) {
+        if (record->tombstone != is_tombstone) {
           return Status::corruption("key '" + key + "' has a misplaced tombstone");
         }
         // A put's record repeats what the index implies: KeyIndex::get computes versions and
         // the create revision from the generation, reads return the record.
         const auto later_writes = static_cast<int64_t>(revisions.size() - r - 1);
-        const KeyValue& kv = record->second.kv;
+        const KeyValue& kv = record->kv;
         if (!is_tombstone && (kv.mod_revision != revision.main || kv.version <= 0 ||
                               kv.version != generations[g].version - later_writes ||
                               kv.create_revision != generations[g].created.main)) {
@@ -210,10 +208,102 @@ Status MvccStore::check_consistency() const {
       }
     }
   }
-  if (indexed != records_.size()) {
-    return Status::corruption("records exist that no key index refers to");
+  size_t stored = 0;
+  bool beyond_current = false;
+  records_->scan(Revision{}, [&](Revision revision, const MvccRecord&) {
+    ++stored;
+    beyond_current = beyond_current || revision.main > current_revision_;
+    return true;
+  });
+  if (beyond_current) return Status::corruption("a record is newer than the current revision");
+  if (indexed != stored) {
+    return Status::corruption("records exist that no key index refers to (" +
+                              std::to_string(stored - indexed) + " of " + std::to_string(stored) +
+                              ")");
   }
   return Status::ok();
+}
+
+// etcd's restore (server/mvcc/kvstore.go): the index is rebuilt by replaying every record.
+// A put opening a generation takes its created revision and version from the record, since
+// compaction may have removed the generation's earlier revisions.
+Result<MvccStore> MvccStore::rebuild(int64_t current_revision, int64_t compact_revision,
+                                     std::unique_ptr<RecordStore> records) {
+  if (current_revision < 1 || compact_revision < -1 || compact_revision > current_revision) {
+    return Status::corruption("kv: impossible revisions (current " +
+                              std::to_string(current_revision) + ", compacted " +
+                              std::to_string(compact_revision) + ")");
+  }
+  KeyIndexMap index;
+  Status problem;
+  records->scan(Revision{}, [&](Revision revision, const MvccRecord& record) {
+    const std::string where = "record at revision " + std::to_string(revision.main) + "." +
+                              std::to_string(revision.sub) + " (key '" + record.kv.key + "')";
+    KeyIndex& key_index = index[record.kv.key];
+    const bool out_of_order = !key_index.generations().empty() && revision <= key_index.modified();
+    if (out_of_order) {
+      problem = Status::corruption("kv: " + where + " is older than the key's last write");
+      return false;
+    }
+    if (record.tombstone) {
+      if (!key_index.tombstone(revision)) {
+        problem = Status::corruption("kv: " + where + " deletes a key that is not live");
+        return false;
+      }
+      return true;
+    }
+    if (record.kv.version <= 0 || record.kv.create_revision <= 0 ||
+        record.kv.create_revision > revision.main) {
+      problem =
+          Status::corruption("kv: " + where + " has an impossible version or create revision");
+      return false;
+    }
+    key_index.restore_put(revision, record.kv.create_revision, record.kv.version);
+    return true;
+  });
+  if (!problem) return problem;
+  for (auto it = index.begin(); it != index.end();) {
+    it = it->second.empty() ? index.erase(it) : std::next(it);
+  }
+  MvccStore store(current_revision, compact_revision, std::move(index), std::move(records));
+  if (Status consistent = store.check_consistency(); !consistent) {
+    return Status::corruption("kv: stored records are inconsistent: " + consistent.message());
+  }
+  return store;
+}
+
+MvccStore::MvccStore(const MvccStore& other)
+    : current_revision_(other.current_revision_),
+      compact_revision_(other.compact_revision_),
+      index_(other.index_),
+      records_(other.records_->clone()) {
+  DENGINE_CHECK_MSG(records_ != nullptr, "this MVCC store's records cannot be copied");
+}
+
+MvccStore& MvccStore::operator=(const MvccStore& other) {
+  if (this != &other) *this = MvccStore(other);
+  return *this;
+}
+
+bool operator==(const MvccStore& a, const MvccStore& b) {
+  if (a.current_revision_ != b.current_revision_ || a.compact_revision_ != b.compact_revision_ ||
+      a.index_ != b.index_) {
+    return false;
+  }
+  std::vector<std::pair<Revision, MvccRecord>> left;
+  a.records_->scan(Revision{}, [&](Revision revision, const MvccRecord& record) {
+    left.emplace_back(revision, record);
+    return true;
+  });
+  size_t position = 0;
+  bool equal = true;
+  b.records_->scan(Revision{}, [&](Revision revision, const MvccRecord& record) {
+    equal = position < left.size() && left[position].first == revision &&
+            left[position].second == record;
+    ++position;
+    return equal;
+  });
+  return equal && position == left.size();
 }
 
 // ---- the write transaction ----
@@ -245,11 +335,11 @@ int64_t WriteTxn::put(std::string_view key, std::string_view value, LeaseId leas
   if (auto current = key_index.get(revision.main)) {
     kv.create_revision = current->created.main;
     kv.version = current->version + 1;
-    event.prev_kv = store_.records_.at(current->modified).kv;
+    event.prev_kv = store_.record_at(current->modified).kv;
     old_lease = leases_.lease_of(key);
   }
   key_index.put(revision);
-  store_.records_.insert_or_assign(revision, MvccStore::Record{kv, false});
+  store_.records_->put(revision, MvccRecord{kv, false});
 
   if (old_lease != kNoLease) leases_.detach(old_lease, key);
   if (lease != kNoLease) leases_.attach(lease, key);
@@ -270,16 +360,17 @@ std::pair<int64_t, int64_t> WriteTxn::delete_range(const KeySpan& span) {
   for (const std::string& key : live_keys) {
     const Revision revision = next_revision();
     KeyIndex& key_index = store_.index_.at(key);
-    const KeyValue previous = store_.records_.at(key_index.get(at)->modified).kv;
+    KeyValue previous = store_.record_at(key_index.get(at)->modified).kv;
     const bool was_live = key_index.tombstone(revision);
     DENGINE_CHECK(was_live);
     // A stored tombstone keeps only its key (etcd); its revision is the record's position.
-    store_.records_.insert_or_assign(revision, MvccStore::Record{tombstone_kv(key, 0), true});
+    store_.records_->put(revision, MvccRecord{tombstone_kv(key, 0), true});
     if (const LeaseId lease = leases_.lease_of(key); lease != kNoLease) {
       leases_.detach(lease, key);
     }
-    changes_.push_back(Event{
-        .type = EventType::kDelete, .kv = tombstone_kv(key, revision.main), .prev_kv = previous});
+    changes_.push_back(Event{.type = EventType::kDelete,
+                             .kv = tombstone_kv(key, revision.main),
+                             .prev_kv = std::move(previous)});
   }
   const auto deleted = static_cast<int64_t>(live_keys.size());
   const int64_t response_revision =

@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -13,6 +15,7 @@
 #include "kv/key_index.h"
 #include "kv/key_span.h"
 #include "kv/lease_table.h"
+#include "kv/record_store.h"
 #include "kv/revision.h"
 
 namespace dengine::kv {
@@ -47,20 +50,26 @@ class MvccReader {
 // the event history is a scan of the records; compaction trims both.
 class MvccStore final : public MvccReader {
  public:
-  // The stored form of one write: a put's full KeyValue, or a delete's tombstone (key only).
-  struct Record {
-    KeyValue kv;
-    bool tombstone = false;
-
-    friend bool operator==(const Record&, const Record&) = default;
-  };
+  using Record = MvccRecord;
   using KeyIndexMap = std::map<std::string, KeyIndex, std::less<>>;
-  using Records = std::map<Revision, Record>;
+  using Records = MemoryRecordStore::Records;
 
-  MvccStore() = default;
+  // An empty store whose records live in memory.
+  MvccStore() : records_(std::make_unique<MemoryRecordStore>()) {}
+  // Copies need a copyable record store (the in-memory one).
+  MvccStore(const MvccStore& other);
+  MvccStore& operator=(const MvccStore& other);
+  MvccStore(MvccStore&&) noexcept = default;
+  MvccStore& operator=(MvccStore&&) noexcept = default;
+  ~MvccStore() override = default;
+
   // Rebuilds a store from its parts (snapshot restore), checking that they agree.
   static Result<MvccStore> from_parts(int64_t current_revision, int64_t compact_revision,
                                       KeyIndexMap index, Records records);
+  // Rebuilds the key index from the records alone, as etcd does at startup: every record in
+  // revision order replays its put or tombstone. Checks that the result is consistent.
+  static Result<MvccStore> rebuild(int64_t current_revision, int64_t compact_revision,
+                                   std::unique_ptr<RecordStore> records);
 
   [[nodiscard]] int64_t revision() const override { return current_revision_; }
   [[nodiscard]] int64_t compact_revision() const override { return compact_revision_; }
@@ -75,29 +84,33 @@ class MvccStore final : public MvccReader {
                             int64_t max_revisions) const;
 
   [[nodiscard]] const KeyIndexMap& index() const { return index_; }
-  [[nodiscard]] const Records& records() const { return records_; }
+  [[nodiscard]] const RecordStore& records() const { return *records_; }
+  // The KeyValue visible for `key` at `at`, if any.
+  [[nodiscard]] std::optional<KeyValue> find_at(std::string_view key, int64_t at) const;
   // Every indexed revision has its record and every record is indexed, tombstones exactly at
   // the ends of finished generations, nothing above the current revision.
   [[nodiscard]] Status check_consistency() const;
 
-  friend bool operator==(const MvccStore& a, const MvccStore& b) {
-    return a.current_revision_ == b.current_revision_ &&
-           a.compact_revision_ == b.compact_revision_ && a.index_ == b.index_ &&
-           a.records_ == b.records_;
-  }
+  friend bool operator==(const MvccStore& a, const MvccStore& b);
 
  private:
   friend class WriteTxn;
 
-  // The KeyValue visible for `key` at `at`, if any.
-  [[nodiscard]] const KeyValue* find_at(std::string_view key, int64_t at) const;
+  MvccStore(int64_t current_revision, int64_t compact_revision, KeyIndexMap index,
+            std::unique_ptr<RecordStore> records)
+      : current_revision_(current_revision),
+        compact_revision_(compact_revision),
+        index_(std::move(index)),
+        records_(std::move(records)) {}
+
+  [[nodiscard]] MvccRecord record_at(Revision revision) const;
   Result<RawRange> range_at(const KeySpan& span, const RawRangeOptions& options,
                             int64_t reader_revision) const;
 
   int64_t current_revision_ = 1;   // an empty store is at revision 1 (etcd)
   int64_t compact_revision_ = -1;  // etcd's compactMainRev before any compaction
   KeyIndexMap index_;
-  Records records_;
+  std::unique_ptr<RecordStore> records_;
 };
 
 // One atomic write at revision begin_revision() + 1 (etcd's TxnWrite): every put and delete in

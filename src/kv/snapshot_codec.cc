@@ -70,18 +70,24 @@ std::string encode_snapshot(const KvState& state) {
       for (const Revision& revision : generation.revisions) write_revision(out, revision);
     }
   }
-  out.count(state.mvcc.records().size());
-  for (const auto& [revision, record] : state.mvcc.records()) {
+  size_t record_count = 0;
+  state.mvcc.records().scan(Revision{}, [&](Revision, const MvccRecord&) {
+    ++record_count;
+    return true;
+  });
+  out.count(record_count);
+  state.mvcc.records().scan(Revision{}, [&](Revision revision, const MvccRecord& record) {
     write_revision(out, revision);
     out.u8(record.tombstone ? 1 : 0);
     out.bytes(record.kv.key);
-    if (record.tombstone) continue;
+    if (record.tombstone) return true;
     out.i64(record.kv.create_revision);
     out.i64(record.kv.mod_revision);
     out.i64(record.kv.version);
     out.i64(record.kv.lease);
     out.bytes(record.kv.value);
-  }
+    return true;
+  });
   std::string encoded = out.take();
   const uint64_t checksum = fnv1a(encoded);
   ByteWriter trailer;
@@ -179,7 +185,7 @@ Result<KvState> decode_snapshot(std::string_view encoded) {
   for (const auto& [key, key_index] : state.mvcc.index()) {
     const auto visible = key_index.get(state.mvcc.revision());
     if (!visible) continue;
-    const LeaseId lease = state.mvcc.records().at(visible->modified).kv.lease;
+    const LeaseId lease = state.mvcc.records().get(visible->modified)->kv.lease;
     if (lease == kNoLease) continue;
     if (!state.leases.contains(lease)) {
       return Status::corruption("kv snapshot: key '" + key + "' is attached to lease " +

@@ -139,9 +139,9 @@ TEST_P(KvModel, RandomHistoriesMatchAReferenceModel) {
           model.compact(target);
         }
       } else if (choice < 88) {
-        const Result<std::string> snapshot = store().snapshot();
-        ASSERT_TRUE(snapshot.has_value());
-        ASSERT_TRUE(store().restore(*snapshot).is_ok());
+        const std::string image = fresh_test_dir() + "/image";
+        ASSERT_TRUE(store().write_snapshot(image).has_value());
+        ASSERT_TRUE(store().install_snapshot(image).is_ok());
       } else if (choice < 94) {
         ASSERT_TRUE(store().flush().is_ok());
         crash_and_recover();  // everything was flushed: nothing is lost

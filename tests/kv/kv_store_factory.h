@@ -1,8 +1,8 @@
 #pragma once
 
-// The StateMachine implementations that the shared etcd semantics suite runs against. Each
-// suite is instantiated over all_store_factories(); the RocksDB store joins every suite by
-// adding its factory to the list in kv_store_factory.cc.
+// The StateMachine implementations that the shared etcd semantics suite runs against: each
+// suite is instantiated over all_store_factories() (the in-memory store, and the RocksDB
+// store when it is built).
 
 #include <functional>
 #include <memory>
@@ -23,9 +23,14 @@ struct KvStoreFactory {
   std::function<std::unique_ptr<StateMachine>(std::unique_ptr<StateMachine>)> crash_and_recover;
   // The implementation's internal invariants, checked after every test.
   std::function<Status(const StateMachine&)> check_invariants;
+  // The whole state as bytes (the snapshot codec's encoding): equal states, equal bytes.
+  std::function<std::string(const StateMachine&)> fingerprint;
 };
 
 std::vector<KvStoreFactory> all_store_factories();
+
+// A new empty directory under the test process's scratch directory, removed at exit.
+std::string fresh_test_dir();
 
 // gtest prints parameters with this.
 inline void PrintTo(const KvStoreFactory& factory, std::ostream* os) {

@@ -1,0 +1,461 @@
+#include "kv/rocksdb_kv_store.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <system_error>
+#include <utility>
+
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/listener.h>
+#include <rocksdb/table.h>
+#include <rocksdb/utilities/checkpoint.h>
+#include <rocksdb/write_batch.h>
+
+#include "common/check.h"
+#include "kv/command_codec.h"
+#include "kv/durable_files.h"
+#include "kv/rocksdb_records.h"
+#include "kv/snapshot_codec.h"
+
+namespace dengine::kv {
+namespace {
+
+constexpr const char* kActiveFileName = "ACTIVE";
+constexpr const char* kDatabasePrefix = "db-";
+
+Status from_rocksdb(const rocksdb::Status& status, const std::string& what) {
+  const std::string message = "kv: " + what + ": " + status.ToString();
+  if (status.IsCorruption()) return Status::corruption(message);
+  if (status.IsNotFound()) return Status::not_found(message);
+  if (status.IsInvalidArgument()) return Status::invalid_argument(message);
+  return Status::io_error(message);
+}
+
+std::string database_name(uint64_t generation) {
+  return kDatabasePrefix + std::to_string(generation);
+}
+
+}  // namespace
+
+namespace rocks {
+
+// Learns from completed flushes which applied index reached the disk. Every batch writes the
+// meta column family last, and atomic_flush flushes all families up to one write, so a flush
+// of the meta family whose largest sequence number is S carries every apply written at or
+// before S.
+class FlushTracker final : public rocksdb::EventListener {
+ public:
+  explicit FlushTracker(Index durable) : durable_(durable) {}
+
+  // After each committed batch: its sequence number and the applied index it carried.
+  void written(rocksdb::SequenceNumber sequence, Index applied) {
+    std::lock_guard lock(mutex_);
+    pending_.emplace_back(sequence, applied);
+  }
+  // Everything written so far is on disk (an explicit flush returned).
+  void all_flushed(Index applied) {
+    std::lock_guard lock(mutex_);
+    pending_.clear();
+    raise(applied);
+  }
+  [[nodiscard]] Index durable() const { return durable_.load(std::memory_order_acquire); }
+
+  void OnFlushCompleted(rocksdb::DB* /*db*/, const rocksdb::FlushJobInfo& info) override {
+    if (info.cf_name != kMetaFamily) return;
+    std::lock_guard lock(mutex_);
+    while (!pending_.empty() && pending_.front().first <= info.largest_seqno) {
+      raise(pending_.front().second);
+      pending_.pop_front();
+    }
+  }
+
+ private:
+  void raise(Index applied) {
+    if (applied > durable_.load(std::memory_order_relaxed)) {
+      durable_.store(applied, std::memory_order_release);
+    }
+  }
+
+  std::mutex mutex_;
+  std::deque<std::pair<rocksdb::SequenceNumber, Index>> pending_;
+  std::atomic<Index> durable_;
+};
+
+}  // namespace rocks
+
+struct RocksKvStore::Database {
+  std::string path;
+  uint64_t generation = 0;
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> families;  // default, records, leases, meta
+  rocksdb::ColumnFamilyHandle* records = nullptr;
+  rocksdb::ColumnFamilyHandle* leases = nullptr;
+  rocksdb::ColumnFamilyHandle* meta = nullptr;
+  rocks::RocksRecordStore* record_store = nullptr;  // owned by state.mvcc
+  std::shared_ptr<rocks::FlushTracker> tracker;
+  KvState state;
+  Status failure;  // a failed write: sticky, the store must be reopened
+
+  ~Database() {
+    state = KvState{};  // drops the record store before the database closes
+    for (rocksdb::ColumnFamilyHandle* family : families) {
+      if (db != nullptr) (void)db->DestroyColumnFamilyHandle(family);
+    }
+    if (db != nullptr) (void)db->Close();
+  }
+
+  // Opens the database at `path`. A snapshot image (create = false) must already hold a store.
+  static Result<std::unique_ptr<Database>> open(const std::string& path, uint64_t generation,
+                                                const RocksKvStoreOptions& options, bool create,
+                                                bool verify_checksums);
+
+ private:
+  Status load(bool require_existing, bool verify_checksums);
+  Status verify_records() const;
+};
+
+Result<std::unique_ptr<RocksKvStore::Database>> RocksKvStore::Database::open(
+    const std::string& path, uint64_t generation, const RocksKvStoreOptions& options, bool create,
+    bool verify_checksums) {
+  auto database = std::make_unique<Database>();
+  database->path = path;
+  database->generation = generation;
+  database->tracker = std::make_shared<rocks::FlushTracker>(0);
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = create;
+  db_options.create_missing_column_families = create;
+  // The WAL is off for every write (the Raft log is the WAL): several column families then
+  // need atomic flushes, or one family could reach the disk ahead of another (DESIGN §9).
+  db_options.atomic_flush = true;
+  db_options.paranoid_checks = true;
+  db_options.max_background_jobs = 2;
+  db_options.listeners.push_back(database->tracker);
+  // A close must not flush: the engine flushes on a graceful stop, and a close that flushed
+  // would let crash tests pass that a real crash (which flushes nothing) would fail.
+  db_options.avoid_flush_during_shutdown = true;
+
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  // Point reads of records by revision skip table files that cannot hold them.
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  rocksdb::ColumnFamilyOptions family_options;
+  family_options.write_buffer_size = options.write_buffer_bytes;
+  family_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+
+  const std::vector<rocksdb::ColumnFamilyDescriptor> descriptors{
+      {rocksdb::kDefaultColumnFamilyName, family_options},
+      {rocks::kRecordsFamily, family_options},
+      {rocks::kLeasesFamily, family_options},
+      {rocks::kMetaFamily, family_options}};
+  rocksdb::DB* raw = nullptr;
+  const rocksdb::Status opened =
+      rocksdb::DB::Open(db_options, path, descriptors, &database->families, &raw);
+  if (!opened.ok()) return from_rocksdb(opened, "cannot open the state machine at " + path);
+  database->db.reset(raw);
+  database->records = database->families[1];
+  database->leases = database->families[2];
+  database->meta = database->families[3];
+  if (Status loaded = database->load(!create, verify_checksums); !loaded) return loaded;
+  database->tracker->all_flushed(database->state.applied_index);
+  return database;
+}
+
+Status RocksKvStore::Database::verify_records() const {
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), records));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    Result<Revision> revision = rocks::decode_revision_key(it->key().ToStringView());
+    if (!revision) return Status::corruption(revision.status().message() + " in " + path);
+    Result<MvccRecord> record = rocks::decode_record(it->value().ToStringView());
+    if (!record) {
+      return Status::corruption("kv: record at revision " + std::to_string(revision->main) + "." +
+                                std::to_string(revision->sub) + " in " + path +
+                                " is corrupt: " + record.status().message());
+    }
+  }
+  if (!it->status().ok()) return from_rocksdb(it->status(), "reading the records in " + path);
+  return Status::ok();
+}
+
+// Rebuilds the in-memory state from what the database holds.
+Status RocksKvStore::Database::load(bool require_existing, bool verify_checksums) {
+  const auto read_meta = [&](const char* name) -> Result<std::optional<uint64_t>> {
+    std::string value;
+    const rocksdb::Status read = db->Get(rocksdb::ReadOptions(), meta, name, &value);
+    if (read.IsNotFound()) return std::optional<uint64_t>();
+    if (!read.ok()) return from_rocksdb(read, "reading " + std::string(name) + " in " + path);
+    Result<uint64_t> decoded = rocks::decode_u64(value, name);
+    if (!decoded) return Status::corruption(decoded.status().message() + " in " + path);
+    return std::optional<uint64_t>(*decoded);
+  };
+  Result<std::optional<uint64_t>> format = read_meta(rocks::kMetaFormat);
+  if (!format) return format.status();
+  if (!format->has_value()) {
+    if (require_existing) {
+      return Status::corruption("kv: " + path + " holds no state machine (no format record)");
+    }
+    rocksdb::WriteBatch batch;
+    (void)batch.Put(meta, rocks::kMetaFormat, rocks::encode_u64(rocks::kStoreFormatVersion));
+    const rocksdb::Status written = db->Write(rocksdb::WriteOptions(), &batch);
+    if (!written.ok()) return from_rocksdb(written, "initializing " + path);
+    const rocksdb::Status flushed = db->Flush(rocksdb::FlushOptions(), families);
+    if (!flushed.ok()) return from_rocksdb(flushed, "initializing " + path);
+  } else if (**format != rocks::kStoreFormatVersion) {
+    return Status::corruption("kv: " + path + " has unknown store format " +
+                              std::to_string(**format));
+  }
+  Result<std::optional<uint64_t>> applied = read_meta(rocks::kMetaAppliedIndex);
+  Result<std::optional<uint64_t>> revision = read_meta(rocks::kMetaRevision);
+  Result<std::optional<uint64_t>> compacted = read_meta(rocks::kMetaCompactRevision);
+  for (const auto* field : {&applied, &revision, &compacted}) {
+    if (!*field) return field->status();
+  }
+
+  if (verify_checksums) {
+    const rocksdb::Status verified = db->VerifyChecksum();
+    if (!verified.ok()) return from_rocksdb(verified, "verifying " + path);
+  }
+  if (Status records_ok = verify_records(); !records_ok) return records_ok;
+
+  KvState loaded;
+  loaded.applied_index = applied->value_or(0);
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), leases));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    Status lease = rocks::decode_lease_into(it->key().ToStringView(), it->value().ToStringView(),
+                                            loaded.leases);
+    if (!lease) return Status::corruption(lease.message() + " in " + path);
+  }
+  if (!it->status().ok()) return from_rocksdb(it->status(), "reading the leases in " + path);
+
+  auto store = std::make_unique<rocks::RocksRecordStore>(db.get(), records);
+  rocks::RocksRecordStore* store_view = store.get();
+  Result<MvccStore> mvcc = MvccStore::rebuild(
+      static_cast<int64_t>(revision->value_or(1)),
+      compacted->has_value() ? static_cast<int64_t>(**compacted) : -1, std::move(store));
+  if (!mvcc) return Status::corruption(mvcc.status().message() + " in " + path);
+  loaded.mvcc = std::move(mvcc).value();
+  for (const auto& [key, key_index] : loaded.mvcc.index()) {
+    const std::optional<KeyValue> live = loaded.mvcc.find_at(key, loaded.mvcc.revision());
+    if (!live || live->lease == kNoLease) continue;
+    if (!loaded.leases.contains(live->lease)) {
+      return Status::corruption("kv: key '" + key + "' in " + path + " is attached to lease " +
+                                std::to_string(live->lease) + ", which the store does not hold");
+    }
+    loaded.leases.attach(live->lease, key);
+  }
+  state = std::move(loaded);
+  record_store = store_view;
+  return Status::ok();
+}
+
+// ---- opening ----
+
+Result<std::unique_ptr<RocksKvStore>> RocksKvStore::open(const std::string& dir,
+                                                         RocksKvStoreOptions options) {
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error) return Status::io_error("kv: cannot create " + dir + ": " + error.message());
+
+  uint64_t generation = 1;
+  Result<std::string> active = read_whole_file(dir + "/" + kActiveFileName);
+  if (active) {
+    const std::string& name = *active;
+    const bool well_formed = name.size() > 3 && name.rfind(kDatabasePrefix, 0) == 0 &&
+                             name.find_first_not_of("0123456789", 3) == std::string::npos;
+    if (!well_formed) {
+      return Status::corruption("kv: " + dir + "/" + kActiveFileName + " names no database ('" +
+                                name + "')");
+    }
+    generation = std::stoull(name.substr(3));
+  } else if (active.status().code() != StatusCode::kNotFound) {
+    return active.status();
+  }
+  const bool fresh = !active;
+  // Databases other than the active one are leftovers of an interrupted snapshot install.
+  for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(kDatabasePrefix, 0) == 0 && name != database_name(generation)) {
+      if (Status removed = remove_tree(entry.path().string()); !removed) return removed;
+    }
+  }
+  if (error) return Status::io_error("kv: cannot list " + dir + ": " + error.message());
+
+  const std::string path = dir + "/" + database_name(generation);
+  if (!fresh && !std::filesystem::exists(path)) {
+    return Status::corruption("kv: " + dir + "/" + kActiveFileName + " names " +
+                              database_name(generation) + ", which is missing");
+  }
+  Result<std::unique_ptr<Database>> database =
+      Database::open(path, generation, options, /*create=*/fresh, /*verify_checksums=*/false);
+  if (!database) return database.status();
+  if (fresh) {
+    if (Status written = write_file_atomically(dir, kActiveFileName, database_name(generation));
+        !written) {
+      return written;
+    }
+  }
+  return std::unique_ptr<RocksKvStore>(new RocksKvStore(dir, options, std::move(database).value()));
+}
+
+RocksKvStore::RocksKvStore(std::string dir, RocksKvStoreOptions options,
+                           std::unique_ptr<Database> database)
+    : dir_(std::move(dir)), options_(options), db_(std::move(database)) {}
+
+RocksKvStore::~RocksKvStore() = default;
+
+const KvState& RocksKvStore::state() const {
+  return db_->state;
+}
+
+// ---- the replicated path ----
+
+Result<ApplyResult> RocksKvStore::apply(Index index, const std::string& command) {
+  if (!db_->failure) return db_->failure;
+  if (index <= db_->state.applied_index) {
+    ApplyResult replay;
+    replay.already_applied = true;
+    replay.revision = db_->state.mvcc.revision();
+    return replay;
+  }
+  Result<KvCommand> decoded = decode_command(command);
+  if (!decoded) {
+    return Status(decoded.status().code(), "kv: entry " + std::to_string(index) +
+                                               " cannot be applied: " + decoded.status().message());
+  }
+  ApplyResult result = apply_command(db_->state, index, *decoded, options_.apply);
+  db_->state.applied_index = index;
+  if (Status committed = commit(leases_changed_by(*decoded, result)); !committed) {
+    return committed;
+  }
+  return result;
+}
+
+void RocksKvStore::record_applied(Index index) {
+  if (!db_->failure || index <= db_->state.applied_index) return;
+  db_->state.applied_index = index;
+  (void)commit({});  // a failure sticks and surfaces at the next apply or flush
+}
+
+Status RocksKvStore::commit(const std::vector<LeaseId>& touched_leases) {
+  Database& d = *db_;
+  rocksdb::WriteBatch batch;
+  d.record_store->commit_to(batch);
+  for (const LeaseId id : touched_leases) {
+    const LeaseTable::Lease* lease = d.state.leases.find(id);
+    const rocksdb::Status added =
+        lease != nullptr ? batch.Put(d.leases, rocks::lease_key(id), rocks::encode_lease(*lease))
+                         : batch.Delete(d.leases, rocks::lease_key(id));
+    DENGINE_CHECK_MSG(added.ok(), added.ToString());
+  }
+  // The meta family is written last: FlushTracker relies on it.
+  (void)batch.Put(d.meta, rocks::kMetaRevision,
+                  rocks::encode_u64(static_cast<uint64_t>(d.state.mvcc.revision())));
+  (void)batch.Put(d.meta, rocks::kMetaCompactRevision,
+                  rocks::encode_u64(static_cast<uint64_t>(d.state.mvcc.compact_revision())));
+  (void)batch.Put(d.meta, rocks::kMetaAppliedIndex, rocks::encode_u64(d.state.applied_index));
+
+  rocksdb::WriteOptions write_options;
+  write_options.disableWAL = true;
+  const rocksdb::Status written = d.db->Write(write_options, &batch);
+  if (!written.ok()) {
+    // The in-memory state is ahead of the database now: the store must be reopened, and
+    // recovery replays from what reached the disk.
+    d.failure = from_rocksdb(written, "writing applied index " +
+                                          std::to_string(d.state.applied_index) + " to " + d.path);
+    return d.failure;
+  }
+  d.tracker->written(d.db->GetLatestSequenceNumber(), d.state.applied_index);
+  return Status::ok();
+}
+
+Index RocksKvStore::durable_applied_index() const {
+  return db_->tracker->durable();
+}
+
+Status RocksKvStore::flush() {
+  if (!db_->failure) return db_->failure;
+  rocksdb::FlushOptions flush_options;
+  flush_options.wait = true;
+  const rocksdb::Status flushed = db_->db->Flush(flush_options, db_->families);
+  if (!flushed.ok()) {
+    db_->failure = from_rocksdb(flushed, "flushing " + db_->path);
+    return db_->failure;
+  }
+  db_->tracker->all_flushed(db_->state.applied_index);
+  return Status::ok();
+}
+
+// ---- reads ----
+
+Result<RangeResponse> RocksKvStore::range(const RangeRequest& request) const {
+  return read_range(state(), request);
+}
+
+Result<TxnResponse> RocksKvStore::read_only_txn(const TxnRequest& request) const {
+  return read_txn(state(), request);
+}
+
+Result<EventBatch> RocksKvStore::events(const EventQuery& query) const {
+  return read_events(state(), query);
+}
+
+std::optional<LeaseInfo> RocksKvStore::lease(LeaseId id, bool with_keys) const {
+  return read_lease(state(), id, with_keys);
+}
+
+std::vector<LeaseInfo> RocksKvStore::leases() const {
+  return read_leases(state());
+}
+
+std::string RocksKvStore::logical_image() const {
+  return encode_snapshot(state());
+}
+
+Status RocksKvStore::check_consistency() const {
+  return check_kv_state(state());
+}
+
+// ---- snapshots ----
+
+Result<Index> RocksKvStore::write_snapshot(const std::string& dir) {
+  if (!db_->failure) return db_->failure;
+  rocksdb::Checkpoint* raw = nullptr;
+  rocksdb::Status created = rocksdb::Checkpoint::Create(db_->db.get(), &raw);
+  if (!created.ok()) return from_rocksdb(created, "checkpointing " + db_->path);
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  // log_size_for_flush = 0: flush first, so the image holds every apply so far (the WAL is
+  // off, so unflushed applies would otherwise be missing from it).
+  created = checkpoint->CreateCheckpoint(dir, /*log_size_for_flush=*/0);
+  if (!created.ok()) return from_rocksdb(created, "writing a checkpoint to " + dir);
+  db_->tracker->all_flushed(db_->state.applied_index);
+  return db_->state.applied_index;
+}
+
+Status RocksKvStore::install_snapshot(const std::string& dir) {
+  const uint64_t generation = db_->generation + 1;
+  const std::string path = dir_ + "/" + database_name(generation);
+  if (Status cleared = remove_tree(path); !cleared) return cleared;
+  if (Status moved = rename_durably(dir, path); !moved) return moved;
+  Result<std::unique_ptr<Database>> installed =
+      Database::open(path, generation, options_, /*create=*/false, /*verify_checksums=*/true);
+  if (!installed) {
+    (void)remove_tree(path);
+    return Status::corruption(
+        "kv: snapshot image " + dir +
+        " is damaged or not a RocksDB store's: " + installed.status().message());
+  }
+  if (Status switched = write_file_atomically(dir_, kActiveFileName, database_name(generation));
+      !switched) {
+    (void)remove_tree(path);
+    return switched;
+  }
+  const std::string old_path = db_->path;
+  db_ = std::move(installed).value();
+  // The old database is no longer named by ACTIVE; open() would also remove it.
+  (void)remove_tree(old_path);
+  return Status::ok();
+}
+
+}  // namespace dengine::kv
