@@ -124,6 +124,27 @@ struct OpenedLogStore {
 Result<OpenedLogStore> open_wal_log_store(const std::string& data_dir,
                                           const WalOptions& options = {});
 
+#if DENGINE_WITH_ROCKSDB
+// The RocksDB log store's tunables.
+struct RocksDbLogOptions {
+  // Size of one memtable. Each of the store's two column families has up to two, so its
+  // memory is about four times this, plus an 8 MiB block cache. Between 64 KiB and 1 GiB.
+  uint64_t write_buffer_bytes = 8ULL << 20;
+};
+
+// Opens (creating if needed) the log store kept in RocksDB in `<data_dir>/raftlog/`, for users
+// who want one storage engine for everything, and recovers it. Entries are keyed by index in
+// the column family "entries"; the hard state and where the log starts are in "meta"; every
+// value carries its own CRC32C. RocksDB's own WAL is on: each append, compaction and reset is
+// one atomic write batch, and sync() is one shared SyncWAL(). Recovery keeps the longest intact
+// prefix of RocksDB's WAL and, unlike the segmented WAL, does not list a dropped torn tail in
+// RecoveredLog::repairs (RocksDB notes it in its own LOG file). A record that fails its
+// checksum, or a missing entry, is kCorruption naming the index and the directory. Only in
+// builds with DENGINE_WITH_ROCKSDB (the CMake option).
+Result<OpenedLogStore> open_rocksdb_log_store(const std::string& data_dir,
+                                              const RocksDbLogOptions& options = {});
+#endif
+
 // An empty in-memory store starting at index 1 (tests and MemFirst mode). sync() is a no-op:
 // nothing it holds survives the process.
 std::unique_ptr<LogStore> make_memory_log_store();

@@ -1,5 +1,5 @@
 // One behaviour suite for every LogStore: the in-memory store, the WAL on the fault-injecting
-// file layer and the WAL on real files.
+// file layer, the WAL on real files and, when built, the RocksDB store.
 #include "dengine/log_store.h"
 
 #include <memory>
@@ -51,6 +51,21 @@ struct PosixWal {
   }
 };
 
+#if DENGINE_WITH_ROCKSDB
+struct RocksDbLog {
+  static constexpr bool kDurable = true;
+  testing::TempDir dir;
+  RecoveredLog recovered;
+  std::unique_ptr<LogStore> open() {
+    auto opened = open_rocksdb_log_store(dir.path() + "/data");
+    EXPECT_TRUE(opened.has_value()) << opened.status().to_string();
+    if (!opened) return nullptr;
+    recovered = std::move(opened->recovered);
+    return std::move(opened->store);
+  }
+};
+#endif
+
 template <typename Backend>
 class LogStoreTest : public ::testing::Test {
  protected:
@@ -92,14 +107,21 @@ class LogStoreTest : public ::testing::Test {
   testing::LogModel model_;
 };
 
+#if DENGINE_WITH_ROCKSDB
+using Backends = ::testing::Types<MemoryStore, FaultFsWal, PosixWal, RocksDbLog>;
+using DurableBackends = ::testing::Types<FaultFsWal, PosixWal, RocksDbLog>;
+#else
 using Backends = ::testing::Types<MemoryStore, FaultFsWal, PosixWal>;
+using DurableBackends = ::testing::Types<FaultFsWal, PosixWal>;
+#endif
 class BackendNames {
  public:
   template <typename T>
   static std::string GetName(int) {
     if (std::is_same_v<T, MemoryStore>) return "Memory";
     if (std::is_same_v<T, FaultFsWal>) return "WalOnFaultFs";
-    return "WalOnPosix";
+    if (std::is_same_v<T, PosixWal>) return "WalOnPosix";
+    return "RocksDb";
   }
 };
 TYPED_TEST_SUITE(LogStoreTest, Backends, BackendNames);
@@ -226,7 +248,6 @@ TYPED_TEST(LogStoreTest, ResetStartsTheLogAfterASnapshot) {
 // The stores that survive a close.
 template <typename Backend>
 class DurableLogStoreTest : public LogStoreTest<Backend> {};
-using DurableBackends = ::testing::Types<FaultFsWal, PosixWal>;
 TYPED_TEST_SUITE(DurableLogStoreTest, DurableBackends, BackendNames);
 
 TYPED_TEST(DurableLogStoreTest, ReopenRecoversEverythingAfterACleanClose) {
@@ -245,6 +266,15 @@ TYPED_TEST(DurableLogStoreTest, ReopenRecoversEverythingAfterACleanClose) {
   this->append(make_entries(73, 90, 3, 300), HardState{.term = 3, .vote = 0, .commit = 73});
   ASSERT_TRUE(this->store_->sync());
   EXPECT_EQ(testing::mismatch(this->model_, this->reopen()), "");
+}
+
+TYPED_TEST(DurableLogStoreTest, DiscardedSuffixStaysDiscardedAfterReopen) {
+  this->append(make_entries(1, 30, 1, 300), HardState{.term = 1, .vote = 1, .commit = 5});
+  this->append(make_entries(10, 12, 2, 300), HardState{.term = 2, .vote = 2, .commit = 5});
+  ASSERT_TRUE(this->store_->sync());
+  const RecoveredLog recovered = this->reopen();
+  EXPECT_EQ(testing::mismatch(this->model_, recovered), "");
+  this->expect_matches_model();
 }
 
 }  // namespace
