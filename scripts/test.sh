@@ -2,7 +2,8 @@
 # The README's test command: installs what is missing, builds, and runs the default test suite:
 #   1. Release build (warnings are errors) and every CTest test, simulator seed sweeps included;
 #   2. the core and simulator tests again under ASan+UBSan (fewer seeds);
-#   3. the core tests under TSan.
+#   3. the core tests under TSan;
+#   4. each libFuzzer target for a bounded time (scripts/fuzz.sh; DENGINE_FUZZ_SECONDS, 30 s).
 # Prints the wall time of each phase. Long soaks live in scripts/soak.sh.
 set -euo pipefail
 
@@ -56,6 +57,10 @@ phase_done
 
 phase "tsan: core tests"
 TSAN_OPTIONS=halt_on_error=1 ctest --preset tsan -j "$jobs" -L core -E '^sim\.'
+phase_done
+
+phase "fuzz: build and run each target for ${DENGINE_FUZZ_SECONDS:-30} s"
+DENGINE_FUZZ_SECONDS=${DENGINE_FUZZ_SECONDS:-30} bash scripts/fuzz.sh
 phase_done
 
 echo "==> all phases passed in $(($(date +%s) - total_started)) s"

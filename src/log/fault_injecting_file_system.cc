@@ -2,10 +2,41 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <iterator>
 
 #include "log/posix_file_system.h"
 
 namespace dengine::log {
+namespace {
+
+// `path` is `root` or lies somewhere under it.
+bool in_tree(const std::string& path, const std::string& root) {
+  if (path == root) return true;
+  const std::string prefix = !root.empty() && root.back() == '/' ? root : root + "/";
+  return path.compare(0, prefix.size(), prefix) == 0;
+}
+
+// Re-keys `from` and everything under it to the same place under `to`.
+template <typename Map>
+void move_tree(Map& map, const std::string& from, const std::string& to) {
+  std::vector<typename Map::node_type> moved;
+  for (auto it = map.begin(); it != map.end();) {
+    const auto next = std::next(it);
+    if (in_tree(it->first, from)) moved.push_back(map.extract(it));
+    it = next;
+  }
+  for (auto& node : moved) {
+    node.key() = to + node.key().substr(from.size());
+    map.insert(std::move(node));
+  }
+}
+
+template <typename Map>
+void erase_tree(Map& map, const std::string& root) {
+  std::erase_if(map, [&](const auto& entry) { return in_tree(entry.first, root); });
+}
+
+}  // namespace
 
 class FaultInjectingFileSystem::FaultFile final : public File {
  public:
@@ -168,7 +199,8 @@ Status FaultInjectingFileSystem::file_preallocate(Inode& inode, const std::strin
 Result<std::unique_ptr<File>> FaultInjectingFileSystem::create(const std::string& path) {
   std::lock_guard lock(mu_);
   if (Status counted = count_mutation("create", path); !counted) return counted;
-  if (dirs_.count(parent_dir(path)) == 0) return errno_status("open", path, ENOENT);
+  const auto parent = dirs_.find(parent_dir(path));
+  if (parent == dirs_.end()) return errno_status("open", path, ENOENT);
   auto it = files_.find(path);
   std::shared_ptr<Inode> inode;
   if (it != files_.end()) {
@@ -177,7 +209,7 @@ Result<std::unique_ptr<File>> FaultInjectingFileSystem::create(const std::string
   } else {
     inode = std::make_shared<Inode>();
     files_[path] = inode;
-    pending_dir_ops_.push_back(DirOp{DirOpKind::kLink, path, {}, inode});
+    pending_dir_ops_.push_back(DirOp{DirOpKind::kLink, path, {}, inode, parent->second});
   }
   return std::unique_ptr<File>(std::make_unique<FaultFile>(this, inode, path, 0, generation_));
 }
@@ -206,13 +238,22 @@ Result<std::vector<std::string>> FaultInjectingFileSystem::list_dir(const std::s
   for (const auto& [path, inode] : files_) {
     if (parent_dir(path) == dir) names.emplace_back(base_name(path));
   }
-  return names;  // files_ is ordered by path, so names come sorted
+  for (const auto& [path, id] : dirs_) {
+    if (path != dir && parent_dir(path) == dir) names.emplace_back(base_name(path));
+  }
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 Result<bool> FaultInjectingFileSystem::create_dir(const std::string& dir) {
   std::lock_guard lock(mu_);
   if (Status counted = count_mutation("mkdir", dir); !counted) return counted;
-  return dirs_.insert(dir).second;
+  if (dirs_.count(dir) != 0) return false;
+  const DirId id = next_dir_id_++;
+  dirs_[dir] = id;
+  // Durable at once (see the header), wherever its parent durably is.
+  durable_dirs_[durable_entry_path(dir_id(parent_dir(dir)), dir).value_or(dir)] = id;
+  return true;
 }
 
 Status FaultInjectingFileSystem::sync_dir(const std::string& dir) {
@@ -222,9 +263,13 @@ Status FaultInjectingFileSystem::sync_dir(const std::string& dir) {
   if (dir_syncs_ == fail_dir_sync_at_) {
     return errno_status("fsync", dir + " [injected]", fail_dir_sync_error_);
   }
+  // A known directory by its identity, so operations done in it under an earlier name count;
+  // a top-level one by its path.
+  const DirId id = dir_id(dir);
   std::vector<DirOp> still_pending;
   for (DirOp& op : pending_dir_ops_) {
-    if (parent_dir(op.path) != dir) {
+    const bool in_dir = id != 0 ? op.dir == id : op.dir == 0 && parent_dir(op.path) == dir;
+    if (!in_dir) {
       still_pending.push_back(std::move(op));
     } else {
       apply_durably(op);
@@ -246,7 +291,7 @@ Status FaultInjectingFileSystem::rename(const std::string& from, const std::stri
   files_.erase(it);
   files_[to] = inode;
   // One operation: a journal commits a rename whole, never half of it.
-  pending_dir_ops_.push_back(DirOp{DirOpKind::kRename, from, to, inode});
+  pending_dir_ops_.push_back(DirOp{DirOpKind::kRename, from, to, inode, dir_id(parent_dir(from))});
   return Status::ok();
 }
 
@@ -254,17 +299,108 @@ Status FaultInjectingFileSystem::remove(const std::string& path) {
   std::lock_guard lock(mu_);
   if (Status counted = count_mutation("unlink", path); !counted) return counted;
   if (files_.erase(path) == 0) return errno_status("unlink", path, ENOENT);
-  pending_dir_ops_.push_back(DirOp{DirOpKind::kUnlink, path});
+  pending_dir_ops_.push_back(
+      DirOp{DirOpKind::kUnlink, path, {}, nullptr, dir_id(parent_dir(path))});
   return Status::ok();
 }
 
+Status FaultInjectingFileSystem::rename_dir(const std::string& from, const std::string& to) {
+  std::lock_guard lock(mu_);
+  if (Status counted = count_mutation("rename", from); !counted) return counted;
+  if (parent_dir(from) != parent_dir(to)) {
+    return Status::invalid_argument("fault fs: rename across directories: " + from + " -> " + to);
+  }
+  auto it = dirs_.find(from);
+  if (it == dirs_.end()) {
+    return errno_status("rename", from + " -> " + to, files_.count(from) != 0 ? ENOTDIR : ENOENT);
+  }
+  if (dirs_.count(to) != 0 || files_.count(to) != 0) {
+    return errno_status("rename", from + " -> " + to, EEXIST);
+  }
+  const DirId child = it->second;
+  move_tree(dirs_, from, to);
+  move_tree(files_, from, to);
+  pending_dir_ops_.push_back(
+      DirOp{DirOpKind::kRenameDir, from, to, nullptr, dir_id(parent_dir(from)), child});
+  return Status::ok();
+}
+
+Status FaultInjectingFileSystem::remove_dir(const std::string& dir) {
+  std::lock_guard lock(mu_);
+  if (Status counted = count_mutation("rmdir", dir); !counted) return counted;
+  auto it = dirs_.find(dir);
+  if (it == dirs_.end()) {
+    return errno_status("rmdir", dir, files_.count(dir) != 0 ? ENOTDIR : ENOENT);
+  }
+  const auto under = [&](const auto& entry) {
+    return entry.first != dir && in_tree(entry.first, dir);
+  };
+  if (std::any_of(files_.begin(), files_.end(), under) ||
+      std::any_of(dirs_.begin(), dirs_.end(), under)) {
+    return errno_status("rmdir", dir, ENOTEMPTY);
+  }
+  const DirId child = it->second;
+  dirs_.erase(it);
+  pending_dir_ops_.push_back(
+      DirOp{DirOpKind::kRemoveDir, dir, {}, nullptr, dir_id(parent_dir(dir)), child});
+  return Status::ok();
+}
+
+FaultInjectingFileSystem::DirId FaultInjectingFileSystem::dir_id(const std::string& dir) const {
+  auto it = dirs_.find(dir);
+  return it == dirs_.end() ? 0 : it->second;
+}
+
+std::optional<std::string> FaultInjectingFileSystem::durable_dir_path(DirId dir) const {
+  for (const auto& [path, id] : durable_dirs_) {
+    if (id == dir) return path;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> FaultInjectingFileSystem::durable_entry_path(
+    DirId dir, const std::string& path) const {
+  if (dir == 0) return path;  // top level: known by its path
+  std::optional<std::string> parent = durable_dir_path(dir);
+  if (!parent) return std::nullopt;
+  if (*parent == parent_dir(path)) return path;  // the path as the caller spelled it
+  return join_path(*parent, base_name(path));
+}
+
 void FaultInjectingFileSystem::apply_durably(const DirOp& op) {
+  // Nothing happens for an entry of a directory that is durably gone: removing a directory
+  // needs it empty, so its entries were unlinked before.
   switch (op.kind) {
-    case DirOpKind::kLink: durable_files_[op.path] = op.inode; break;
-    case DirOpKind::kUnlink: durable_files_.erase(op.path); break;
-    case DirOpKind::kRename:
-      durable_files_.erase(op.path);
-      durable_files_[op.to] = op.inode;
+    case DirOpKind::kLink:
+      if (auto path = durable_entry_path(op.dir, op.path)) durable_files_[*path] = op.inode;
+      break;
+    case DirOpKind::kUnlink:
+      if (auto path = durable_entry_path(op.dir, op.path)) durable_files_.erase(*path);
+      break;
+    case DirOpKind::kRename: {
+      auto from = durable_entry_path(op.dir, op.path);
+      auto to = durable_entry_path(op.dir, op.to);
+      if (!from || !to) break;
+      durable_files_.erase(*from);
+      durable_files_[*to] = op.inode;
+      break;
+    }
+    case DirOpKind::kRenameDir: {
+      auto from = durable_dir_path(op.child);
+      auto to = durable_entry_path(op.dir, op.to);
+      if (!from || !to) break;
+      erase_tree(durable_dirs_, *to);
+      erase_tree(durable_files_, *to);
+      move_tree(durable_dirs_, *from, *to);
+      move_tree(durable_files_, *from, *to);
+      break;
+    }
+    case DirOpKind::kRemoveDir:
+      if (auto path = durable_dir_path(op.child)) {
+        // Unlinks of its entries not yet durable come with it (rmdir needs an empty directory).
+        erase_tree(durable_dirs_, *path);
+        erase_tree(durable_files_, *path);
+      }
       break;
   }
 }
@@ -355,6 +491,7 @@ void FaultInjectingFileSystem::power_cut(const PowerCutOptions& options) {
     contents.erase(it);
   }
   files_ = durable_files_;
+  dirs_ = durable_dirs_;
   ++generation_;
 }
 
@@ -430,6 +567,11 @@ Status FaultInjectingFileSystem::damage(const std::string& path,
 bool FaultInjectingFileSystem::exists(const std::string& path) const {
   std::lock_guard lock(mu_);
   return files_.count(path) != 0;
+}
+
+bool FaultInjectingFileSystem::dir_exists(const std::string& path) const {
+  std::lock_guard lock(mu_);
+  return dirs_.count(path) != 0;
 }
 
 }  // namespace dengine::log

@@ -18,16 +18,19 @@
 // N of them (a process that died at that point). All randomness comes from the seed.
 //
 // Thread-safe. Directories are durable as soon as they are created (a simplification: the WAL
-// syncs the parent after mkdir, and nothing tests a lost directory). Renames stay inside one
-// directory. Handles opened before a power cut fail afterwards, as the process that held them
-// is gone.
+// syncs the parent after mkdir, and nothing tests a lost directory); renaming or removing one
+// is a directory operation of its parent like any other. A directory keeps its identity when
+// renamed: sync_dir() under its new name makes durable the operations done in it under either
+// name, and a power cut leaves them wherever the directory durably is. Renames stay inside one
+// directory. Handles opened before a power cut fail afterwards, as the process that
+// held them is gone.
 
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
-#include <set>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -64,6 +67,8 @@ class FaultInjectingFileSystem final : public FileSystem {
   Status sync_dir(const std::string& dir) override;
   Status rename(const std::string& from, const std::string& to) override;
   Status remove(const std::string& path) override;
+  Status rename_dir(const std::string& from, const std::string& to) override;
+  Status remove_dir(const std::string& dir) override;
 
   // ---- crashes ----
   void power_cut(const PowerCutOptions& options = {});
@@ -79,7 +84,8 @@ class FaultInjectingFileSystem final : public FileSystem {
   // ENOSPC (a write keeps the part that fits).
   void set_capacity_bytes(uint64_t bytes);
   // The nth mutating call from now and every one after it fail, as if the process had died
-  // there (append, sync, preallocate, truncate, create, rename, remove, sync_dir).
+  // there (append, sync, preallocate, truncate, create, rename, remove, sync_dir, rename_dir,
+  // remove_dir).
   void crash_after_ops(uint64_t n);
   void clear_faults();
   // Runs at the start of every file sync, outside the file system's lock (tests use it to hold
@@ -93,6 +99,7 @@ class FaultInjectingFileSystem final : public FileSystem {
   // Applies `mutate` to both views of the file, as if the disk had changed under it.
   Status damage(const std::string& path, const std::function<void(std::string&)>& mutate);
   [[nodiscard]] bool exists(const std::string& path) const;
+  [[nodiscard]] bool dir_exists(const std::string& path) const;
 
  private:
   class FaultFile;
@@ -100,12 +107,15 @@ class FaultInjectingFileSystem final : public FileSystem {
     std::string written;
     std::string durable;
   };
-  enum class DirOpKind : uint8_t { kLink, kUnlink, kRename };
+  using DirId = uint64_t;  // a directory's identity, kept across renames; 0: not a known one
+  enum class DirOpKind : uint8_t { kLink, kUnlink, kRename, kRenameDir, kRemoveDir };
   struct DirOp {
     DirOpKind kind;
     std::string path;
-    std::string to{};                        // kRename only
+    std::string to{};                        // kRename and kRenameDir
     std::shared_ptr<Inode> inode = nullptr;  // kLink and kRename
+    DirId dir = 0;    // the directory whose entries change (0: top level, known by its path)
+    DirId child = 0;  // kRenameDir and kRemoveDir: the directory renamed or removed
   };
 
   // All with mu_ held.
@@ -116,6 +126,11 @@ class FaultInjectingFileSystem final : public FileSystem {
                      std::string_view data);
   Status file_sync(Inode& inode, const std::string& path);
   Status file_preallocate(Inode& inode, const std::string& path, uint64_t length);
+  DirId dir_id(const std::string& dir) const;  // 0 when not a known directory
+  // Where a power cut would leave the directory `dir`; nullopt once it is durably gone.
+  std::optional<std::string> durable_dir_path(DirId dir) const;
+  // The durable path of the entry `path` names, in the directory `dir` (see DirOp).
+  std::optional<std::string> durable_entry_path(DirId dir, const std::string& path) const;
   void apply_durably(const DirOp& op);
   std::string cut_contents(const Inode& inode, const PowerCutOptions& options);
   uint64_t random(uint64_t bound);  // uniform in [0, bound)
@@ -123,7 +138,9 @@ class FaultInjectingFileSystem final : public FileSystem {
   mutable std::mutex mu_;
   uint64_t rng_state_;
   uint64_t generation_ = 1;  // bumped by power_cut; older handles are dead
-  std::set<std::string> dirs_;
+  DirId next_dir_id_ = 1;
+  std::map<std::string, DirId> dirs_;                            // what the process sees
+  std::map<std::string, DirId> durable_dirs_;                    // what a power cut keeps
   std::map<std::string, std::shared_ptr<Inode>> files_;          // what the process sees
   std::map<std::string, std::shared_ptr<Inode>> durable_files_;  // what a power cut keeps
   std::vector<DirOp> pending_dir_ops_;                           // not yet made durable

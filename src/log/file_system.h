@@ -64,7 +64,7 @@ class FileSystem {
   virtual Result<std::unique_ptr<File>> open(const std::string& path,
                                              std::optional<uint64_t> position) = 0;
   [[nodiscard]] virtual Result<std::string> read_file(const std::string& path) = 0;
-  // Names (not paths) of the files in `dir`, sorted.
+  // Names (not paths) of the entries in `dir`, files and directories, sorted.
   [[nodiscard]] virtual Result<std::vector<std::string>> list_dir(const std::string& dir) = 0;
   // Creates `dir` if missing (its parent must exist); true when it was created.
   virtual Result<bool> create_dir(const std::string& dir) = 0;
@@ -72,6 +72,12 @@ class FileSystem {
   // Atomically replaces `to` if it exists. Both in the same directory.
   virtual Status rename(const std::string& from, const std::string& to) = 0;
   virtual Status remove(const std::string& path) = 0;
+  // Atomically renames the directory `from`, with everything in it, to `to`, which must not
+  // exist (EEXIST otherwise: an installed directory is never replaced by accident). Both in the
+  // same directory; durable once sync_dir() of that directory returned.
+  virtual Status rename_dir(const std::string& from, const std::string& to) = 0;
+  // Removes the empty directory `dir` (ENOTEMPTY otherwise).
+  virtual Status remove_dir(const std::string& dir) = 0;
 };
 
 std::string join_path(std::string_view dir, std::string_view name);

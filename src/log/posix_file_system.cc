@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <system_error>
 
 #include <dirent.h>
@@ -202,6 +203,29 @@ Status PosixFileSystem::rename(const std::string& from, const std::string& to) {
 
 Status PosixFileSystem::remove(const std::string& path) {
   if (::unlink(path.c_str()) != 0) return errno_status("unlink", path, errno);
+  return Status::ok();
+}
+
+Status PosixFileSystem::rename_dir(const std::string& from, const std::string& to) {
+  struct stat st {};
+  if (::stat(from.c_str(), &st) != 0) return errno_status("stat", from, errno);
+  if (!S_ISDIR(st.st_mode)) return errno_status("rename", from + " -> " + to, ENOTDIR);
+  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) {
+    return Status::ok();
+  }
+  const int error = errno;
+  if (error != EINVAL && error != ENOSYS) return errno_status("rename", from + " -> " + to, error);
+  // A file system without RENAME_NOREPLACE: check, then rename. The check races with another
+  // process creating `to`, which nothing in dengine does.
+  if (::lstat(to.c_str(), &st) == 0) return errno_status("rename", from + " -> " + to, EEXIST);
+  if (::rename(from.c_str(), to.c_str()) != 0) {
+    return errno_status("rename", from + " -> " + to, errno);
+  }
+  return Status::ok();
+}
+
+Status PosixFileSystem::remove_dir(const std::string& dir) {
+  if (::rmdir(dir.c_str()) != 0) return errno_status("rmdir", dir, errno);
   return Status::ok();
 }
 

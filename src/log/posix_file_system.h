@@ -18,6 +18,8 @@ class PosixFileSystem final : public FileSystem {
   Status sync_dir(const std::string& dir) override;
   Status rename(const std::string& from, const std::string& to) override;
   Status remove(const std::string& path) override;
+  Status rename_dir(const std::string& from, const std::string& to) override;
+  Status remove_dir(const std::string& dir) override;
 };
 
 // A Status for a failed system call: "fdatasync(/data/wal/0000000000000001.wal): Input/output

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include "log/fault_injecting_file_system.h"
+#include "log/posix_file_system.h"
+#include "tests/log/log_test_util.h"
 
 namespace dengine::log {
 namespace {
@@ -144,6 +146,128 @@ TEST_F(FaultFs, CrashAfterOpsFailsEveryLaterMutation) {
   EXPECT_TRUE((*file)->append("x"));  // 2
   EXPECT_FALSE((*file)->sync());
   EXPECT_FALSE(fs_.sync_dir("/d"));
+}
+
+TEST_F(FaultFs, ListDirNamesFilesAndSubdirectories) {
+  create_synced("/d/b", "");
+  ASSERT_TRUE(fs_.create_dir("/d/a").has_value());
+  ASSERT_TRUE(fs_.create_dir("/d/a/deeper").has_value());
+  EXPECT_EQ(*fs_.list_dir("/d"), (std::vector<std::string>{"a", "b"}));
+}
+
+TEST_F(FaultFs, RenameDirMovesItsFilesAndIsForgottenWithoutSyncOfTheParent) {
+  ASSERT_TRUE(fs_.create_dir("/d/tmp").has_value());
+  auto file = fs_.create("/d/tmp/f");
+  ASSERT_TRUE((*file)->append("f") && (*file)->sync() && fs_.sync_dir("/d/tmp"));
+  ASSERT_TRUE(fs_.rename_dir("/d/tmp", "/d/final"));
+  EXPECT_TRUE(fs_.dir_exists("/d/final"));
+  EXPECT_FALSE(fs_.dir_exists("/d/tmp"));
+  EXPECT_EQ(*fs_.read_file("/d/final/f"), "f");
+  fs_.power_cut(kDropAll);
+  EXPECT_FALSE(fs_.dir_exists("/d/final"));
+  EXPECT_EQ(*fs_.read_file("/d/tmp/f"), "f");
+}
+
+TEST_F(FaultFs, RenameDirIsDurableOnceTheParentIsSynced) {
+  ASSERT_TRUE(fs_.create_dir("/d/tmp").has_value());
+  auto file = fs_.create("/d/tmp/f");
+  ASSERT_TRUE((*file)->append("f") && (*file)->sync() && fs_.sync_dir("/d/tmp"));
+  ASSERT_TRUE(fs_.rename_dir("/d/tmp", "/d/final"));
+  ASSERT_TRUE(fs_.sync_dir("/d"));
+  fs_.power_cut(kDropAll);
+  EXPECT_FALSE(fs_.dir_exists("/d/tmp"));
+  EXPECT_EQ(*fs_.read_file("/d/final/f"), "f");
+}
+
+// The directory keeps its identity: syncing it under its new name makes the entries created
+// under its old name durable, wherever the power cut leaves the directory.
+TEST_F(FaultFs, SyncDirUnderANewNameMakesEntriesMadeUnderTheOldNameDurable) {
+  ASSERT_TRUE(fs_.create_dir("/d/tmp").has_value());
+  auto file = fs_.create("/d/tmp/f");
+  ASSERT_TRUE((*file)->append("f") && (*file)->sync());
+  ASSERT_TRUE(fs_.rename_dir("/d/tmp", "/d/final"));
+  ASSERT_TRUE(fs_.sync_dir("/d/final"));  // the rename itself is not durable
+  fs_.power_cut(kDropAll);
+  EXPECT_EQ(*fs_.read_file("/d/tmp/f"), "f");
+  EXPECT_FALSE(fs_.dir_exists("/d/final"));
+}
+
+TEST_F(FaultFs, UnsyncedEntriesOfARenamedDirectoryAreLostWithIt) {
+  ASSERT_TRUE(fs_.create_dir("/d/tmp").has_value());
+  auto file = fs_.create("/d/tmp/f");
+  ASSERT_TRUE((*file)->append("f") && (*file)->sync());  // /d/tmp is never synced
+  ASSERT_TRUE(fs_.rename_dir("/d/tmp", "/d/final"));
+  ASSERT_TRUE(fs_.sync_dir("/d"));
+  fs_.power_cut(kDropAll);
+  EXPECT_TRUE(fs_.dir_exists("/d/final"));
+  EXPECT_TRUE(fs_.list_dir("/d/final")->empty());
+}
+
+TEST_F(FaultFs, RenameDirNeverReplacesAnExistingEntry) {
+  ASSERT_TRUE(fs_.create_dir("/d/a").has_value());
+  ASSERT_TRUE(fs_.create_dir("/d/b").has_value());
+  create_synced("/d/file", "x");
+  const Status onto_dir = fs_.rename_dir("/d/a", "/d/b");
+  EXPECT_FALSE(onto_dir);
+  EXPECT_NE(onto_dir.message().find("File exists"), std::string::npos) << onto_dir.message();
+  EXPECT_FALSE(fs_.rename_dir("/d/a", "/d/file"));
+  EXPECT_FALSE(fs_.rename_dir("/d/missing", "/d/c"));
+  EXPECT_FALSE(fs_.rename_dir("/d/file", "/d/c"));  // not a directory
+  EXPECT_TRUE(fs_.dir_exists("/d/a"));
+}
+
+TEST_F(FaultFs, RemoveDirNeedsAnEmptyDirectoryAndIsForgottenWithoutSync) {
+  ASSERT_TRUE(fs_.create_dir("/d/sub").has_value());
+  auto file = fs_.create("/d/sub/f");
+  ASSERT_TRUE((*file)->sync() && fs_.sync_dir("/d/sub"));
+  const Status not_empty = fs_.remove_dir("/d/sub");
+  EXPECT_FALSE(not_empty);
+  EXPECT_NE(not_empty.message().find("not empty"), std::string::npos) << not_empty.message();
+  ASSERT_TRUE(fs_.remove("/d/sub/f"));
+  ASSERT_TRUE(fs_.remove_dir("/d/sub"));
+  EXPECT_FALSE(fs_.dir_exists("/d/sub"));
+  EXPECT_FALSE(fs_.remove_dir("/d/sub"));
+  fs_.power_cut(kDropAll);
+  EXPECT_TRUE(fs_.dir_exists("/d/sub"));
+  EXPECT_TRUE(fs_.exists("/d/sub/f"));
+}
+
+TEST_F(FaultFs, RemoveDirIsDurableOnceTheParentIsSynced) {
+  ASSERT_TRUE(fs_.create_dir("/d/sub").has_value());
+  auto file = fs_.create("/d/sub/f");
+  ASSERT_TRUE((*file)->sync() && fs_.sync_dir("/d/sub"));
+  ASSERT_TRUE(fs_.remove("/d/sub/f"));  // /d/sub is not synced: rmdir implies the unlink
+  ASSERT_TRUE(fs_.remove_dir("/d/sub"));
+  ASSERT_TRUE(fs_.sync_dir("/d"));
+  fs_.power_cut(kDropAll);
+  EXPECT_FALSE(fs_.dir_exists("/d/sub"));
+  EXPECT_FALSE(fs_.exists("/d/sub/f"));
+}
+
+TEST(PosixFs, RenameDirAndRemoveDir) {
+  testing::TempDir tmp;
+  PosixFileSystem fs;
+  const std::string a = join_path(tmp.path(), "a");
+  const std::string b = join_path(tmp.path(), "b");
+  ASSERT_TRUE(fs.create_dir(a).has_value());
+  ASSERT_TRUE(fs.create_dir(b).has_value());
+  auto file = fs.create(join_path(a, "f"));
+  ASSERT_TRUE(file.has_value());
+  ASSERT_TRUE((*file)->append("f"));
+  file->reset();
+  EXPECT_FALSE(fs.rename_dir(a, b));  // never replaces, even an empty directory
+  ASSERT_TRUE(fs.remove_dir(b));
+  ASSERT_TRUE(fs.rename_dir(a, b));
+  ASSERT_TRUE(fs.sync_dir(tmp.path()));
+  EXPECT_EQ(*fs.read_file(join_path(b, "f")), "f");
+  EXPECT_EQ(*fs.list_dir(tmp.path()), (std::vector<std::string>{"b"}));
+  const Status not_empty = fs.remove_dir(b);
+  EXPECT_FALSE(not_empty);
+  EXPECT_NE(not_empty.message().find("rmdir"), std::string::npos) << not_empty.message();
+  ASSERT_TRUE(fs.remove(join_path(b, "f")));
+  ASSERT_TRUE(fs.remove_dir(b));
+  EXPECT_TRUE(fs.list_dir(tmp.path())->empty());
+  EXPECT_FALSE(fs.rename_dir(join_path(tmp.path(), "missing"), a));
 }
 
 }  // namespace
