@@ -132,6 +132,10 @@ Result<std::unique_ptr<RocksKvStore::Database>> RocksKvStore::Database::open(
   db_options.atomic_flush = true;
   db_options.paranoid_checks = true;
   db_options.max_background_jobs = 2;
+  // RocksDB's own info log rotates at every open; a node that restarts often would collect
+  // hundreds of old logs under the default limit of 1,000.
+  db_options.keep_log_file_num = 4;
+  db_options.max_log_file_size = 8ULL << 20;
   db_options.listeners.push_back(database->tracker);
   // A close must not flush: the engine flushes on a graceful stop, and a close that flushed
   // would let crash tests pass that a real crash (which flushes nothing) would fail.
