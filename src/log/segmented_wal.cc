@@ -263,7 +263,7 @@ Status SegmentedWal::seal_active() {
   segment.sealed = true;
   segment.synced_offset = segment.write_offset;
   synced_bytes_ = written_bytes_;  // every other segment was synced when it was sealed
-  sync_done_.notify_all();
+  complete_waiters(take_finished_waiters(), failed_);
   return Status::ok();
 }
 
@@ -367,7 +367,7 @@ Status SegmentedWal::fail(const Status& cause) {
                                " (the WAL has stopped; restart to recover from what is on disk)");
   }
   pending_.clear();
-  sync_done_.notify_all();
+  complete_waiters(take_finished_waiters(), failed_);
   return failed_;
 }
 
@@ -378,32 +378,89 @@ Status SegmentedWal::sync() {
   std::unique_lock lock(mu_);
   ++stats_.sync_calls;
   const uint64_t target = written_bytes_;
-  while (true) {
-    if (!failed_.is_ok()) return failed_;
-    if (synced_bytes_ >= target) return Status::ok();
-    if (sync_in_progress_) {
-      // A sync is running; it may not cover our bytes, so check again when it ends.
-      sync_done_.wait(lock);
-      continue;
-    }
-    // Lead: sync everything written so far, without the lock so appends continue meanwhile.
-    sync_in_progress_ = true;
+  if (!failed_.is_ok()) return failed_;
+  if (synced_bytes_ >= target) return Status::ok();
+  if (sync_in_progress_) {
+    // A sync is running; it may not cover our bytes. Wait without the lock until a sync that
+    // covers them ends, or until the lead is handed to us.
+    auto waiter = std::make_shared<SyncWaiter>(target);
+    sync_waiters_.push_back(waiter);
+    lock.unlock();
+    if (!waiter->wait()) return waiter->result;
+    lock.lock();
+  }
+  sync_in_progress_ = true;
+  return lead_sync(lock, target);
+}
+
+Status SegmentedWal::lead_sync(std::unique_lock<std::mutex>& lock, uint64_t target_bytes) {
+  DENGINE_CHECK(sync_in_progress_);
+  // A seal may have covered us since we were elected.
+  if (failed_.is_ok() && synced_bytes_ < target_bytes) {
+    // Sync everything written so far, without the lock so appends continue meanwhile.
     const std::shared_ptr<Segment> segment = segments_.back();
     const uint64_t covers_bytes = written_bytes_;
     const uint64_t covers_offset = segment->write_offset;
     lock.unlock();
     const Status st = segment->file->sync();
     lock.lock();
-    sync_in_progress_ = false;
     ++stats_.fdatasyncs;
     if (!st) {
       static_cast<void>(fail(with_context("fdatasync of segment " + segment->file_name, st)));
     } else {
       synced_bytes_ = std::max(synced_bytes_, covers_bytes);
+      // Only now may later records claim these bytes durable (record.h: synced_offset).
       segment->synced_offset = std::max(segment->synced_offset, covers_offset);
     }
-    sync_done_.notify_all();
   }
+  const Status result = failed_;
+  const std::vector<std::shared_ptr<SyncWaiter>> finished = take_finished_waiters();
+  // Those left wrote after this sync started: the oldest leads the next one, which covers
+  // every one of them, and any caller arriving before it starts.
+  std::shared_ptr<SyncWaiter> next_leader;
+  if (!sync_waiters_.empty()) {
+    next_leader = std::move(sync_waiters_.front());
+    sync_waiters_.pop_front();
+  } else {
+    sync_in_progress_ = false;
+  }
+  lock.unlock();
+  if (next_leader != nullptr) next_leader->complete(/*lead_next=*/true, Status::ok());
+  complete_waiters(finished, result);
+  return result;
+}
+
+std::vector<std::shared_ptr<SegmentedWal::SyncWaiter>> SegmentedWal::take_finished_waiters() {
+  std::vector<std::shared_ptr<SyncWaiter>> finished;
+  while (!sync_waiters_.empty() &&
+         (!failed_.is_ok() || sync_waiters_.front()->target_bytes <= synced_bytes_)) {
+    finished.push_back(std::move(sync_waiters_.front()));
+    sync_waiters_.pop_front();
+  }
+  return finished;
+}
+
+void SegmentedWal::complete_waiters(const std::vector<std::shared_ptr<SyncWaiter>>& waiters,
+                                    const Status& result) {
+  for (const std::shared_ptr<SyncWaiter>& waiter : waiters) {
+    waiter->complete(/*lead_next=*/false, result);
+  }
+}
+
+void SegmentedWal::SyncWaiter::complete(bool lead_next, const Status& status) {
+  {
+    std::lock_guard lock(mu);
+    completed = true;
+    lead = lead_next;
+    result = status;
+  }
+  cv.notify_one();
+}
+
+bool SegmentedWal::SyncWaiter::wait() {
+  std::unique_lock lock(mu);
+  cv.wait(lock, [this] { return completed; });
+  return lead;
 }
 
 // ---------------------------------------------------------------------------------------

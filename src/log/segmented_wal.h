@@ -22,9 +22,12 @@
 //    are deleted afterwards; recovery skips them if a crash came first.
 //  * Group commit without threads of its own: appends write under the lock (a pwrite into
 //    preallocated space); sync() elects the first caller as leader, which runs fdatasync
-//    without the lock while later callers wait on a condition variable, then wakes them; a
-//    waiter not covered by that fdatasync leads the next one. So any number of appenders
-//    waiting when a sync starts share the next fdatasync.
+//    without the lock while later callers queue, each with its own wake-up, in arrival order.
+//    When the fdatasync returns, the leader wakes only the waiters it covered and hands the
+//    lead to the oldest waiter it did not cover, which syncs everything written by then. So
+//    any number of appenders waiting when a sync starts share the next fdatasync, and a sync
+//    does not wake every waiter just to put most of them back to sleep (on a small machine
+//    those wake-ups, not the disk, limited throughput).
 //  * Installing a snapshot (reset) starts a new segment flagged as resetting the log: it
 //    supersedes every older segment, which is then deleted.
 //  * Any write or sync error is fatal: the WAL stops and reports the first error forever.
@@ -95,6 +98,21 @@ class SegmentedWal final : public LogStore {
     bool sealed = false;
     uint64_t surviving_entries = 0;  // of this segment's entries, those still in the log
   };
+  // A sync() caller waiting for a running sync; the leader that covers it (or the first
+  // error) completes it. Shared, so the leader may signal it after the caller has returned.
+  struct SyncWaiter {
+    explicit SyncWaiter(uint64_t target) : target_bytes(target) {}
+    void complete(bool lead_next, const Status& status);
+    // True when this caller is to lead the next sync; else the sync's outcome is in result.
+    bool wait();
+
+    const uint64_t target_bytes;  // written_bytes_ when sync() was called
+    std::mutex mu;
+    std::condition_variable cv;
+    bool completed = false;  // guarded by mu, as are the two below
+    bool lead = false;
+    Status result;
+  };
   struct Location {
     Term term = 0;
     Segment* segment = nullptr;
@@ -118,6 +136,14 @@ class SegmentedWal final : public LogStore {
   Status remove_dead_segments();
   void truncate_after(Index index);
   Status fail(const Status& cause);
+  // Leads one sync (sync_in_progress_ is the caller's), then hands over; releases the lock.
+  Status lead_sync(std::unique_lock<std::mutex>& lock, uint64_t target_bytes);
+  // Removes from sync_waiters_ those covered by synced_bytes_ (all of them once failed).
+  std::vector<std::shared_ptr<SyncWaiter>> take_finished_waiters();
+  // Wakes waiters taken from sync_waiters_ with the outcome of the sync that covered them.
+  // With or without the lock (a waiter never takes mu_ while it waits).
+  static void complete_waiters(const std::vector<std::shared_ptr<SyncWaiter>>& waiters,
+                               const Status& result);
   [[nodiscard]] Index last_index_locked() const { return first_index_ + locations_.size() - 1; }
   [[nodiscard]] Term term_locked(Index index) const;
   [[nodiscard]] Segment& active() const { return *segments_.back(); }
@@ -128,7 +154,6 @@ class SegmentedWal final : public LogStore {
   const WalOptions options_;
 
   mutable std::mutex mu_;
-  std::condition_variable sync_done_;
   std::deque<std::shared_ptr<Segment>> segments_;  // seq order; back() is written to
   uint64_t next_seq_ = 1;
   std::deque<Location> locations_;  // locations_[i] is entry first_index_ + i
@@ -140,7 +165,10 @@ class SegmentedWal final : public LogStore {
   // Group commit: bytes ever written and bytes known durable, across segments.
   uint64_t written_bytes_ = 0;
   uint64_t synced_bytes_ = 0;
+  // True from a leader's election until it hands over to no one; while true, sync() callers
+  // queue here (at most one per thread), oldest first, so their targets never decrease.
   bool sync_in_progress_ = false;
+  std::deque<std::shared_ptr<SyncWaiter>> sync_waiters_;
 
   Status failed_;  // set once, by the first write or sync error
   WalStats stats_;
