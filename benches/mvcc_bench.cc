@@ -5,10 +5,10 @@
 // Keys are 16 bytes ("key/000000001234"), values 256 random (incompressible) bytes. The point
 // and range benchmarks share one preloaded 100k-key keyspace per store, the snapshot
 // benchmarks one of 256k keys (64 MiB of values); each is loaded once per process, untimed,
-// and then flushed, so RocksDB reads go to table files through the block cache rather than to
-// the memtable. The RocksDB stores live in a fresh directory under $DENGINE_BENCH_DIR (default
-// /tmp: a real disk, not tmpfs). Readers are registered before writers, so the reads see the
-// preloaded keyspace unchanged. All times are wall-clock.
+// and then flushed, so RocksDB reads go to table files through its caches rather than to the
+// memtable. Keys are drawn uniformly from the whole keyspace. The RocksDB stores live in a fresh
+// directory under $DENGINE_BENCH_DIR (default /tmp: a real disk, not tmpfs). Readers are registered
+// before writers, so the reads see the preloaded keyspace unchanged. All times are wall-clock.
 //
 //   ./build/benches/mvcc_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 
@@ -56,7 +56,7 @@ constexpr uint64_t kKeys = 100'000;
 constexpr uint64_t kSnapshotKeys = 256 * 1024;  // 64 MiB of values
 constexpr uint64_t kRangeKeys = 100;
 constexpr int64_t kCatchUpRevisions = 1000;
-constexpr size_t kPreparedCommands = 4096;  // encoded outside the timed loop, reused in turn
+constexpr size_t kTxnBatch = 4096;  // txns encoded at a time, outside the timed loop
 constexpr double kMiB = 1024.0 * 1024.0;
 const std::string kAllKeys{"\0", 1};
 
@@ -84,11 +84,14 @@ class BenchDir {
 };
 
 // "key/000000001234": 16 bytes, so byte order is number order and ranges are contiguous.
+// Rewrites the digits of such a key in place (no allocation).
+void set_key(std::string& key, uint64_t n) {
+  for (size_t pos = key.size(); pos > 4; n /= 10) key[--pos] = static_cast<char>('0' + n % 10);
+}
+
 std::string key_of(uint64_t n) {
   std::string key = "key/000000000000";
-  for (size_t pos = key.size(); n != 0 && pos > 4; n /= 10) {
-    key[--pos] = static_cast<char>('0' + n % 10);
-  }
+  set_key(key, n);
   return key;
 }
 
@@ -207,14 +210,15 @@ double percentile(std::vector<double>& values, double fraction) {
 // ---- the replicated path ----
 
 // One put of an existing key (chosen at random) with a new value, applied at the next index.
-// The commands are encoded beforehand: the leader encodes, followers only apply. Bytes are
+// The commands are encoded beforehand (the leader encodes, followers only apply), one per key
+// of the keyspace: a small set of keys reused in turn would stay in the CPU caches. Bytes are
 // key + value bytes.
 void BM_Put(benchmark::State& state, StoreKind kind) {
   LoadedStore& s = shared_store(kind, kKeys);
   uint64_t rng = 7;
   std::vector<std::string> commands;
-  commands.reserve(kPreparedCommands);
-  for (size_t n = 0; n < kPreparedCommands; ++n) {
+  commands.reserve(s.keys);
+  for (size_t n = 0; n < s.keys; ++n) {
     commands.push_back(
         encoded_put(key_of(dengine::splitmix64_next(rng) % s.keys), random_value(rng)));
   }
@@ -269,12 +273,12 @@ std::vector<std::string> txn_batch(LoadedStore& s, uint64_t& rng, size_t count) 
 void BM_Txn(benchmark::State& state, StoreKind kind) {
   LoadedStore& s = shared_store(kind, kKeys);
   uint64_t rng = 11;
-  std::vector<std::string> commands = txn_batch(s, rng, kPreparedCommands);
+  std::vector<std::string> commands = txn_batch(s, rng, kTxnBatch);
   size_t next = 0;
   for (auto _ : state) {
     if (next == commands.size()) {
       state.PauseTiming();
-      commands = txn_batch(s, rng, kPreparedCommands);
+      commands = txn_batch(s, rng, kTxnBatch);
       next = 0;
       state.ResumeTiming();
     }
@@ -292,24 +296,21 @@ void BM_Txn(benchmark::State& state, StoreKind kind) {
 
 // ---- reads (serializable: straight from the state machine) ----
 
-// range() of one existing key chosen at random. Each op is also timed on its own with
-// steady_clock (two clock reads inside each op's time): p50_ns and p99_ns.
+// range() of one existing key, drawn uniformly from the whole keyspace. Each range() is also
+// timed on its own with steady_clock (one clock read's cost inside each sample): p50_ns and
+// p99_ns.
 void BM_Get(benchmark::State& state, StoreKind kind) {
   const LoadedStore& s = shared_store(kind, kKeys);
   uint64_t rng = 3;
-  std::vector<dengine::RangeRequest> requests;
-  requests.reserve(kPreparedCommands);
-  for (size_t n = 0; n < kPreparedCommands; ++n) {
-    requests.push_back(range_request(key_of(dengine::splitmix64_next(rng) % s.keys)));
-  }
+  dengine::RangeRequest request = range_request(key_of(0));
   std::vector<double> nanos;
   nanos.reserve(1 << 20);
-  size_t next = 0;
   bool failed = false;
   for (auto _ : state) {
+    set_key(request.key, dengine::splitmix64_next(rng) % s.keys);
     const auto start = Clock::now();
     {
-      Result<dengine::RangeResponse> response = s.store->range(requests[next++ % requests.size()]);
+      Result<dengine::RangeResponse> response = s.store->range(request);
       failed = !response || response->kvs.size() != 1;
       benchmark::DoNotOptimize(response);
     }
@@ -324,19 +325,17 @@ void BM_Get(benchmark::State& state, StoreKind kind) {
   state.counters["p99_ns"] = percentile(nanos, 0.99);
 }
 
-// range() of 100 consecutive keys from a random start. Items are keys.
+// range() of 100 consecutive keys from a start drawn uniformly from the keyspace. Items are
+// keys.
 void BM_Range100(benchmark::State& state, StoreKind kind) {
   const LoadedStore& s = shared_store(kind, kKeys);
   uint64_t rng = 5;
-  std::vector<dengine::RangeRequest> requests;
-  requests.reserve(kPreparedCommands);
-  for (size_t n = 0; n < kPreparedCommands; ++n) {
-    const uint64_t first = dengine::splitmix64_next(rng) % (s.keys - kRangeKeys);
-    requests.push_back(range_request(key_of(first), key_of(first + kRangeKeys)));
-  }
-  size_t next = 0;
+  dengine::RangeRequest request = range_request(key_of(0), key_of(0));
   for (auto _ : state) {
-    Result<dengine::RangeResponse> response = s.store->range(requests[next++ % requests.size()]);
+    const uint64_t first = dengine::splitmix64_next(rng) % (s.keys - kRangeKeys);
+    set_key(request.key, first);
+    set_key(request.range_end, first + kRangeKeys);
+    Result<dengine::RangeResponse> response = s.store->range(request);
     if (!response || response->kvs.size() != kRangeKeys) {
       state.SkipWithError("range failed");
       break;
