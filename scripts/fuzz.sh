@@ -8,25 +8,9 @@
 # did it is kept in build-fuzz/crashes/ (rerun: build-fuzz/tests/fuzz/<target> <file>).
 set -euo pipefail
 
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$repo"
-jobs=${DENGINE_JOBS:-2}
+source "$(dirname "${BASH_SOURCE[0]}")/lib/phases.sh"
 seconds=${DENGINE_FUZZ_SECONDS:-30}
 read -r -a targets <<<"${DENGINE_FUZZ_TARGETS:-fuzz_wal_record fuzz_snapshot_chunk fuzz_kv_command}"
-
-# ccache keyed on paths relative to the repo, so a fresh clone at a new path hits the cache.
-export CCACHE_BASEDIR="$repo"
-export CCACHE_NOHASHDIR=1
-
-phase_started=0
-phase() {
-  phase_name=$1
-  phase_started=$(date +%s)
-  echo "==> ${phase_name}"
-}
-phase_done() {
-  echo "==> ${phase_name}: $(($(date +%s) - phase_started)) s"
-}
 
 # clang++-14 and libFuzzer's runtime (libclang-rt-14-dev).
 fuzzer_toolchain_present() {

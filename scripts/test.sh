@@ -7,23 +7,7 @@
 # Prints the wall time of each phase. Long soaks live in scripts/soak.sh.
 set -euo pipefail
 
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$repo"
-jobs=${DENGINE_JOBS:-2}
-
-# ccache keyed on paths relative to the repo, so a fresh clone at a new path hits the cache.
-export CCACHE_BASEDIR="$repo"
-export CCACHE_NOHASHDIR=1
-
-phase_started=0
-phase() {
-  phase_name=$1
-  phase_started=$(date +%s)
-  echo "==> ${phase_name}"
-}
-phase_done() {
-  echo "==> ${phase_name}: $(($(date +%s) - phase_started)) s"
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib/phases.sh"
 
 total_started=$(date +%s)
 

@@ -1,19 +1,19 @@
 #include "kv/durable_files.h"
 
 #include <cerrno>
-#include <cstring>
+#include <cstdio>
 #include <filesystem>
 #include <system_error>
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include "log/posix_file_system.h"
 
 namespace dengine::kv {
 namespace {
 
-Status errno_status(const std::string& call, const std::string& path, int error) {
-  return Status::io_error("kv: " + call + " " + path + ": " + std::strerror(error));
+// The WAL's file layer: the same system calls, retries and error messages.
+log::PosixFileSystem& posix() {
+  static log::PosixFileSystem file_system;
+  return file_system;
 }
 
 std::string parent_of(const std::string& path) {
@@ -24,73 +24,36 @@ std::string parent_of(const std::string& path) {
 }  // namespace
 
 Status sync_dir(const std::string& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return errno_status("open", dir, errno);
-  const int synced = ::fsync(fd);
-  const int error = errno;
-  ::close(fd);
-  if (synced != 0) return errno_status("fsync", dir, error);
-  return Status::ok();
+  return posix().sync_dir(dir);
 }
 
 Status write_file_atomically(const std::string& dir, const std::string& name,
                              const std::string& content) {
   const std::string path = dir + "/" + name;
   const std::string temporary = path + ".tmp";
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return errno_status("create", temporary, errno);
-  size_t written = 0;
-  while (written < content.size()) {
-    const ssize_t n = ::write(fd, content.data() + written, content.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int error = errno;
-      ::close(fd);
-      return errno_status("write", temporary, error);
-    }
-    written += static_cast<size_t>(n);
+  {
+    Result<std::unique_ptr<log::File>> file = posix().create(temporary);
+    if (!file) return file.status();
+    if (Status written = (*file)->append(content); !written) return written;
+    if (Status synced = (*file)->sync(); !synced) return synced;
   }
-  if (::fsync(fd) != 0) {
-    const int error = errno;
-    ::close(fd);
-    return errno_status("fsync", temporary, error);
-  }
-  ::close(fd);
-  if (::rename(temporary.c_str(), path.c_str()) != 0) {
-    return errno_status("rename to " + path, temporary, errno);
-  }
-  return sync_dir(dir);
+  if (Status renamed = posix().rename(temporary, path); !renamed) return renamed;
+  return posix().sync_dir(dir);
 }
 
 Result<std::string> read_whole_file(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return Status::not_found("kv: " + path + " does not exist");
-    return errno_status("open", path, errno);
+  std::error_code error;
+  if (!std::filesystem::exists(path, error) && !error) {
+    return Status::not_found("kv: " + path + " does not exist");
   }
-  std::string content;
-  char buffer[1 << 16];
-  while (true) {
-    const ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int error = errno;
-      ::close(fd);
-      return errno_status("read", path, error);
-    }
-    if (n == 0) break;
-    content.append(buffer, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return content;
+  return posix().read_file(path);
 }
 
 Status create_new_dir(const std::string& dir) {
-  if (::mkdir(dir.c_str(), 0755) != 0) {
-    if (errno == EEXIST) return Status::invalid_argument("kv: " + dir + " already exists");
-    return errno_status("mkdir", dir, errno);
-  }
-  return sync_dir(parent_of(dir));
+  Result<bool> created = posix().create_dir(dir);
+  if (!created) return created.status();
+  if (!*created) return Status::invalid_argument("kv: " + dir + " already exists");
+  return posix().sync_dir(parent_of(dir));
 }
 
 Status remove_tree(const std::string& path) {
@@ -100,11 +63,12 @@ Status remove_tree(const std::string& path) {
   return Status::ok();
 }
 
+// FileSystem::rename stays inside one directory; a snapshot image moves between two.
 Status rename_durably(const std::string& from, const std::string& to) {
-  if (::rename(from.c_str(), to.c_str()) != 0) {
-    return errno_status("rename to " + to, from, errno);
+  if (std::rename(from.c_str(), to.c_str()) != 0) {
+    return log::errno_status("rename", from + " -> " + to, errno);
   }
-  return sync_dir(parent_of(to));
+  return posix().sync_dir(parent_of(to));
 }
 
 }  // namespace dengine::kv

@@ -425,6 +425,19 @@ std::vector<LeaseInfo> read_leases(const KvState& state) {
   return all;
 }
 
+Status attach_live_keys_to_leases(KvState& state) {
+  for (const auto& [key, key_index] : state.mvcc.index()) {
+    const std::optional<KeyValue> live = state.mvcc.find_at(key, state.mvcc.revision());
+    if (!live || live->lease == kNoLease) continue;
+    if (!state.leases.contains(live->lease)) {
+      return Status::corruption("key '" + key + "' is attached to lease " +
+                                std::to_string(live->lease) + ", which does not exist");
+    }
+    state.leases.attach(live->lease, key);
+  }
+  return Status::ok();
+}
+
 Status check_kv_state(const KvState& state) {
   if (Status s = state.mvcc.check_consistency(); !s) return s;
   for (const auto& [id, lease] : state.leases.all()) {

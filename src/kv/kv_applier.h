@@ -48,6 +48,10 @@ Result<EventBatch> read_events(const KvState& state, const EventQuery& query);
 std::optional<LeaseInfo> read_lease(const KvState& state, LeaseId id, bool with_keys);
 std::vector<LeaseInfo> read_leases(const KvState& state);
 
+// Attaches every live key to the lease its live version names (restoring a state whose lease
+// attachments were not stored). kCorruption naming the key when that lease does not exist.
+Status attach_live_keys_to_leases(KvState& state);
+
 // The MVCC store's invariants, and every lease attachment matching its key's live version.
 Status check_kv_state(const KvState& state);
 

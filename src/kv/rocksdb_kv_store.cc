@@ -242,14 +242,8 @@ Status RocksKvStore::Database::load(bool require_existing, bool verify_checksums
       compacted->has_value() ? static_cast<int64_t>(**compacted) : -1, std::move(store));
   if (!mvcc) return Status::corruption(mvcc.status().message() + " in " + path);
   loaded.mvcc = std::move(mvcc).value();
-  for (const auto& [key, key_index] : loaded.mvcc.index()) {
-    const std::optional<KeyValue> live = loaded.mvcc.find_at(key, loaded.mvcc.revision());
-    if (!live || live->lease == kNoLease) continue;
-    if (!loaded.leases.contains(live->lease)) {
-      return Status::corruption("kv: key '" + key + "' in " + path + " is attached to lease " +
-                                std::to_string(live->lease) + ", which the store does not hold");
-    }
-    loaded.leases.attach(live->lease, key);
+  if (Status attached = attach_live_keys_to_leases(loaded); !attached) {
+    return Status::corruption("kv: " + attached.message() + " (in " + path + ")");
   }
   state = std::move(loaded);
   record_store = store_view;

@@ -181,17 +181,8 @@ Result<KvState> decode_snapshot(std::string_view encoded) {
   if (!mvcc) return mvcc.status();
   state.mvcc = std::move(mvcc).value();
 
-  // Re-attach every live key to its lease.
-  for (const auto& [key, key_index] : state.mvcc.index()) {
-    const auto visible = key_index.get(state.mvcc.revision());
-    if (!visible) continue;
-    const LeaseId lease = state.mvcc.records().get(visible->modified)->kv.lease;
-    if (lease == kNoLease) continue;
-    if (!state.leases.contains(lease)) {
-      return Status::corruption("kv snapshot: key '" + key + "' is attached to lease " +
-                                std::to_string(lease) + ", which the snapshot does not hold");
-    }
-    state.leases.attach(lease, key);
+  if (Status attached = attach_live_keys_to_leases(state); !attached) {
+    return Status::corruption("kv snapshot: " + attached.message());
   }
   return state;
 }
