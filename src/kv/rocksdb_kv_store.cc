@@ -1,6 +1,7 @@
 #include "kv/rocksdb_kv_store.h"
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <system_error>
 #include <utility>
@@ -262,13 +263,16 @@ Result<std::unique_ptr<RocksKvStore>> RocksKvStore::open(const std::string& dir,
   Result<std::string> active = read_whole_file(dir + "/" + kActiveFileName);
   if (active) {
     const std::string& name = *active;
-    const bool well_formed = name.size() > 3 && name.rfind(kDatabasePrefix, 0) == 0 &&
-                             name.find_first_not_of("0123456789", 3) == std::string::npos;
+    // from_chars, not stoull: a damaged file must give an error, never an exception.
+    const bool prefixed = name.size() > 3 && name.rfind(kDatabasePrefix, 0) == 0;
+    const char* end = name.data() + name.size();
+    const std::from_chars_result parsed =
+        prefixed ? std::from_chars(name.data() + 3, end, generation) : std::from_chars_result{};
+    const bool well_formed = prefixed && parsed.ec == std::errc() && parsed.ptr == end;
     if (!well_formed) {
       return Status::corruption("kv: " + dir + "/" + kActiveFileName + " names no database ('" +
                                 name + "')");
     }
-    generation = std::stoull(name.substr(3));
   } else if (active.status().code() != StatusCode::kNotFound) {
     return active.status();
   }

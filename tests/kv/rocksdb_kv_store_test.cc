@@ -155,6 +155,18 @@ TEST(RocksKvStore, ActiveNamingAMissingDatabaseIsCorruption) {
   EXPECT_NE(reopened.status().message().find("db-9"), std::string::npos);
 }
 
+TEST(RocksKvStore, DamagedActiveFileIsCorruption) {
+  for (const char* content : {"db-", "db-x1", "db-99999999999999999999999", "garbage"}) {
+    const std::string dir = fresh_test_dir();
+    { ASSERT_NE(open_store(dir), nullptr); }
+    std::ofstream(dir + "/ACTIVE", std::ios::trunc) << content;
+    const Result<std::unique_ptr<RocksKvStore>> reopened = RocksKvStore::open(dir);
+    ASSERT_FALSE(reopened.has_value()) << content;
+    EXPECT_EQ(reopened.status().code(), StatusCode::kCorruption) << content;
+    EXPECT_NE(reopened.status().message().find("names no database"), std::string::npos);
+  }
+}
+
 TEST(RocksKvStore, LeftoverOfAnInterruptedInstallIsRemovedAtOpen) {
   const std::string dir = fresh_test_dir();
   {
