@@ -45,6 +45,17 @@ void RaftNode::become_follower(Term term, NodeId leader) {
   reset_randomized_election_timeout();
 }
 
+Status RaftNode::campaign() {
+  const std::vector<NodeId> voters = membership_.voters.all_voters();
+  if (voters.size() != 1 || voters.front() != id()) {
+    return Status::failed_precondition("raft: only the sole voter may campaign at once");
+  }
+  if (role_ == RaftRole::kLeader) return Status::ok();
+  election_elapsed_ = 0;
+  start_election();
+  return Status::ok();
+}
+
 void RaftNode::start_election() {
   if (config_.pre_vote) {
     become_pre_candidate();

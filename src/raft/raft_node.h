@@ -68,6 +68,11 @@ class RaftNode {
   // Proposals are refused while it runs; it is abandoned after an election timeout. Fails
   // with kNotLeader, or kInvalidArgument when `target` is not another voter.
   Status transfer_leadership(NodeId target);
+  // Starts an election now instead of after an election timeout. Only for the sole voter of
+  // its configuration, which no other node could be leading: a single-node engine leads as
+  // soon as it starts. kFailedPrecondition otherwise (other voters may hold a leader's lease on
+  // this node's promise not to campaign; they wait out the timeout).
+  Status campaign();
   [[nodiscard]] NodeId transfer_target() const { return transfer_target_; }
   // The write of Ready::write_id `write_id` (and so every earlier one) is durable.
   void on_persisted(uint64_t write_id);

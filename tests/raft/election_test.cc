@@ -517,3 +517,29 @@ TEST(RaftElection, CandidateWaitsFullRandomizedTimeoutAfterPreVoteWins) {
 
 }  // namespace
 }  // namespace dengine::raft::test
+
+namespace dengine::raft::test {
+namespace {
+
+// campaign(): a sole voter (a single-node engine) starts its election at once, and leads once
+// its own vote is durable, without a single tick.
+TEST(RaftCampaign, SoleVoterLeadsWithoutAnElectionTimeout) {
+  auto node = NodeBuilder(ConfigBuilder(1, {1}).build()).build();
+  ASSERT_TRUE(node->campaign());
+  drain_node(*node);  // persists the vote (the helper reports every write durable)
+  EXPECT_EQ(node->role(), RaftRole::kLeader);
+  EXPECT_EQ(node->term(), 1U);
+}
+
+// Other voters may hold a leader's lease on this node's promise not to campaign before an
+// election timeout: only a sole voter may skip it.
+TEST(RaftCampaign, IsRefusedWhenOtherVotersExist) {
+  auto node = lone_voter(/*pre_vote=*/true);
+  Status refused = node->campaign();
+  EXPECT_EQ(refused.code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(node->role(), RaftRole::kFollower);
+  EXPECT_EQ(node->term(), 0U);
+}
+
+}  // namespace
+}  // namespace dengine::raft::test
