@@ -21,6 +21,10 @@ if(NOT DENGINE_CORE_ONLY)
   # gRPC's config needs /usr/bin/grpc_*_plugin (package protobuf-compiler-grpc).
   find_package(gRPC CONFIG REQUIRED)
 
+endif()
+
+# The runtime (every tree, the sanitizer ones included) needs these two header-only libraries.
+if(NOT DENGINE_BUILD_FUZZERS)
   # Standalone Asio is header-only and ships no CMake config.
   find_path(ASIO_INCLUDE_DIR asio.hpp REQUIRED)
   add_library(dengine_asio INTERFACE)

@@ -1,0 +1,138 @@
+#include "runtime/apply_worker.h"
+
+#include <asio/post.hpp>
+
+namespace dengine::runtime {
+
+ApplyWorker::ApplyWorker(StateMachine& state_machine, std::shared_mutex& state_mutex,
+                         ApplyWorkerOptions options, Report report)
+    : state_machine_(state_machine),
+      state_mutex_(state_mutex),
+      options_(options),
+      report_(std::move(report)),
+      planner_(options.compaction, state_machine.durable_applied_index()) {
+  work_.emplace(io_.get_executor());
+  thread_ = std::thread([this] { io_.run(); });
+}
+
+ApplyWorker::~ApplyWorker() { stop(Status::unavailable("engine stopped")); }
+
+void ApplyWorker::schedule_locked() {
+  if (drain_scheduled_) return;
+  drain_scheduled_ = true;
+  asio::post(io_, [this] { drain(); });
+}
+
+void ApplyWorker::submit(ApplyBatch batch) {
+  std::lock_guard lock(mutex_);
+  pending_batches_.push_back(std::move(batch));
+  schedule_locked();
+}
+
+void ApplyWorker::submit_reads(Index index, std::vector<ReadTask> tasks) {
+  std::lock_guard lock(mutex_);
+  pending_reads_.emplace_back(index, std::move(tasks));
+  schedule_locked();
+}
+
+void ApplyWorker::stop(const Status& why) {
+  if (!thread_.joinable()) return;
+  work_.reset();
+  thread_.join();
+  for (auto& [index, task] : waiting_reads_) task(why);
+  waiting_reads_.clear();
+}
+
+void ApplyWorker::drain() {
+  std::vector<ApplyBatch> batches;
+  std::vector<std::pair<Index, std::vector<ReadTask>>> reads;
+  {
+    std::lock_guard lock(mutex_);
+    batches.swap(pending_batches_);
+    reads.swap(pending_reads_);
+    drain_scheduled_ = false;
+  }
+  for (auto& [index, tasks] : reads) {
+    for (ReadTask& task : tasks) waiting_reads_.emplace(index, std::move(task));
+  }
+  if (failed_) {
+    for (ApplyBatch& batch : batches) {
+      for (auto& [index, done] : batch.waiters) {
+        done(Status::unavailable("engine stopped after a fatal error"));
+      }
+    }
+    return;
+  }
+  Index applied = 0;
+  for (ApplyBatch& batch : batches) {
+    if (!apply(batch)) return;
+    applied = batch.entries.back().index;
+  }
+  if (applied != 0) {
+    // Compaction needs an image that survives a crash (DESIGN §9): when enough was applied
+    // since the last one, make the state machine's applies durable.
+    if (options_.image_survives_restart && planner_.snapshot_due()) {
+      std::unique_lock lock(state_mutex_);
+      if (Status flushed = state_machine_.flush(); !flushed) {
+        failed_ = true;
+        report_(FatalInput{Status(flushed.code(), "apply worker: flush: " + flushed.message())});
+        return;
+      }
+      planner_.on_snapshot(state_machine_.durable_applied_index());
+    }
+    const Index durable = options_.image_survives_restart ? state_machine_.durable_applied_index() : 0;
+    reported_durable_ = durable;
+    report_(AppliedInput{applied, durable});
+  }
+  serve_reads();
+}
+
+bool ApplyWorker::apply(ApplyBatch& batch) {
+  std::vector<std::pair<ProposalDone, Result<ApplyResult>>> answers;
+  answers.reserve(batch.waiters.size());
+  auto waiter = batch.waiters.begin();
+  {
+    std::unique_lock lock(state_mutex_);
+    for (const Entry& entry : batch.entries) {
+      if (entry.type != EntryType::kNormal || entry.data.empty()) {
+        state_machine_.record_applied(entry.index);
+        planner_.on_applied(entry.index, 0);
+        continue;
+      }
+      Result<ApplyResult> result = state_machine_.apply(entry.index, entry.data);
+      if (!result) {
+        // The entry is committed on a quorum: skipping it would diverge from the peers.
+        failed_ = true;
+        report_(FatalInput{Status(result.status().code(),
+                                  "apply worker: entry " + std::to_string(entry.index) +
+                                      " cannot be applied: " + result.status().message())});
+        break;
+      }
+      planner_.on_applied(entry.index, entry.data.size());
+      if (waiter != batch.waiters.end() && waiter->first == entry.index) {
+        answers.emplace_back(std::move(waiter->second), std::move(result));
+        ++waiter;
+      }
+    }
+  }
+  // Answer outside the lock: a caller's continuation may read the state machine at once.
+  for (auto& [done, result] : answers) done(std::move(result));
+  if (failed_) {
+    for (; waiter != batch.waiters.end(); ++waiter) {
+      waiter->second(Status::unavailable("engine stopped after a fatal error"));
+    }
+    return false;
+  }
+  return true;
+}
+
+void ApplyWorker::serve_reads() {
+  const Index applied = state_machine_.applied_index();
+  while (!waiting_reads_.empty() && waiting_reads_.begin()->first <= applied) {
+    ReadTask task = std::move(waiting_reads_.begin()->second);
+    waiting_reads_.erase(waiting_reads_.begin());
+    task(&state_machine_);
+  }
+}
+
+}  // namespace dengine::runtime

@@ -1,0 +1,89 @@
+#pragma once
+
+// The apply worker (DESIGN §2): applies committed entries to the state machine in index order,
+// answers the callers whose proposals they were, serves linearizable reads once the state
+// machine has caught up with their read index, and reports "applied up to i" (and what the
+// state machine made durable) to the core. One Asio thread.
+//
+// Readers that need no log round (eventual reads) read the state machine on their own threads
+// under `state_mutex` held shared; this worker holds it exclusively while it applies.
+
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "dengine/entry.h"
+#include "dengine/state_machine.h"
+#include "log/compaction_policy.h"
+#include "runtime/core_input.h"
+
+namespace dengine::runtime {
+
+struct ApplyBatch {
+  std::vector<Entry> entries;  // committed, contiguous, ascending
+  // Callers waiting for some of these entries, by index, ascending.
+  std::vector<std::pair<Index, ProposalDone>> waiters;
+};
+
+struct ApplyWorkerOptions {
+  log::CompactionPolicy compaction;
+  // False when the state machine keeps nothing across a restart (the in-memory store beside a
+  // durable log): nothing counts as durable then, so the log is never compacted and a restart
+  // replays it whole.
+  bool image_survives_restart = true;
+};
+
+class ApplyWorker {
+ public:
+  using Report = std::function<void(CoreInput)>;
+
+  ApplyWorker(StateMachine& state_machine, std::shared_mutex& state_mutex,
+              ApplyWorkerOptions options, Report report);
+  ~ApplyWorker();
+  ApplyWorker(const ApplyWorker&) = delete;
+  ApplyWorker& operator=(const ApplyWorker&) = delete;
+
+  void submit(ApplyBatch batch);
+  // Serves each task once the state machine has applied `index`.
+  void submit_reads(Index index, std::vector<ReadTask> tasks);
+  // Applies what was submitted, fails the reads still waiting with `why`, and stops the thread.
+  // Idempotent.
+  void stop(const Status& why);
+
+ private:
+  void schedule_locked();
+  void drain();
+  // False when the node must stop (reported to the core).
+  bool apply(ApplyBatch& batch);
+  void serve_reads();
+
+  StateMachine& state_machine_;
+  std::shared_mutex& state_mutex_;
+  ApplyWorkerOptions options_;
+  Report report_;
+  log::CompactionPlanner planner_;
+  asio::io_context io_;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  std::thread thread_;
+
+  std::mutex mutex_;
+  std::vector<ApplyBatch> pending_batches_;
+  std::vector<std::pair<Index, std::vector<ReadTask>>> pending_reads_;
+  bool drain_scheduled_ = false;
+
+  // Worker thread only.
+  std::multimap<Index, ReadTask> waiting_reads_;
+  Index reported_durable_ = 0;
+  bool failed_ = false;
+};
+
+}  // namespace dengine::runtime

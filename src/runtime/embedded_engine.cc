@@ -1,0 +1,196 @@
+#include "dengine/embedded_engine.h"
+
+#include <algorithm>
+#include <random>
+
+#include "kv/memory_kv_store.h"
+#include "raft/raft_config.h"
+#include "runtime/data_dir.h"
+#include "runtime/engine_kv_backend.h"
+#include "runtime/raft_runtime.h"
+#if DENGINE_WITH_ROCKSDB
+#include "kv/rocksdb_kv_store.h"
+#endif
+
+namespace dengine {
+
+struct EmbeddedEngine::Impl {
+  runtime::DataDir data_dir;
+  std::unique_ptr<LogStore> log;
+  std::unique_ptr<StateMachine> state_machine;
+  std::unique_ptr<runtime::RaftRuntime> runtime;
+  std::unique_ptr<runtime::EngineKvBackend> backend;
+  std::unique_ptr<KvClient> client;
+  bool stopped = false;
+  Status stop_status;
+};
+
+namespace {
+
+kv::MemoryKvStoreOptions memory_state_options() {
+  kv::MemoryKvStoreOptions options;
+  options.model_durability = false;
+  return options;
+}
+
+Result<std::unique_ptr<StateMachine>> open_state_machine(const EngineOptions& options,
+                                                         const runtime::DataDir& dir) {
+  if (options.storage == StorageKind::kWalWithMemoryState) {
+    // Nothing of it survives a restart, which replays the whole log instead.
+    return std::unique_ptr<StateMachine>(
+        std::make_unique<kv::MemoryKvStore>(memory_state_options()));
+  }
+#if DENGINE_WITH_ROCKSDB
+  Result<std::unique_ptr<kv::RocksKvStore>> store = kv::RocksKvStore::open(dir.kv_dir());
+  if (!store) return store.status();
+  return std::unique_ptr<StateMachine>(std::move(*store));
+#else
+  (void)dir;
+  return Status::invalid_argument("engine: storage kDurable needs a build with RocksDB");
+#endif
+}
+
+// What the node boots from: the durable log after the last image, and what the state machine
+// holds. Inconsistent pieces are refused with a message naming them.
+Result<raft::RaftBootState> boot_state(RecoveredLog recovered, const SnapshotMeta& image,
+                                       const StateMachine& state_machine, bool image_survives) {
+  raft::RaftBootState boot;
+  boot.hard_state = recovered.hard_state;
+  boot.snapshot = image;
+  if (recovered.first_index > image.index + 1) {
+    return Status::corruption("engine: the log starts at index " +
+                              std::to_string(recovered.first_index) +
+                              " but the last compaction record is at index " +
+                              std::to_string(image.index) + ": entries are missing");
+  }
+  for (Entry& entry : recovered.entries) {
+    if (entry.index > image.index) boot.entries.push_back(std::move(entry));
+  }
+  boot.applied = image_survives ? state_machine.applied_index() : 0;
+  if (image_survives && boot.applied < image.index) {
+    return Status::corruption("engine: the state machine holds index " +
+                              std::to_string(boot.applied) + " but the log was compacted behind " +
+                              std::to_string(image.index));
+  }
+  const Index last = boot.entries.empty() ? image.index : boot.entries.back().index;
+  if (boot.applied > last) {
+    return Status::corruption("engine: the state machine holds index " +
+                              std::to_string(boot.applied) + " beyond the log's last index " +
+                              std::to_string(last));
+  }
+  // Applied entries were committed, even if the hard state that said so was not yet written.
+  boot.hard_state.commit = std::max(boot.hard_state.commit, boot.applied);
+  return boot;
+}
+
+raft::RaftConfig raft_config(const EngineOptions& options, bool image_survives) {
+  raft::RaftConfig config;
+  config.id = options.node_id;
+  config.voters = options.initial_members.empty() ? std::vector<NodeId>{options.node_id}
+                                                  : options.initial_members;
+  config.election_timeout_ticks =
+      static_cast<int>(options.election_timeout / options.heartbeat_interval);
+  config.heartbeat_interval_ticks = 1;
+  // DESIGN §9: the lease lasts less than the minimum election timeout, minus a drift allowance
+  // (a tenth of it, and at least one heartbeat).
+  const auto drift = std::max(options.election_timeout / 10,
+                              std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  options.heartbeat_interval));
+  config.lease_duration_nanos = static_cast<uint64_t>(
+      std::chrono::nanoseconds(options.election_timeout - drift).count());
+  config.compaction_trailing_entries = image_survives ? options.retained_log_entries : 0;
+  config.random_seed = std::random_device{}() ^ (options.node_id * 0x9e3779b97f4a7c15ULL);
+  return config;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<EmbeddedEngine>> EmbeddedEngine::start(const std::string& data_dir) {
+  EngineOptions options;
+  options.data_dir = data_dir;
+  return start(std::move(options));
+}
+
+Result<std::unique_ptr<EmbeddedEngine>> EmbeddedEngine::start(EngineOptions options) {
+  if (Status valid = options.validate(); !valid) return valid;
+  auto impl = std::make_unique<Impl>();
+  Result<runtime::DataDir> dir = runtime::open_data_dir(options.data_dir, options.node_id);
+  if (!dir) return dir.status();
+  impl->data_dir = *dir;
+
+  Result<OpenedLogStore> opened = open_wal_log_store(impl->data_dir.wal_dir());
+  if (!opened) return opened.status();
+  impl->log = std::move(opened->store);
+  Result<std::unique_ptr<StateMachine>> machine = open_state_machine(options, impl->data_dir);
+  if (!machine) return machine.status();
+  impl->state_machine = std::move(*machine);
+
+  const bool image_survives = options.storage == StorageKind::kDurable;
+  runtime::CompactionRecord record(impl->data_dir.path, "compaction");
+  Result<SnapshotMeta> image = record.load();
+  if (!image) return image.status();
+  Result<raft::RaftBootState> boot =
+      boot_state(std::move(opened->recovered), *image, *impl->state_machine, image_survives);
+  if (!boot) return boot.status();
+
+  runtime::RuntimeOptions runtime_options;
+  runtime_options.tick_interval = options.heartbeat_interval;
+  runtime_options.max_in_flight_requests = options.max_in_flight_requests;
+  runtime_options.apply.image_survives_restart = image_survives;
+  runtime_options.apply.compaction.snapshot_every_entries = options.snapshot_every_entries;
+  runtime_options.apply.compaction.retained_entries = options.retained_log_entries;
+  std::shared_ptr<Clock> clock = options.clock ? options.clock : steady_clock();
+  // A single node has no peers: its transport never has anything to send.
+  struct NoPeers final : runtime::Transport {
+    void send(std::vector<Message> /*messages*/) override {}
+  };
+  Result<std::unique_ptr<runtime::RaftRuntime>> started = runtime::RaftRuntime::start(
+      raft_config(options, image_survives), std::move(*boot), *impl->log, *impl->state_machine,
+      std::make_unique<NoPeers>(), std::move(clock), std::move(record), runtime_options);
+  if (!started) return started.status();
+  impl->runtime = std::move(*started);
+  impl->backend = std::make_unique<runtime::EngineKvBackend>(*impl->runtime);
+  impl->client = std::make_unique<KvClient>(*impl->backend);
+  return std::unique_ptr<EmbeddedEngine>(new EmbeddedEngine(std::move(impl)));
+}
+
+EmbeddedEngine::EmbeddedEngine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+EmbeddedEngine::~EmbeddedEngine() { (void)stop(); }
+
+Status EmbeddedEngine::wait_ready(std::chrono::milliseconds timeout) {
+  bool stopped = false;
+  const bool ready = impl_->runtime->wait_for_status(
+      [&](const runtime::NodeStatus& status) {
+        stopped = status.stopped;
+        return status.ready || status.stopped;
+      },
+      timeout);
+  if (stopped) return Status::unavailable("engine: stopped");
+  if (!ready) {
+    return Status::timed_out("engine: no leader with a committed entry of its term after " +
+                             std::to_string(timeout.count()) + " ms");
+  }
+  return Status::ok();
+}
+
+Status EmbeddedEngine::stop() {
+  if (impl_->stopped) return impl_->stop_status;
+  impl_->stopped = true;
+  impl_->runtime->stop();
+  Status status = impl_->runtime->status().fatal;
+  // A graceful stop leaves less of the log to replay at the next start.
+  if (Status flushed = impl_->state_machine->flush(); status && !flushed) status = flushed;
+  impl_->stop_status = status;
+  return status;
+}
+
+KvClient& EmbeddedEngine::client() { return *impl_->client; }
+NodeId EmbeddedEngine::id() const { return impl_->data_dir.member_id; }
+bool EmbeddedEngine::is_leader() const {
+  return impl_->runtime->status().role == RaftRole::kLeader;
+}
+NodeId EmbeddedEngine::leader() const { return impl_->runtime->status().leader; }
+ConfState EmbeddedEngine::members() const { return impl_->runtime->status().conf; }
+
+}  // namespace dengine

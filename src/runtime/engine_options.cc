@@ -1,0 +1,35 @@
+#include "dengine/engine_options.h"
+
+namespace dengine {
+
+Status EngineOptions::validate() const {
+  if (data_dir.empty()) return Status::invalid_argument("engine: data_dir is empty");
+  if (node_id == kNoNode) return Status::invalid_argument("engine: node_id must not be 0");
+  for (NodeId member : initial_members) {
+    if (member == kNoNode) return Status::invalid_argument("engine: initial_members holds 0");
+  }
+  if (heartbeat_interval.count() <= 0) {
+    return Status::invalid_argument("engine: heartbeat_interval must be positive");
+  }
+  // etcd's rule: an election timeout under five heartbeats elects leaders on a lost packet.
+  if (election_timeout < 5 * heartbeat_interval) {
+    return Status::invalid_argument("engine: election_timeout (" +
+                                    std::to_string(election_timeout.count()) +
+                                    " ms) must be at least 5 times heartbeat_interval (" +
+                                    std::to_string(heartbeat_interval.count()) + " ms)");
+  }
+  if (max_in_flight_requests == 0) {
+    return Status::invalid_argument("engine: max_in_flight_requests must be positive");
+  }
+  if (snapshot_every_entries == 0) {
+    return Status::invalid_argument("engine: snapshot_every_entries must be positive");
+  }
+#if !DENGINE_WITH_ROCKSDB
+  if (storage == StorageKind::kDurable) {
+    return Status::invalid_argument("engine: storage kDurable needs a build with RocksDB");
+  }
+#endif
+  return Status::ok();
+}
+
+}  // namespace dengine

@@ -1,0 +1,398 @@
+#include "runtime/raft_runtime.h"
+
+#include "common/check.h"
+
+namespace dengine::runtime {
+namespace {
+
+// Ticks owed after a long pause are capped: a burst of them would only start elections that
+// a resumed node has no reason to start.
+constexpr int kMaxTicksPerRound = 64;
+
+Status engine_stopped() {
+  return Status::unavailable("engine stopped; a write in flight may still have been committed");
+}
+
+}  // namespace
+
+Result<std::unique_ptr<RaftRuntime>> RaftRuntime::start(
+    raft::RaftConfig config, raft::RaftBootState boot, LogStore& log,
+    StateMachine& state_machine, std::unique_ptr<Transport> transport,
+    std::shared_ptr<Clock> clock, CompactionRecord compaction_record, RuntimeOptions options) {
+  if (options.tick_interval.count() <= 0) {
+    return Status::invalid_argument("runtime: tick_interval must be positive");
+  }
+  if (options.max_in_flight_requests == 0 || options.max_inputs_per_round == 0) {
+    return Status::invalid_argument(
+        "runtime: max_in_flight_requests and max_inputs_per_round must be positive");
+  }
+  const Index boot_applied = boot.applied;
+  Result<std::unique_ptr<raft::RaftNode>> raft =
+      raft::RaftNode::create(std::move(config), std::move(boot));
+  if (!raft) return raft.status();
+  return std::unique_ptr<RaftRuntime>(
+      new RaftRuntime(std::move(*raft), log, state_machine, std::move(transport),
+                      std::move(clock), std::move(compaction_record), options, boot_applied));
+}
+
+RaftRuntime::RaftRuntime(std::unique_ptr<raft::RaftNode> raft, LogStore& log,
+                         StateMachine& state_machine, std::unique_ptr<Transport> transport,
+                         std::shared_ptr<Clock> clock, CompactionRecord compaction_record,
+                         RuntimeOptions options, Index boot_applied)
+    : raft_(std::move(raft)),
+      conf_base_index_(boot_applied),
+      conf_base_(raft_->conf_state()),
+      state_machine_(state_machine),
+      transport_(std::move(transport)),
+      clock_(std::move(clock)),
+      options_(options),
+      admission_(options.max_in_flight_requests) {
+  latest_image_ = SnapshotMeta{.index = raft_->log().snapshot_index(),
+                               .term = raft_->log().snapshot_term(),
+                               .conf = raft_->conf_state()};
+  status_.id = raft_->id();
+  auto report = [this](CoreInput input) { queue_.push(std::move(input)); };
+  wal_worker_ = std::make_unique<WalWorker>(log, std::move(compaction_record), report);
+  apply_worker_ =
+      std::make_unique<ApplyWorker>(state_machine_, state_mutex_, options_.apply, report);
+  next_tick_nanos_ = clock_->now_nanos() + static_cast<uint64_t>(options_.tick_interval.count());
+  clock_listener_ = clock_->add_listener([this] { queue_.push(WakeInput{}); });
+  core_thread_ = std::thread([this] { run(); });
+}
+
+RaftRuntime::~RaftRuntime() { stop(); }
+
+// ---- callers ----
+
+void RaftRuntime::propose(std::string command, ProposalDone done) {
+  if (Status admitted = admission_.try_admit(); !admitted) return done(std::move(admitted));
+  if (stopped_.load(std::memory_order_acquire)) {
+    admission_.release();
+    return done(engine_stopped());
+  }
+  queue_.push(ProposeInput{
+      std::move(command), [this, done = std::move(done)](Result<ApplyResult> result) mutable {
+        admission_.release();
+        done(std::move(result));
+      }});
+}
+
+void RaftRuntime::read(ReadMode mode, ReadTask task) {
+  if (Status admitted = admission_.try_admit(); !admitted) return task(std::move(admitted));
+  if (stopped_.load(std::memory_order_acquire)) {
+    admission_.release();
+    return task(engine_stopped());
+  }
+  queue_.push(ReadInput{mode, [this, task = std::move(task)](
+                                  Result<const StateMachine*> machine) mutable {
+                          admission_.release();
+                          task(std::move(machine));
+                        }});
+}
+
+void RaftRuntime::run_on_core(UniqueFunction<void(raft::RaftNode*)> task) {
+  if (Status admitted = admission_.try_admit(); !admitted || stopped_.load()) {
+    if (admitted) admission_.release();
+    return task(nullptr);
+  }
+  queue_.push(CoreTaskInput{[this, task = std::move(task)](raft::RaftNode* raft) mutable {
+    admission_.release();
+    task(raft);
+  }});
+}
+
+void RaftRuntime::deliver(Message message) {
+  if (stopped_.load(std::memory_order_acquire)) return;
+  queue_.push(PeerMessageInput{std::move(message)});
+}
+
+NodeStatus RaftRuntime::status() const {
+  std::lock_guard lock(status_mutex_);
+  return status_;
+}
+
+void RaftRuntime::stop() {
+  std::lock_guard lock(stop_mutex_);
+  if (!core_thread_.joinable()) return;
+  queue_.push(StopInput{});
+  core_thread_.join();
+}
+
+// ---- the core loop ----
+
+void RaftRuntime::run() {
+  // A lone voter need not wait out an election timeout; campaign() refuses otherwise.
+  (void)raft_->campaign();
+  process_ready();
+  publish_status();
+  std::vector<CoreInput> inputs(options_.max_inputs_per_round);
+  std::vector<ReadTask> read_index_batch;
+  while (running_) {
+    const size_t count = queue_.pop_bulk(inputs, clock_->real_time_until(next_tick_nanos_));
+    for (size_t i = 0; i < count && running_; ++i) handle(inputs[i], read_index_batch);
+    for (size_t i = 0; i < count; ++i) inputs[i] = WakeInput{};  // free what was moved from
+    if (!running_) break;
+    // DESIGN §2: reads that arrive together share one ReadIndex round.
+    if (!read_index_batch.empty()) start_read_index_round(std::move(read_index_batch));
+    read_index_batch.clear();
+    advance_clock();
+    process_ready();
+    publish_status();
+  }
+  for (ReadTask& task : read_index_batch) task(fatal_.is_ok() ? engine_stopped() : fatal_);
+  shut_down();
+}
+
+void RaftRuntime::handle(CoreInput& input, std::vector<ReadTask>& read_index_batch) {
+  std::visit(
+      [&](auto& in) {
+        using T = std::decay_t<decltype(in)>;
+        if constexpr (std::is_same_v<T, ProposeInput>) {
+          handle_proposal(in);
+        } else if constexpr (std::is_same_v<T, ReadInput>) {
+          handle_read(in, read_index_batch);
+        } else if constexpr (std::is_same_v<T, PeerMessageInput>) {
+          raft_->step(in.message);
+        } else if constexpr (std::is_same_v<T, PersistedInput>) {
+          raft_->on_persisted(in.write_id);
+        } else if constexpr (std::is_same_v<T, AppliedInput>) {
+          handle_applied(in);
+        } else if constexpr (std::is_same_v<T, FatalInput>) {
+          fatal_ = in.status;
+          running_ = false;
+        } else if constexpr (std::is_same_v<T, CoreTaskInput>) {
+          in.task(raft_.get());
+        } else if constexpr (std::is_same_v<T, StopInput>) {
+          running_ = false;
+        }
+      },
+      input);
+}
+
+void RaftRuntime::handle_proposal(ProposeInput& input) {
+  const Term term = raft_->term();
+  Result<Index> index = raft_->propose(std::move(input.command));
+  if (!index) return input.done(index.status());
+  proposals_.emplace(*index, PendingProposal{term, std::move(input.done)});
+}
+
+void RaftRuntime::handle_read(ReadInput& input, std::vector<ReadTask>& read_index_batch) {
+  if (input.mode == ReadMode::kLease) {
+    // DESIGN §9: the lease is checked against the monotonic clock when the read is served.
+    Result<Index> index = raft_->lease_read(clock_->now_nanos());
+    if (index) {
+      std::vector<ReadTask> tasks;
+      tasks.push_back(std::move(input.task));
+      apply_worker_->submit_reads(*index, std::move(tasks));
+      return;
+    }
+    // No valid lease here (a follower, or a lapsed lease): a ReadIndex round is as good.
+  }
+  read_index_batch.push_back(std::move(input.task));
+}
+
+void RaftRuntime::start_read_index_round(std::vector<ReadTask> tasks) {
+  const uint64_t round = next_read_round_++;
+  if (Status started = raft_->read_index(round); !started) {
+    for (ReadTask& task : tasks) task(started);
+    return;
+  }
+  read_rounds_.emplace(round, std::move(tasks));
+}
+
+void RaftRuntime::handle_applied(const AppliedInput& input) {
+  raft_->on_applied(input.index);
+  if (input.durable_index <= latest_image_.index) return;
+  if (std::optional<SnapshotMeta> image = image_meta_at(input.durable_index)) {
+    latest_image_ = *image;
+    raft_->on_snapshot_ready(*image);
+  }
+}
+
+void RaftRuntime::advance_clock() {
+  const uint64_t now = clock_->now_nanos();
+  raft_->observe_clock(now);
+  const auto tick = static_cast<uint64_t>(options_.tick_interval.count());
+  for (int ticks = 0; now >= next_tick_nanos_; ++ticks) {
+    if (ticks == kMaxTicksPerRound) {
+      next_tick_nanos_ = now + tick;
+      break;
+    }
+    raft_->tick();
+    next_tick_nanos_ += tick;
+  }
+}
+
+// Hands each Ready to the workers: the three lists go their own ways (dengine/ready.h).
+void RaftRuntime::process_ready() {
+  while (running_ && raft_->has_ready()) {
+    Ready ready = raft_->take_ready();
+    if (ready.snapshot) {
+      // Installing a leader's image needs the snapshot stream, which arrives with the
+      // three-engine step of the engine issue. Stop rather than diverge.
+      fatal_ = Status::failed_precondition(
+          "runtime: installing a leader's snapshot at index " +
+          std::to_string(ready.snapshot->index) + " is not supported yet");
+      running_ = false;
+      return;
+    }
+    if (ready.has_storage_work()) {
+      wal_worker_->submit(StorageWrite{.write_id = ready.write_id,
+                                       .entries = std::move(ready.entries),
+                                       .hard_state = ready.hard_state,
+                                       .reset_to = std::nullopt});
+    }
+    if (!ready.messages.empty()) transport_->send(std::move(ready.messages));
+    if (!ready.committed_entries.empty()) {
+      record_conf(ready.committed_entries);
+      apply_worker_->submit(make_apply_batch(std::move(ready.committed_entries)));
+    }
+    for (const ReadState& read : ready.read_states) {
+      auto round = read_rounds_.find(read.request_id);
+      if (round == read_rounds_.end()) continue;
+      apply_worker_->submit_reads(read.index, std::move(round->second));
+      read_rounds_.erase(round);
+    }
+    for (uint64_t aborted : ready.aborted_reads) {
+      auto round = read_rounds_.find(aborted);
+      if (round == read_rounds_.end()) continue;
+      for (ReadTask& task : round->second) {
+        task(Status::unavailable("read could not be confirmed: no leader, or leadership "
+                                 "changed; retry"));
+      }
+      read_rounds_.erase(round);
+    }
+    if (ready.compact_to != 0) wal_worker_->compact(latest_image_, ready.compact_to);
+  }
+}
+
+// Matches the callers waiting on these entries. A proposal's entry may have been replaced by
+// a later leader's entry at the same index (Raft §5.3): then it was never applied.
+ApplyBatch RaftRuntime::make_apply_batch(std::vector<Entry> entries) {
+  ApplyBatch batch;
+  const Index first = entries.front().index;
+  const Index last = entries.back().index;
+  auto it = proposals_.begin();
+  while (it != proposals_.end() && it->first <= last) {
+    const Index index = it->first;
+    const Entry* entry = index >= first ? &entries[index - first] : nullptr;
+    if (entry != nullptr && entry->term == it->second.term && entry->type == EntryType::kNormal) {
+      batch.waiters.emplace_back(index, std::move(it->second.done));
+    } else {
+      it->second.done(Status::aborted("proposal at index " + std::to_string(index) +
+                                      " was replaced by a new leader's entry; it was not "
+                                      "applied"));
+    }
+    it = proposals_.erase(it);
+  }
+  batch.entries = std::move(entries);
+  return batch;
+}
+
+void RaftRuntime::record_conf(const std::vector<Entry>& applied) {
+  for (const Entry& entry : applied) {
+    if (entry.type != EntryType::kConfChange) continue;
+    // The core acts on a configuration entry when it hands it out, so this is the
+    // configuration after the whole batch.
+    conf_history_.push_back(ConfRecord{entry.index, applied.back().index, raft_->conf_state()});
+    return;
+  }
+}
+
+// The metadata of a durable image holding every entry up to `durable`. Configurations are
+// known after whole batches; when `durable` falls inside a batch that changed the
+// configuration, the image is described as of just before that change (it holds more, which
+// replaying the log over it tolerates: applying an entry twice is a no-op).
+std::optional<SnapshotMeta> RaftRuntime::image_meta_at(Index durable) {
+  ConfState conf = conf_base_;
+  Index at = durable;
+  size_t passed = 0;
+  for (const ConfRecord& record : conf_history_) {
+    if (record.batch_last <= durable) {
+      conf = record.conf;
+      ++passed;
+      continue;
+    }
+    if (record.first_change <= durable) at = record.first_change - 1;
+    break;
+  }
+  if (passed > 0) {
+    conf_base_ = conf_history_[passed - 1].conf;
+    conf_base_index_ = conf_history_[passed - 1].batch_last;
+    conf_history_.erase(conf_history_.begin(), conf_history_.begin() + static_cast<long>(passed));
+  }
+  if (at <= latest_image_.index) return std::nullopt;
+  std::optional<Term> term = raft_->log().term_at(at);
+  if (!term) return std::nullopt;
+  return SnapshotMeta{.index = at, .term = *term, .conf = std::move(conf)};
+}
+
+void RaftRuntime::publish_status() {
+  NodeStatus next;
+  next.id = raft_->id();
+  next.leader = raft_->leader();
+  next.role = raft_->role();
+  next.term = raft_->term();
+  next.commit = raft_->log().committed();
+  next.applied = raft_->log().applied();
+  next.conf = raft_->conf_state();
+  next.ready = next.leader != kNoNode && raft_->log().term_at(next.commit) == next.term;
+  std::lock_guard lock(status_mutex_);
+  if (next.id == status_.id && next.leader == status_.leader && next.role == status_.role &&
+      next.term == status_.term && next.commit == status_.commit &&
+      next.applied == status_.applied && next.conf == status_.conf && next.ready == status_.ready) {
+    return;
+  }
+  status_ = std::move(next);
+  status_changed_.notify_all();
+}
+
+// ---- stopping ----
+
+void RaftRuntime::shut_down() {
+  const Status why = fatal_.is_ok() ? engine_stopped() : fatal_;
+  stopped_.store(true, std::memory_order_release);
+  clock_->remove_listener(clock_listener_);
+  wal_worker_->stop();
+  apply_worker_->stop(why);
+  for (auto& [index, proposal] : proposals_) proposal.done(why);
+  proposals_.clear();
+  for (auto& [round, tasks] : read_rounds_) {
+    for (ReadTask& task : tasks) task(why);
+  }
+  read_rounds_.clear();
+  drain_after_stop(why);
+  std::lock_guard lock(status_mutex_);
+  status_.stopped = true;
+  status_.ready = false;
+  status_.leader = kNoNode;
+  status_.fatal = fatal_;
+  status_changed_.notify_all();
+}
+
+// Callers that were admitted before `stopped_` was set may still be pushing: answer every
+// request until none is in flight, so no completion is ever lost.
+void RaftRuntime::drain_after_stop(const Status& why) {
+  std::vector<CoreInput> inputs(options_.max_inputs_per_round);
+  while (true) {
+    const size_t count = queue_.pop_bulk(inputs, std::chrono::milliseconds(1));
+    for (size_t i = 0; i < count; ++i) {
+      std::visit(
+          [&](auto& in) {
+            using T = std::decay_t<decltype(in)>;
+            if constexpr (std::is_same_v<T, ProposeInput>) {
+              in.done(why);
+            } else if constexpr (std::is_same_v<T, ReadInput>) {
+              in.task(why);
+            } else if constexpr (std::is_same_v<T, CoreTaskInput>) {
+              in.task(nullptr);
+            }
+          },
+          inputs[i]);
+      inputs[i] = WakeInput{};
+    }
+    if (count == 0 && admission_.in_flight() == 0) return;
+  }
+}
+
+}  // namespace dengine::runtime

@@ -1,0 +1,171 @@
+#pragma once
+
+// The core thread (DESIGN §2): owns the pure Raft core and drives it. Its loop drains the
+// inbound queue, steps the core, turns the clock into ticks, and hands each Ready to the WAL
+// worker, the transport and the apply worker. It never blocks on disk or network: the workers
+// report back through the same queue.
+//
+//   caller ─▶ queue ─▶ core step ─▶ Ready ─▶ WAL worker ─▶ PersistedInput ─▶ core
+//          ─▶ Ready.committed_entries ─▶ apply worker ─▶ the caller's completion
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <thread>
+#include <vector>
+
+#include "dengine/clock.h"
+#include "dengine/log_store.h"
+#include "dengine/state_machine.h"
+#include "raft/raft_config.h"
+#include "raft/raft_node.h"
+#include "runtime/admission.h"
+#include "runtime/apply_worker.h"
+#include "runtime/compaction_record.h"
+#include "runtime/inbound_queue.h"
+#include "runtime/transport.h"
+#include "runtime/wal_worker.h"
+
+namespace dengine::runtime {
+
+struct RuntimeOptions {
+  // One Raft tick; the core's election and heartbeat intervals are counted in ticks.
+  std::chrono::nanoseconds tick_interval = std::chrono::milliseconds(100);
+  // Callers' requests in flight at most (Admission).
+  size_t max_in_flight_requests = 65'536;
+  // Inputs the loop takes from the queue per round: bounds the latency one round adds.
+  size_t max_inputs_per_round = 1024;
+  ApplyWorkerOptions apply;
+};
+
+// What the node last published about itself; any thread may read it.
+struct NodeStatus {
+  NodeId id = kNoNode;
+  NodeId leader = kNoNode;
+  RaftRole role = RaftRole::kFollower;
+  Term term = 0;
+  Index commit = 0;
+  Index applied = 0;
+  ConfState conf;
+  // A leader is known and has committed an entry of its term on this node's log.
+  bool ready = false;
+  bool stopped = false;
+  Status fatal;  // why the node stopped, when it did so on its own
+};
+
+class RaftRuntime {
+ public:
+  // Starts the core thread and the workers. `log` and `state_machine` must outlive the
+  // runtime; `boot` is what they recovered.
+  static Result<std::unique_ptr<RaftRuntime>> start(raft::RaftConfig config,
+                                                    raft::RaftBootState boot, LogStore& log,
+                                                    StateMachine& state_machine,
+                                                    std::unique_ptr<Transport> transport,
+                                                    std::shared_ptr<Clock> clock,
+                                                    CompactionRecord compaction_record,
+                                                    RuntimeOptions options);
+  ~RaftRuntime();
+  RaftRuntime(const RaftRuntime&) = delete;
+  RaftRuntime& operator=(const RaftRuntime&) = delete;
+
+  // ---- callers (any thread); every completion runs exactly once, on a worker thread ----
+  void propose(std::string command, ProposalDone done);
+  void read(ReadMode mode, ReadTask task);
+  // Runs `task` on the core thread with the Raft core, or with nullptr once stopped.
+  void run_on_core(UniqueFunction<void(raft::RaftNode*)> task);
+  // A message from a peer (the transport's receiving side).
+  void deliver(Message message);
+
+  // Serializable reads on the caller's thread: `reader` runs with the state machine while no
+  // apply is in progress.
+  template <typename Reader>
+  auto read_local(Reader&& reader) const {
+    std::shared_lock lock(state_mutex_);
+    return reader(static_cast<const StateMachine&>(state_machine_));
+  }
+
+  [[nodiscard]] NodeStatus status() const;
+  // Waits until `predicate(status())` holds or `timeout` passes (real time); returns whether
+  // it holds.
+  template <typename Predicate>
+  bool wait_for_status(Predicate predicate, std::chrono::nanoseconds timeout) const {
+    std::unique_lock lock(status_mutex_);
+    return status_changed_.wait_for(lock, timeout, [&] { return predicate(status_); });
+  }
+
+  // Stops the loop and the workers; what was proposed and not applied fails with kUnavailable
+  // (it may still commit on other nodes). Idempotent; also on destruction.
+  void stop();
+
+  [[nodiscard]] const WalWorker& wal_worker() const { return *wal_worker_; }
+  [[nodiscard]] size_t in_flight() const { return admission_.in_flight(); }
+
+ private:
+  struct PendingProposal {
+    Term term;
+    ProposalDone done;
+  };
+  // The configuration after each applied batch that changed it, for the images' metadata.
+  struct ConfRecord {
+    Index first_change;  // the batch's first configuration entry
+    Index batch_last;    // the batch's last entry
+    ConfState conf;      // in force after the batch
+  };
+
+  RaftRuntime(std::unique_ptr<raft::RaftNode> raft, LogStore& log, StateMachine& state_machine,
+              std::unique_ptr<Transport> transport, std::shared_ptr<Clock> clock,
+              CompactionRecord compaction_record, RuntimeOptions options, Index boot_applied);
+
+  void run();
+  void handle(CoreInput& input, std::vector<ReadTask>& read_index_batch);
+  void handle_proposal(ProposeInput& input);
+  void handle_read(ReadInput& input, std::vector<ReadTask>& read_index_batch);
+  void start_read_index_round(std::vector<ReadTask> tasks);
+  void handle_applied(const AppliedInput& input);
+  void advance_clock();
+  void process_ready();
+  ApplyBatch make_apply_batch(std::vector<Entry> entries);
+  void record_conf(const std::vector<Entry>& applied);
+  [[nodiscard]] std::optional<SnapshotMeta> image_meta_at(Index durable);
+  void publish_status();
+  void shut_down();
+  void drain_after_stop(const Status& why);
+
+  // ---- owned by the core thread ----
+  std::unique_ptr<raft::RaftNode> raft_;
+  std::map<Index, PendingProposal> proposals_;
+  std::map<uint64_t, std::vector<ReadTask>> read_rounds_;
+  uint64_t next_read_round_ = 1;
+  uint64_t next_tick_nanos_ = 0;
+  SnapshotMeta latest_image_;  // the newest durable image reported to the core
+  std::vector<ConfRecord> conf_history_;
+  Index conf_base_index_ = 0;
+  ConfState conf_base_;
+  bool running_ = true;
+  Status fatal_;
+
+  StateMachine& state_machine_;
+  mutable std::shared_mutex state_mutex_;
+  std::unique_ptr<Transport> transport_;
+  std::shared_ptr<Clock> clock_;
+  uint64_t clock_listener_ = 0;
+  RuntimeOptions options_;
+  Admission admission_;
+  InboundQueue queue_;
+  std::atomic<bool> stopped_{false};
+
+  std::unique_ptr<WalWorker> wal_worker_;
+  std::unique_ptr<ApplyWorker> apply_worker_;
+  std::thread core_thread_;
+  std::mutex stop_mutex_;
+
+  mutable std::mutex status_mutex_;
+  mutable std::condition_variable status_changed_;
+  NodeStatus status_;
+};
+
+}  // namespace dengine::runtime
