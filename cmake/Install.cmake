@@ -1,23 +1,28 @@
+# Install rules (not in core-only trees): the static libraries as dengine:: targets, the public
+# headers, and the dengineConfig.cmake package. tests/install installs this tree into a temporary
+# prefix and builds the README's quick start against it.
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
 set(_dengine_installed_targets dengine_common dengine_raft)
-foreach(room_target dengine_log dengine_kv)
+foreach(room_target dengine_log dengine_kv dengine)
   if(TARGET ${room_target})
     list(APPEND _dengine_installed_targets ${room_target})
   endif()
 endforeach()
 install(TARGETS ${_dengine_installed_targets} EXPORT dengineTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
-  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
-install(DIRECTORY include/dengine DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(DIRECTORY "${PROJECT_SOURCE_DIR}/include/dengine"
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(EXPORT dengineTargets NAMESPACE dengine::
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/dengine)
-configure_package_config_file(cmake/dengineConfig.cmake.in
-  "${CMAKE_CURRENT_BINARY_DIR}/dengineConfig.cmake"
+configure_package_config_file("${PROJECT_SOURCE_DIR}/cmake/dengineConfig.cmake.in"
+  "${PROJECT_BINARY_DIR}/dengineConfig.cmake"
   INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/dengine)
-write_basic_package_version_file("${CMAKE_CURRENT_BINARY_DIR}/dengineConfigVersion.cmake"
+write_basic_package_version_file("${PROJECT_BINARY_DIR}/dengineConfigVersion.cmake"
   COMPATIBILITY SameMinorVersion)
-install(FILES "${CMAKE_CURRENT_BINARY_DIR}/dengineConfig.cmake"
-  "${CMAKE_CURRENT_BINARY_DIR}/dengineConfigVersion.cmake"
+install(FILES "${PROJECT_BINARY_DIR}/dengineConfig.cmake"
+  "${PROJECT_BINARY_DIR}/dengineConfigVersion.cmake"
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/dengine)

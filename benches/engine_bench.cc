@@ -1,0 +1,215 @@
+// EmbeddedEngine end to end on one node (DESIGN §7; issue 5's figures): sequential put latency
+// next to the write+fdatasync floor of the same disk in the same run, put throughput with many
+// concurrent callers, linearizable and eventual get latency, and the RSS of an idle engine.
+// Data goes to a fresh directory under $DENGINE_BENCH_DIR (default /tmp).
+
+#include <benchmark/benchmark.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "dengine/embedded_engine.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr size_t kValueBytes = 128;
+constexpr int kKeys = 10'000;
+
+class BenchDir {
+ public:
+  BenchDir() {
+    const char* base = std::getenv("DENGINE_BENCH_DIR");
+    static std::atomic<int> next{0};
+    path_ = std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/dengine-engine-bench-" +
+            std::to_string(::getpid()) + "-" + std::to_string(next.fetch_add(1));
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~BenchDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  [[nodiscard]] const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+double percentile_us(std::vector<double>& micros, double p) {
+  if (micros.empty()) return 0;
+  const auto rank = static_cast<size_t>(p * static_cast<double>(micros.size() - 1));
+  std::nth_element(micros.begin(), micros.begin() + static_cast<ptrdiff_t>(rank), micros.end());
+  return micros[rank];
+}
+
+void report_latency(benchmark::State& state, std::vector<double>& micros) {
+  state.counters["p50_us"] = percentile_us(micros, 0.50);
+  state.counters["p99_us"] = percentile_us(micros, 0.99);
+}
+
+std::string key_of(int i) { return "bench/key/" + std::to_string(i % kKeys); }
+
+std::unique_ptr<dengine::EmbeddedEngine> start_engine(benchmark::State& state,
+                                                      const std::string& dir) {
+  auto started = dengine::EmbeddedEngine::start(dir);
+  if (!started) {
+    state.SkipWithError(started.status().message().c_str());
+    return nullptr;
+  }
+  if (auto ready = (*started)->wait_ready(std::chrono::seconds(10)); !ready) {
+    state.SkipWithError(ready.message().c_str());
+    return nullptr;
+  }
+  return std::move(*started);
+}
+
+// The floor: a small appending pwrite + fdatasync, as a lone put must pay at least once.
+void BM_FdatasyncFloor(benchmark::State& state) {
+  BenchDir dir;
+  const std::string path = dir.path() + "/floor";
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    state.SkipWithError("open failed");
+    return;
+  }
+  const std::string record(kValueBytes + 64, 'r');
+  std::vector<double> micros;
+  off_t offset = 0;
+  for (auto _ : state) {
+    const auto start = Clock::now();
+    if (::pwrite(fd, record.data(), record.size(), offset) !=
+            static_cast<ssize_t>(record.size()) ||
+        ::fdatasync(fd) != 0) {
+      state.SkipWithError("write or fdatasync failed");
+      break;
+    }
+    micros.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+    offset += static_cast<off_t>(record.size());
+  }
+  ::close(fd);
+  report_latency(state, micros);
+}
+BENCHMARK(BM_FdatasyncFloor)->UseRealTime();
+
+void BM_SequentialPut(benchmark::State& state) {
+  BenchDir dir;
+  auto engine = start_engine(state, dir.path());
+  if (!engine) return;
+  const std::string value(kValueBytes, 'v');
+  std::vector<double> micros;
+  int i = 0;
+  for (auto _ : state) {
+    const auto start = Clock::now();
+    auto put = engine->client().put(key_of(i++), value);
+    if (!put) {
+      state.SkipWithError(put.status().message().c_str());
+      break;
+    }
+    micros.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(micros.size()));
+  report_latency(state, micros);
+}
+BENCHMARK(BM_SequentialPut)->UseRealTime();
+
+// `callers` puts always in flight (async, callbacks), as from that many client threads.
+void BM_ConcurrentPut(benchmark::State& state) {
+  const auto callers = static_cast<int>(state.range(0));
+  BenchDir dir;
+  auto engine = start_engine(state, dir.path());
+  if (!engine) return;
+  const std::string value(kValueBytes, 'v');
+  constexpr int kPutsPerIteration = 20'000;
+  dengine::KvClient& kv = engine->client();
+  for (auto _ : state) {
+    std::atomic<int> issued{0};
+    std::atomic<int> failed{0};
+    std::mutex mutex;
+    std::condition_variable all_done;
+    int done = 0;
+    std::function<void()> issue_next = [&] {
+      const int i = issued.fetch_add(1);
+      if (i >= kPutsPerIteration) return;
+      kv.async_put(key_of(i), value, {}, [&](dengine::Result<dengine::PutResponse> put) {
+        if (!put) failed.fetch_add(1);
+        issue_next();
+        std::lock_guard lock(mutex);
+        if (++done == kPutsPerIteration) all_done.notify_one();
+      });
+    };
+    for (int c = 0; c < callers; ++c) issue_next();
+    std::unique_lock lock(mutex);
+    all_done.wait(lock, [&] { return done == kPutsPerIteration; });
+    if (failed.load() > 0) state.SkipWithError("some puts failed");
+  }
+  state.SetItemsProcessed(state.iterations() * kPutsPerIteration);
+}
+BENCHMARK(BM_ConcurrentPut)->ArgName("callers")->Arg(1)->Arg(16)->Arg(256)->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+void BM_Get(benchmark::State& state) {
+  const auto consistency = static_cast<dengine::Read>(state.range(0));
+  BenchDir dir;
+  auto engine = start_engine(state, dir.path());
+  if (!engine) return;
+  const std::string value(kValueBytes, 'v');
+  for (int i = 0; i < 1000; ++i) {
+    if (!engine->client().put(key_of(i), value)) state.SkipWithError("load failed");
+  }
+  std::vector<double> micros;
+  int i = 0;
+  for (auto _ : state) {
+    const auto start = Clock::now();
+    auto got = engine->client().get(key_of(i++ % 1000), {.consistency = consistency});
+    if (!got || !got->has_value()) {
+      state.SkipWithError("get failed");
+      break;
+    }
+    micros.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(micros.size()));
+  report_latency(state, micros);
+}
+BENCHMARK(BM_Get)->ArgName("read")->Arg(static_cast<int>(dengine::Read::Linearizable))
+    ->Arg(static_cast<int>(dengine::Read::Lease))->Arg(static_cast<int>(dengine::Read::Eventual))
+    ->UseRealTime();
+
+long rss_kib() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
+  }
+  return 0;
+}
+
+// The whole process's resident memory with one idle engine (the benchmark's own share is in
+// rss_before_mb).
+void BM_IdleEngineRss(benchmark::State& state) {
+  const long before = rss_kib();
+  BenchDir dir;
+  auto engine = start_engine(state, dir.path());
+  if (!engine) return;
+  if (!engine->client().put("k", "v")) state.SkipWithError("put failed");
+  for (auto _ : state) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  state.counters["rss_before_mb"] = static_cast<double>(before) / 1024.0;
+  state.counters["rss_mb"] = static_cast<double>(rss_kib()) / 1024.0;
+}
+BENCHMARK(BM_IdleEngineRss)->Iterations(3)->UseRealTime();
+
+}  // namespace

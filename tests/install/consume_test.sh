@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Usage: consume_test.sh CMAKE BUILD_DIR SOURCE_DIR CXX_COMPILER GENERATOR
+# Installs the (already built) BUILD_DIR into a temporary prefix, builds the C++ and CMake code
+# blocks of README.md's "## Quick start (C++)" as a project of their own against that prefix
+# (find_package(dengine CONFIG)), runs the program on a fresh data directory and checks that it
+# prints "hello = world". Every temporary directory is removed on exit; nothing depends on the
+# current directory.
+set -euo pipefail
+
+cmake_bin=$1
+build_dir=$2
+src=$3
+cxx=$4
+generator=$5
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/dengine-install-test.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+trap 'exit 1' INT TERM # so that the EXIT trap runs when ctest stops the test
+
+# Runs a command quietly, printing its output only if it fails.
+quiet() {
+  local log="$work/step.log"
+  if ! "$@" >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "FAILED: $*" >&2
+    return 1
+  fi
+}
+
+echo "-- install $build_dir into $work/prefix"
+quiet "$cmake_bin" --install "$build_dir" --prefix "$work/prefix"
+
+echo "-- extract the README's quick start into $work/project"
+bash "$here/extract_quick_start.sh" "$src/README.md" "$work/project"
+
+launcher=()
+if command -v ccache >/dev/null 2>&1; then
+  launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  # Paths relative to the temporary directory, so each run hits the previous one's cache.
+  export CCACHE_BASEDIR="$work"
+  export CCACHE_NOHASHDIR=1
+fi
+
+echo "-- configure and build it against the installed package"
+quiet "$cmake_bin" -S "$work/project" -B "$work/build" -G "$generator" \
+  -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER="$cxx" "${launcher[@]}" \
+  -DCMAKE_PREFIX_PATH="$work/prefix"
+quiet "$cmake_bin" --build "$work/build" -j 1
+
+echo "-- run it on a fresh data directory"
+"$work/build/quick-start-embedded" "$work/data" | tee "$work/run.log"
+if ! grep -q "hello = world" "$work/run.log"; then
+  echo "FAILED: the quick start did not print \"hello = world\"" >&2
+  exit 1
+fi
+echo "-- passed"
