@@ -29,7 +29,11 @@ if(NOT DENGINE_BUILD_FUZZERS)
   find_path(ASIO_INCLUDE_DIR asio.hpp REQUIRED)
   add_library(dengine_asio INTERFACE)
   target_include_directories(dengine_asio SYSTEM INTERFACE "${ASIO_INCLUDE_DIR}")
-  target_compile_definitions(dengine_asio INTERFACE ASIO_STANDALONE ASIO_NO_DEPRECATED)
+  # ASIO_DISABLE_STD_ALIGNED_ALLOC: Asio 1.22 picks aligned_alloc or operator new per translation
+  # unit, depending on whether a standard header came before it; mixing the two is an ODR
+  # violation that ASan reports as alloc-dealloc-mismatch. One choice everywhere.
+  target_compile_definitions(dengine_asio INTERFACE
+    ASIO_STANDALONE ASIO_NO_DEPRECATED ASIO_DISABLE_STD_ALIGNED_ALLOC)
   target_link_libraries(dengine_asio INTERFACE Threads::Threads)
 
   find_path(CONCURRENTQUEUE_INCLUDE_DIR concurrentqueue/concurrentqueue.h REQUIRED)
