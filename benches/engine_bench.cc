@@ -3,10 +3,6 @@
 // concurrent callers, linearizable and eventual get latency, and the RSS of an idle engine.
 // Data goes to a fresh directory under $DENGINE_BENCH_DIR (default /tmp).
 
-#include <benchmark/benchmark.h>
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -20,48 +16,30 @@
 #include <thread>
 #include <vector>
 
+#include <benchmark/benchmark.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "benches/bench_support.h"
 #include "dengine/embedded_engine.h"
 #include "runtime/wal_worker.h"
 
 namespace {
 
+using dengine::bench::BenchDir;
+using dengine::bench::percentile;
 using Clock = std::chrono::steady_clock;
 constexpr size_t kValueBytes = 128;
 constexpr int kKeys = 10'000;
 
-class BenchDir {
- public:
-  BenchDir() {
-    const char* base = std::getenv("DENGINE_BENCH_DIR");
-    static std::atomic<int> next{0};
-    path_ = std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/dengine-engine-bench-" +
-            std::to_string(::getpid()) + "-" + std::to_string(next.fetch_add(1));
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~BenchDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  [[nodiscard]] const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-double percentile_us(std::vector<double>& micros, double p) {
-  if (micros.empty()) return 0;
-  const auto rank = static_cast<size_t>(p * static_cast<double>(micros.size() - 1));
-  std::nth_element(micros.begin(), micros.begin() + static_cast<ptrdiff_t>(rank), micros.end());
-  return micros[rank];
-}
-
 void report_latency(benchmark::State& state, std::vector<double>& micros) {
-  state.counters["p50_us"] = percentile_us(micros, 0.50);
-  state.counters["p99_us"] = percentile_us(micros, 0.99);
+  state.counters["p50_us"] = percentile(micros, 0.50);
+  state.counters["p99_us"] = percentile(micros, 0.99);
 }
 
-std::string key_of(int i) { return "bench/key/" + std::to_string(i % kKeys); }
+std::string key_of(int i) {
+  return "bench/key/" + std::to_string(i % kKeys);
+}
 
 std::unique_ptr<dengine::EmbeddedEngine> start_engine(benchmark::State& state,
                                                       const std::string& dir) {
@@ -79,7 +57,7 @@ std::unique_ptr<dengine::EmbeddedEngine> start_engine(benchmark::State& state,
 
 // The floor: a small appending pwrite + fdatasync, as a lone put must pay at least once.
 void BM_FdatasyncFloor(benchmark::State& state) {
-  BenchDir dir;
+  BenchDir dir("engine-bench");
   const std::string path = dir.path() + "/floor";
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
@@ -91,8 +69,7 @@ void BM_FdatasyncFloor(benchmark::State& state) {
   off_t offset = 0;
   for (auto _ : state) {
     const auto start = Clock::now();
-    if (::pwrite(fd, record.data(), record.size(), offset) !=
-            static_cast<ssize_t>(record.size()) ||
+    if (::pwrite(fd, record.data(), record.size(), offset) != static_cast<ssize_t>(record.size()) ||
         ::fdatasync(fd) != 0) {
       state.SkipWithError("write or fdatasync failed");
       break;
@@ -106,7 +83,7 @@ void BM_FdatasyncFloor(benchmark::State& state) {
 BENCHMARK(BM_FdatasyncFloor)->UseRealTime();
 
 void BM_SequentialPut(benchmark::State& state) {
-  BenchDir dir;
+  BenchDir dir("engine-bench");
   auto engine = start_engine(state, dir.path());
   if (!engine) return;
   const std::string value(kValueBytes, 'v');
@@ -129,7 +106,7 @@ BENCHMARK(BM_SequentialPut)->UseRealTime();
 // `callers` puts always in flight (async, callbacks), as from that many client threads.
 void BM_ConcurrentPut(benchmark::State& state) {
   const auto callers = static_cast<int>(state.range(0));
-  BenchDir dir;
+  BenchDir dir("engine-bench");
   auto engine = start_engine(state, dir.path());
   if (!engine) return;
   const std::string value(kValueBytes, 'v');
@@ -158,12 +135,18 @@ void BM_ConcurrentPut(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * kPutsPerIteration);
 }
-BENCHMARK(BM_ConcurrentPut)->ArgName("callers")->Arg(1)->Arg(16)->Arg(64)->Arg(256)->UseRealTime()
+BENCHMARK(BM_ConcurrentPut)
+    ->ArgName("callers")
+    ->Arg(1)
+    ->Arg(16)
+    ->Arg(64)
+    ->Arg(256)
+    ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
 void BM_Get(benchmark::State& state) {
   const auto consistency = static_cast<dengine::Read>(state.range(0));
-  BenchDir dir;
+  BenchDir dir("engine-bench");
   auto engine = start_engine(state, dir.path());
   if (!engine) return;
   const std::string value(kValueBytes, 'v');
@@ -184,8 +167,11 @@ void BM_Get(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(micros.size()));
   report_latency(state, micros);
 }
-BENCHMARK(BM_Get)->ArgName("read")->Arg(static_cast<int>(dengine::Read::Linearizable))
-    ->Arg(static_cast<int>(dengine::Read::Lease))->Arg(static_cast<int>(dengine::Read::Eventual))
+BENCHMARK(BM_Get)
+    ->ArgName("read")
+    ->Arg(static_cast<int>(dengine::Read::Linearizable))
+    ->Arg(static_cast<int>(dengine::Read::Lease))
+    ->Arg(static_cast<int>(dengine::Read::Eventual))
     ->UseRealTime();
 
 long rss_kib() {
@@ -201,7 +187,7 @@ long rss_kib() {
 // rss_before_mb).
 void BM_IdleEngineRss(benchmark::State& state) {
   const long before = rss_kib();
-  BenchDir dir;
+  BenchDir dir("engine-bench");
   auto engine = start_engine(state, dir.path());
   if (!engine) return;
   if (!engine->client().put("k", "v")) state.SkipWithError("put failed");
@@ -213,7 +199,6 @@ void BM_IdleEngineRss(benchmark::State& state) {
 }
 BENCHMARK(BM_IdleEngineRss)->Iterations(3)->UseRealTime();
 
-
 // ---- the runtime's WAL worker alone: group commit as the engine uses it ----------------------
 
 // `writers` threads each persist one 128-byte entry at a time and wait until it is durable,
@@ -224,7 +209,7 @@ void BM_WalWorkerGroupCommit(benchmark::State& state) {
   using namespace dengine;
   const auto writers = static_cast<int>(state.range(0));
   constexpr int kWritesPerIteration = 4000;
-  BenchDir dir;
+  BenchDir dir("engine-bench");
   auto opened = open_wal_log_store(dir.path());
   if (!opened) {
     state.SkipWithError(opened.status().message().c_str());
@@ -277,10 +262,16 @@ void BM_WalWorkerGroupCommit(benchmark::State& state) {
   worker.stop();
   state.SetItemsProcessed(static_cast<int64_t>(micros.size()));
   state.counters["writes_per_fdatasync"] =
-      static_cast<double>(worker.writes()) / static_cast<double>(std::max<uint64_t>(1, worker.syncs()));
+      static_cast<double>(worker.writes()) /
+      static_cast<double>(std::max<uint64_t>(1, worker.syncs()));
   report_latency(state, micros);
 }
-BENCHMARK(BM_WalWorkerGroupCommit)->ArgName("writers")->Arg(1)->Arg(8)->Arg(64)->UseRealTime()
+BENCHMARK(BM_WalWorkerGroupCommit)
+    ->ArgName("writers")
+    ->Arg(1)
+    ->Arg(8)
+    ->Arg(64)
+    ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
 }  // namespace

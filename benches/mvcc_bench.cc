@@ -27,6 +27,7 @@
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
+#include "benches/bench_support.h"
 #include "common/check.h"
 #include "common/splitmix64.h"
 #include "dengine/kv_types.h"
@@ -49,6 +50,8 @@ using dengine::ApplyResult;
 using dengine::Index;
 using dengine::Result;
 using dengine::StateMachine;
+using dengine::bench::BenchDir;
+using dengine::bench::percentile;
 
 constexpr size_t kKeyBytes = 16;
 constexpr size_t kValueBytes = 256;
@@ -61,27 +64,6 @@ constexpr double kMiB = 1024.0 * 1024.0;
 const std::string kAllKeys{"\0", 1};
 
 enum class StoreKind : uint8_t { kMemory, kRocksDb };
-
-class BenchDir {
- public:
-  BenchDir() {
-    const char* base = std::getenv("DENGINE_BENCH_DIR");
-    std::string pattern = std::string(base != nullptr && *base != '\0' ? base : "/tmp") +
-                          "/dengine-mvcc-bench-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) std::abort();
-    path_ = pattern;
-  }
-  ~BenchDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  BenchDir(const BenchDir&) = delete;
-  BenchDir& operator=(const BenchDir&) = delete;
-  [[nodiscard]] const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // "key/000000001234": 16 bytes, so byte order is number order and ranges are contiguous.
 // Rewrites the digits of such a key in place (no allocation).
@@ -169,7 +151,7 @@ std::unique_ptr<StateMachine> open_store(StoreKind kind, const std::string& dir)
 
 std::unique_ptr<LoadedStore> load(StoreKind kind, uint64_t keys) {
   auto loaded = std::make_unique<LoadedStore>();
-  loaded->dir = std::make_unique<BenchDir>();
+  loaded->dir = std::make_unique<BenchDir>("mvcc-bench");
   loaded->store = open_store(kind, loaded->dir->path() + "/store");
   loaded->kind = kind;
   loaded->keys = keys;
@@ -198,13 +180,6 @@ LoadedStore& shared_store(StoreKind kind, uint64_t keys) {
   stores.push_back(load(kind, keys));
   std::atexit([] { open_stores().clear(); });
   return *stores.back();
-}
-
-double percentile(std::vector<double>& values, double fraction) {
-  if (values.empty()) return 0;
-  const auto rank = static_cast<size_t>(fraction * static_cast<double>(values.size() - 1));
-  std::nth_element(values.begin(), values.begin() + static_cast<ptrdiff_t>(rank), values.end());
-  return values[rank];
 }
 
 // ---- the replicated path ----

@@ -22,50 +22,25 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "benches/bench_support.h"
 #include "log/posix_file_system.h"
 #include "log/record.h"
 #include "log/segmented_wal.h"
 
 namespace {
 
+using dengine::bench::BenchDir;
+using dengine::bench::percentile;
 using Clock = std::chrono::steady_clock;
 
 constexpr size_t kEntryBytes = 256;
 constexpr uint64_t kSegmentBytes = 64ULL << 20;
 
-class BenchDir {
- public:
-  BenchDir() {
-    const char* base = std::getenv("DENGINE_BENCH_DIR");
-    std::string pattern =
-        std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/dengine-wal-bench-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) std::abort();
-    path_ = pattern;
-  }
-  ~BenchDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  BenchDir(const BenchDir&) = delete;
-  BenchDir& operator=(const BenchDir&) = delete;
-  [[nodiscard]] const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-double percentile_us(std::vector<double>& micros, double fraction) {
-  if (micros.empty()) return 0;
-  const auto rank = static_cast<size_t>(fraction * static_cast<double>(micros.size() - 1));
-  std::nth_element(micros.begin(), micros.begin() + static_cast<ptrdiff_t>(rank), micros.end());
-  return micros[rank];
-}
-
 void report(benchmark::State& state, uint64_t records, std::vector<double>& micros) {
   state.SetItemsProcessed(static_cast<int64_t>(records));
   state.SetBytesProcessed(static_cast<int64_t>(records * kEntryBytes));
-  state.counters["p50_us"] = percentile_us(micros, 0.50);
-  state.counters["p99_us"] = percentile_us(micros, 0.99);
+  state.counters["p50_us"] = percentile(micros, 0.50);
+  state.counters["p99_us"] = percentile(micros, 0.99);
 }
 
 // The floor: one record-sized pwrite, then fdatasync, per record — what the WAL does for a
@@ -75,7 +50,7 @@ void report(benchmark::State& state, uint64_t records, std::vector<double>& micr
 // overwrites: fdatasync has only data to flush).
 void BM_RawWriteFdatasync(benchmark::State& state) {
   const int64_t file = state.range(0);
-  BenchDir dir;
+  BenchDir dir("wal-bench");
   const std::string path = dir.path() + "/raw";
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
@@ -121,7 +96,7 @@ void BM_WalAppendSync(benchmark::State& state) {
   const int records_per_appender = std::max(100, 2000 / appenders);
   for (auto _ : state) {
     state.PauseTiming();
-    BenchDir dir;
+    BenchDir dir("wal-bench");
     auto opened = dengine::log::SegmentedWal::open(
         std::make_shared<dengine::log::PosixFileSystem>(), dir.path(),
         dengine::WalOptions{.segment_bytes = kSegmentBytes});

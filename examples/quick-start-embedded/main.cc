@@ -1,7 +1,7 @@
-#include <dengine/embedded_engine.h>
-
 #include <chrono>
 #include <iostream>
+
+#include <dengine/embedded_engine.h>
 
 int main(int argc, char** argv) {
   const std::string data_dir = argc > 1 ? argv[1] : "./dengine-data";
@@ -30,7 +30,6 @@ int main(int argc, char** argv) {
   std::cout << "hello = " << (*got)->value << " (revision " << put->revision << ")\n";
 
   auto swapped = kv.compare_and_swap("leader", std::nullopt, "me");
-  std::cout << "claimed 'leader': " << (swapped && *swapped ? "yes" : "no (already taken)")
-            << "\n";
+  std::cout << "claimed 'leader': " << (swapped && *swapped ? "yes" : "no (already taken)") << "\n";
   return engine.stop() ? 0 : 1;
 }

@@ -55,9 +55,7 @@ class ManualClock final : public Clock {
 
   void advance(std::chrono::nanoseconds by);
 
-  [[nodiscard]] uint64_t now_nanos() const override {
-    return now_.load(std::memory_order_acquire);
-  }
+  [[nodiscard]] uint64_t now_nanos() const override { return now_.load(std::memory_order_acquire); }
   [[nodiscard]] std::optional<std::chrono::nanoseconds> real_time_until(
       uint64_t deadline_nanos) const override;
   uint64_t add_listener(std::function<void()> on_move) override;

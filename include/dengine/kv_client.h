@@ -9,11 +9,6 @@
 // on one of the engine's worker threads, or on the executor associated with it: keep it short
 // or hand the work to your own executor.
 
-#include <asio/async_result.hpp>
-#include <asio/dispatch.hpp>
-#include <asio/execution.hpp>
-#include <asio/associated_executor.hpp>
-
 #include <condition_variable>
 #include <mutex>
 #include <optional>
@@ -21,6 +16,11 @@
 #include <string_view>
 #include <utility>
 #include <variant>
+
+#include <asio/associated_executor.hpp>
+#include <asio/async_result.hpp>
+#include <asio/dispatch.hpp>
+#include <asio/execution.hpp>
 
 #include "dengine/kv_types.h"
 #include "dengine/state_machine.h"
@@ -199,8 +199,7 @@ class KvClient {
   }
   template <typename Token>
   auto async_compact(int64_t revision, Token&& token) {
-    return async_write<CompactionResponse>(CompactionRequest{revision},
-                                           std::forward<Token>(token));
+    return async_write<CompactionResponse>(CompactionRequest{revision}, std::forward<Token>(token));
   }
 
  protected:
@@ -215,12 +214,11 @@ class KvClient {
   auto async_write(KvWrite request, Token&& token) {
     return asio::async_initiate<Token, void(Result<Response>)>(
         [backend = backend_](auto handler, KvWrite write) {
-          backend->submit_write(
-              std::move(write),
-              [done = detail::make_completion<Response>(std::move(handler))](
-                  Result<KvResponse> result) mutable {
-                done(detail::response_as<Response>(std::move(result)));
-              });
+          backend->submit_write(std::move(write),
+                                [done = detail::make_completion<Response>(std::move(handler))](
+                                    Result<KvResponse> result) mutable {
+                                  done(detail::response_as<Response>(std::move(result)));
+                                });
         },
         token, std::move(request));
   }

@@ -16,7 +16,8 @@ template <typename R, typename... Args>
 class UniqueFunction<R(Args...)> {
  public:
   UniqueFunction() = default;
-  template <typename F, typename = std::enable_if_t<!std::is_same_v<std::decay_t<F>, UniqueFunction>>>
+  template <typename F,
+            typename = std::enable_if_t<!std::is_same_v<std::decay_t<F>, UniqueFunction>>>
   UniqueFunction(F&& f)  // NOLINT(google-explicit-constructor)
       : callable_(std::make_unique<Callable<std::decay_t<F>>>(std::forward<F>(f))) {}
 

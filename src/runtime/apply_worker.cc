@@ -1,7 +1,5 @@
 #include "runtime/apply_worker.h"
 
-#include <asio/post.hpp>
-
 namespace dengine::runtime {
 
 ApplyWorker::ApplyWorker(StateMachine& state_machine, std::shared_mutex& state_mutex,
@@ -10,17 +8,16 @@ ApplyWorker::ApplyWorker(StateMachine& state_machine, std::shared_mutex& state_m
       state_mutex_(state_mutex),
       options_(options),
       report_(std::move(report)),
-      planner_(options.compaction, state_machine.durable_applied_index()) {
-  work_.emplace(io_.get_executor());
-  thread_ = std::thread([this] { io_.run(); });
-}
+      planner_(options.compaction, state_machine.durable_applied_index()) {}
 
-ApplyWorker::~ApplyWorker() { stop(Status::unavailable("engine stopped")); }
+ApplyWorker::~ApplyWorker() {
+  stop(Status::unavailable("engine stopped"));
+}
 
 void ApplyWorker::schedule_locked() {
   if (drain_scheduled_) return;
   drain_scheduled_ = true;
-  asio::post(io_, [this] { drain(); });
+  thread_.post([this] { drain(); });
 }
 
 void ApplyWorker::submit(ApplyBatch batch) {
@@ -36,11 +33,15 @@ void ApplyWorker::submit_reads(Index index, std::vector<ReadTask> tasks) {
 }
 
 void ApplyWorker::stop(const Status& why) {
-  if (!thread_.joinable()) return;
-  work_.reset();
-  thread_.join();
+  if (!thread_.running()) return;
+  thread_.stop();
   for (auto& [index, task] : waiting_reads_) task(why);
   waiting_reads_.clear();
+}
+
+void ApplyWorker::fail(Status why) {
+  failure_ = why;
+  report_(FatalInput{std::move(why)});
 }
 
 void ApplyWorker::drain() {
@@ -55,33 +56,24 @@ void ApplyWorker::drain() {
   for (auto& [index, tasks] : reads) {
     for (ReadTask& task : tasks) waiting_reads_.emplace(index, std::move(task));
   }
-  if (failed_) {
-    for (ApplyBatch& batch : batches) {
-      for (auto& [index, done] : batch.waiters) {
-        done(Status::unavailable("engine stopped after a fatal error"));
-      }
-    }
-    return;
-  }
   Index applied = 0;
   for (ApplyBatch& batch : batches) {
-    if (!apply(batch)) return;
+    if (!apply(batch)) continue;  // failed: its callers and every later batch's were answered
     applied = batch.entries.back().index;
   }
+  if (!failure_.is_ok()) return;
   if (applied != 0) {
     // Compaction needs an image that survives a crash (DESIGN §9): when enough was applied
     // since the last one, make the state machine's applies durable.
     if (options_.image_survives_restart && planner_.snapshot_due()) {
       std::unique_lock lock(state_mutex_);
       if (Status flushed = state_machine_.flush(); !flushed) {
-        failed_ = true;
-        report_(FatalInput{Status(flushed.code(), "apply worker: flush: " + flushed.message())});
-        return;
+        return fail(Status(flushed.code(), "apply worker: flush: " + flushed.message()));
       }
       planner_.on_snapshot(state_machine_.durable_applied_index());
     }
-    const Index durable = options_.image_survives_restart ? state_machine_.durable_applied_index() : 0;
-    reported_durable_ = durable;
+    const Index durable =
+        options_.image_survives_restart ? state_machine_.durable_applied_index() : 0;
     report_(AppliedInput{applied, durable});
   }
   serve_reads();
@@ -91,7 +83,7 @@ bool ApplyWorker::apply(ApplyBatch& batch) {
   std::vector<std::pair<ProposalDone, Result<ApplyResult>>> answers;
   answers.reserve(batch.waiters.size());
   auto waiter = batch.waiters.begin();
-  {
+  if (failure_.is_ok()) {
     std::unique_lock lock(state_mutex_);
     for (const Entry& entry : batch.entries) {
       if (entry.type != EntryType::kNormal || entry.data.empty()) {
@@ -102,10 +94,9 @@ bool ApplyWorker::apply(ApplyBatch& batch) {
       Result<ApplyResult> result = state_machine_.apply(entry.index, entry.data);
       if (!result) {
         // The entry is committed on a quorum: skipping it would diverge from the peers.
-        failed_ = true;
-        report_(FatalInput{Status(result.status().code(),
-                                  "apply worker: entry " + std::to_string(entry.index) +
-                                      " cannot be applied: " + result.status().message())});
+        fail(
+            Status(result.status().code(), "apply worker: entry " + std::to_string(entry.index) +
+                                               " cannot be applied: " + result.status().message()));
         break;
       }
       planner_.on_applied(entry.index, entry.data.size());
@@ -117,13 +108,11 @@ bool ApplyWorker::apply(ApplyBatch& batch) {
   }
   // Answer outside the lock: a caller's continuation may read the state machine at once.
   for (auto& [done, result] : answers) done(std::move(result));
-  if (failed_) {
-    for (; waiter != batch.waiters.end(); ++waiter) {
-      waiter->second(Status::unavailable("engine stopped after a fatal error"));
-    }
-    return false;
+  if (failure_.is_ok()) return true;
+  for (; waiter != batch.waiters.end(); ++waiter) {
+    waiter->second(Status::unavailable("engine stopped: " + failure_.message()));
   }
-  return true;
+  return false;
 }
 
 void ApplyWorker::serve_reads() {

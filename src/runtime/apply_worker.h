@@ -8,16 +8,11 @@
 // Readers that need no log round (eventual reads) read the state machine on their own threads
 // under `state_mutex` held shared; this worker holds it exclusively while it applies.
 
-#include <asio/executor_work_guard.hpp>
-#include <asio/io_context.hpp>
-
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <mutex>
-#include <optional>
 #include <shared_mutex>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -25,6 +20,7 @@
 #include "dengine/state_machine.h"
 #include "log/compaction_policy.h"
 #include "runtime/core_input.h"
+#include "runtime/worker_thread.h"
 
 namespace dengine::runtime {
 
@@ -65,15 +61,14 @@ class ApplyWorker {
   // False when the node must stop (reported to the core).
   bool apply(ApplyBatch& batch);
   void serve_reads();
+  // Stops applying for good: the core is told why, and so is every later caller.
+  void fail(Status why);
 
   StateMachine& state_machine_;
   std::shared_mutex& state_mutex_;
   ApplyWorkerOptions options_;
   Report report_;
   log::CompactionPlanner planner_;
-  asio::io_context io_;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
-  std::thread thread_;
 
   std::mutex mutex_;
   std::vector<ApplyBatch> pending_batches_;
@@ -82,8 +77,9 @@ class ApplyWorker {
 
   // Worker thread only.
   std::multimap<Index, ReadTask> waiting_reads_;
-  Index reported_durable_ = 0;
-  bool failed_ = false;
+  Status failure_;  // set once applying failed; nothing is applied after it
+
+  WorkerThread thread_;  // last: it starts after, and stops before, everything it uses
 };
 
 }  // namespace dengine::runtime

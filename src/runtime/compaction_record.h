@@ -17,7 +17,8 @@ namespace dengine::runtime {
 
 class CompactionRecord {
  public:
-  CompactionRecord(std::string dir, std::string name) : dir_(std::move(dir)), name_(std::move(name)) {}
+  CompactionRecord(std::string dir, std::string name)
+      : dir_(std::move(dir)), name_(std::move(name)) {}
 
   // Durably replaces the record (write, fsync, rename, fsync the directory).
   Status save(const SnapshotMeta& meta) const;

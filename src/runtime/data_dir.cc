@@ -19,8 +19,9 @@ std::string encode_meta(NodeId member_id) {
 Result<NodeId> decode_meta(const std::string& text, const std::string& path) {
   const std::string header = "dengine data dir\nformat ";
   const auto corrupt = [&] {
-    return Status::corruption("data dir: " + path + " is corrupt (expected \"" +
-                              encode_meta(0).substr(0, header.size()) + "...\")");
+    return Status::corruption("data dir: " + path +
+                              " is corrupt (not a dengine member file of the form \"dengine data "
+                              "dir / format N / member ID\")");
   };
   if (text.rfind(header, 0) != 0) return corrupt();
   int version = 0;
@@ -34,7 +35,8 @@ Result<NodeId> decode_meta(const std::string& text, const std::string& path) {
                                        std::to_string(kDataDirFormatVersion));
   }
   const std::string member = "\nmember ";
-  if (std::string_view(after_version, static_cast<size_t>(end - after_version)).rfind(member, 0) != 0) {
+  if (std::string_view(after_version, static_cast<size_t>(end - after_version)).rfind(member, 0) !=
+      0) {
     return corrupt();
   }
   NodeId id = kNoNode;

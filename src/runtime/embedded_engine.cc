@@ -52,13 +52,14 @@ Result<std::unique_ptr<StateMachine>> open_state_machine(const EngineOptions& op
 
 // What the node boots from: the durable log after the last image, and what the state machine
 // holds. Inconsistent pieces are refused with a message naming them.
-Result<raft::RaftBootState> boot_state(RecoveredLog recovered, const SnapshotMeta& image,
-                                       const StateMachine& state_machine, bool image_survives) {
+Result<raft::RaftBootState> boot_state(const std::string& data_dir, RecoveredLog recovered,
+                                       const SnapshotMeta& image, const StateMachine& state_machine,
+                                       bool image_survives) {
   raft::RaftBootState boot;
   boot.hard_state = recovered.hard_state;
   boot.snapshot = image;
   if (recovered.first_index > image.index + 1) {
-    return Status::corruption("engine: the log starts at index " +
+    return Status::corruption("engine: " + data_dir + ": the log starts at index " +
                               std::to_string(recovered.first_index) +
                               " but the last compaction record is at index " +
                               std::to_string(image.index) + ": entries are missing");
@@ -68,13 +69,13 @@ Result<raft::RaftBootState> boot_state(RecoveredLog recovered, const SnapshotMet
   }
   boot.applied = image_survives ? state_machine.applied_index() : 0;
   if (image_survives && boot.applied < image.index) {
-    return Status::corruption("engine: the state machine holds index " +
+    return Status::corruption("engine: " + data_dir + ": the state machine holds index " +
                               std::to_string(boot.applied) + " but the log was compacted behind " +
                               std::to_string(image.index));
   }
   const Index last = boot.entries.empty() ? image.index : boot.entries.back().index;
   if (boot.applied > last) {
-    return Status::corruption("engine: the state machine holds index " +
+    return Status::corruption("engine: " + data_dir + ": the state machine holds index " +
                               std::to_string(boot.applied) + " beyond the log's last index " +
                               std::to_string(last));
   }
@@ -93,11 +94,11 @@ raft::RaftConfig raft_config(const EngineOptions& options, bool image_survives) 
   config.heartbeat_interval_ticks = 1;
   // DESIGN §9: the lease lasts less than the minimum election timeout, minus a drift allowance
   // (a tenth of it, and at least one heartbeat).
-  const auto drift = std::max(options.election_timeout / 10,
-                              std::chrono::duration_cast<std::chrono::milliseconds>(
-                                  options.heartbeat_interval));
-  config.lease_duration_nanos = static_cast<uint64_t>(
-      std::chrono::nanoseconds(options.election_timeout - drift).count());
+  const auto drift =
+      std::max(options.election_timeout / 10,
+               std::chrono::duration_cast<std::chrono::milliseconds>(options.heartbeat_interval));
+  config.lease_duration_nanos =
+      static_cast<uint64_t>(std::chrono::nanoseconds(options.election_timeout - drift).count());
   config.compaction_trailing_entries = image_survives ? options.retained_log_entries : 0;
   config.random_seed = std::random_device{}() ^ (options.node_id * 0x9e3779b97f4a7c15ULL);
   return config;
@@ -129,8 +130,8 @@ Result<std::unique_ptr<EmbeddedEngine>> EmbeddedEngine::start(EngineOptions opti
   runtime::CompactionRecord record(impl->data_dir.path, "compaction");
   Result<SnapshotMeta> image = record.load();
   if (!image) return image.status();
-  Result<raft::RaftBootState> boot =
-      boot_state(std::move(opened->recovered), *image, *impl->state_machine, image_survives);
+  Result<raft::RaftBootState> boot = boot_state(impl->data_dir.path, std::move(opened->recovered),
+                                                *image, *impl->state_machine, image_survives);
   if (!boot) return boot.status();
 
   runtime::RuntimeOptions runtime_options;
@@ -156,17 +157,23 @@ Result<std::unique_ptr<EmbeddedEngine>> EmbeddedEngine::start(EngineOptions opti
 
 EmbeddedEngine::EmbeddedEngine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-EmbeddedEngine::~EmbeddedEngine() { (void)stop(); }
+EmbeddedEngine::~EmbeddedEngine() {
+  (void)stop();
+}
 
 Status EmbeddedEngine::wait_ready(std::chrono::milliseconds timeout) {
-  bool stopped = false;
+  runtime::NodeStatus last;
   const bool ready = impl_->runtime->wait_for_status(
       [&](const runtime::NodeStatus& status) {
-        stopped = status.stopped;
+        last = status;
         return status.ready || status.stopped;
       },
       timeout);
-  if (stopped) return Status::unavailable("engine: stopped");
+  if (last.stopped) {
+    // A node that stopped on its own says why.
+    return Status::unavailable(last.fatal.is_ok() ? "engine: stopped"
+                                                  : "engine: stopped: " + last.fatal.message());
+  }
   if (!ready) {
     return Status::timed_out("engine: no leader with a committed entry of its term after " +
                              std::to_string(timeout.count()) + " ms");
@@ -185,12 +192,20 @@ Status EmbeddedEngine::stop() {
   return status;
 }
 
-KvClient& EmbeddedEngine::client() { return *impl_->client; }
-NodeId EmbeddedEngine::id() const { return impl_->data_dir.member_id; }
+KvClient& EmbeddedEngine::client() {
+  return *impl_->client;
+}
+NodeId EmbeddedEngine::id() const {
+  return impl_->data_dir.member_id;
+}
 bool EmbeddedEngine::is_leader() const {
   return impl_->runtime->status().role == RaftRole::kLeader;
 }
-NodeId EmbeddedEngine::leader() const { return impl_->runtime->status().leader; }
-ConfState EmbeddedEngine::members() const { return impl_->runtime->status().conf; }
+NodeId EmbeddedEngine::leader() const {
+  return impl_->runtime->status().leader;
+}
+ConfState EmbeddedEngine::members() const {
+  return impl_->runtime->status().conf;
+}
 
 }  // namespace dengine

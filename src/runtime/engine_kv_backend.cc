@@ -12,8 +12,7 @@ kv::KvCommand to_command(KvWrite request) {
 
 }  // namespace
 
-void EngineKvBackend::submit_write(KvWrite request,
-                                   UniqueFunction<void(Result<KvResponse>)> done) {
+void EngineKvBackend::submit_write(KvWrite request, UniqueFunction<void(Result<KvResponse>)> done) {
   // Bounds are checked before the log: an oversized request never becomes an entry.
   Result<std::string> command = kv::encode_command(to_command(std::move(request)));
   if (!command) return done(command.status());
@@ -33,8 +32,8 @@ void EngineKvBackend::submit_read(Read consistency, ReadFn read,
     return done(runtime_.read_local([&](const StateMachine& machine) { return read(machine); }));
   }
   const ReadMode mode = consistency == Read::Lease ? ReadMode::kLease : ReadMode::kReadIndex;
-  runtime_.read(mode, [read = std::move(read), done = std::move(done)](
-                          Result<const StateMachine*> machine) mutable {
+  runtime_.read(mode, [read = std::move(read),
+                       done = std::move(done)](Result<const StateMachine*> machine) mutable {
     if (!machine) return done(machine.status());
     done(read(**machine));
   });
@@ -44,7 +43,9 @@ void EngineKvBackend::submit_range(RangeRequest request, Read consistency,
                                    UniqueFunction<void(Result<RangeResponse>)> done) {
   submit_read<RangeResponse>(
       consistency,
-      [request = std::move(request)](const StateMachine& machine) { return machine.range(request); },
+      [request = std::move(request)](const StateMachine& machine) {
+        return machine.range(request);
+      },
       std::move(done));
 }
 

@@ -5,11 +5,11 @@
 // its size is approximate, so load is bounded by an explicit counter (Admission), not by it.
 
 #include <chrono>
-#include <concurrentqueue/blockingconcurrentqueue.h>
-
 #include <cstddef>
 #include <optional>
 #include <vector>
+
+#include <concurrentqueue/blockingconcurrentqueue.h>
 
 #include "runtime/core_input.h"
 

@@ -16,9 +16,9 @@ Status engine_stopped() {
 }  // namespace
 
 Result<std::unique_ptr<RaftRuntime>> RaftRuntime::start(
-    raft::RaftConfig config, raft::RaftBootState boot, LogStore& log,
-    StateMachine& state_machine, std::unique_ptr<Transport> transport,
-    std::shared_ptr<Clock> clock, CompactionRecord compaction_record, RuntimeOptions options) {
+    raft::RaftConfig config, raft::RaftBootState boot, LogStore& log, StateMachine& state_machine,
+    std::unique_ptr<Transport> transport, std::shared_ptr<Clock> clock,
+    CompactionRecord compaction_record, RuntimeOptions options) {
   if (options.tick_interval.count() <= 0) {
     return Status::invalid_argument("runtime: tick_interval must be positive");
   }
@@ -26,22 +26,21 @@ Result<std::unique_ptr<RaftRuntime>> RaftRuntime::start(
     return Status::invalid_argument(
         "runtime: max_in_flight_requests and max_inputs_per_round must be positive");
   }
-  const Index boot_applied = boot.applied;
   Result<std::unique_ptr<raft::RaftNode>> raft =
       raft::RaftNode::create(std::move(config), std::move(boot));
   if (!raft) return raft.status();
-  return std::unique_ptr<RaftRuntime>(
-      new RaftRuntime(std::move(*raft), log, state_machine, std::move(transport),
-                      std::move(clock), std::move(compaction_record), options, boot_applied));
+  return std::unique_ptr<RaftRuntime>(new RaftRuntime(std::move(*raft), log, state_machine,
+                                                      std::move(transport), std::move(clock),
+                                                      std::move(compaction_record), options));
 }
 
 RaftRuntime::RaftRuntime(std::unique_ptr<raft::RaftNode> raft, LogStore& log,
                          StateMachine& state_machine, std::unique_ptr<Transport> transport,
                          std::shared_ptr<Clock> clock, CompactionRecord compaction_record,
-                         RuntimeOptions options, Index boot_applied)
+                         RuntimeOptions options)
     : raft_(std::move(raft)),
-      conf_base_index_(boot_applied),
       conf_base_(raft_->conf_state()),
+      conf_(conf_base_),
       state_machine_(state_machine),
       transport_(std::move(transport)),
       clock_(std::move(clock)),
@@ -60,7 +59,9 @@ RaftRuntime::RaftRuntime(std::unique_ptr<raft::RaftNode> raft, LogStore& log,
   core_thread_ = std::thread([this] { run(); });
 }
 
-RaftRuntime::~RaftRuntime() { stop(); }
+RaftRuntime::~RaftRuntime() {
+  stop();
+}
 
 // ---- callers ----
 
@@ -70,11 +71,11 @@ void RaftRuntime::propose(std::string command, ProposalDone done) {
     admission_.release();
     return done(engine_stopped());
   }
-  queue_.push(ProposeInput{
-      std::move(command), [this, done = std::move(done)](Result<ApplyResult> result) mutable {
-        admission_.release();
-        done(std::move(result));
-      }});
+  queue_.push(ProposeInput{std::move(command),
+                           [this, done = std::move(done)](Result<ApplyResult> result) mutable {
+                             admission_.release();
+                             done(std::move(result));
+                           }});
 }
 
 void RaftRuntime::read(ReadMode mode, ReadTask task) {
@@ -83,11 +84,11 @@ void RaftRuntime::read(ReadMode mode, ReadTask task) {
     admission_.release();
     return task(engine_stopped());
   }
-  queue_.push(ReadInput{mode, [this, task = std::move(task)](
-                                  Result<const StateMachine*> machine) mutable {
-                          admission_.release();
-                          task(std::move(machine));
-                        }});
+  queue_.push(
+      ReadInput{mode, [this, task = std::move(task)](Result<const StateMachine*> machine) mutable {
+                  admission_.release();
+                  task(std::move(machine));
+                }});
 }
 
 void RaftRuntime::run_on_core(UniqueFunction<void(raft::RaftNode*)> task) {
@@ -230,17 +231,16 @@ void RaftRuntime::process_ready() {
     if (ready.snapshot) {
       // Installing a leader's image needs the snapshot stream, which arrives with the
       // three-engine step of the engine issue. Stop rather than diverge.
-      fatal_ = Status::failed_precondition(
-          "runtime: installing a leader's snapshot at index " +
-          std::to_string(ready.snapshot->index) + " is not supported yet");
+      fatal_ = Status::failed_precondition("runtime: installing a leader's snapshot at index " +
+                                           std::to_string(ready.snapshot->index) +
+                                           " is not supported yet");
       running_ = false;
       return;
     }
     if (ready.has_storage_work()) {
       wal_worker_->submit(StorageWrite{.write_id = ready.write_id,
                                        .entries = std::move(ready.entries),
-                                       .hard_state = ready.hard_state,
-                                       .reset_to = std::nullopt});
+                                       .hard_state = ready.hard_state});
     }
     if (!ready.messages.empty()) transport_->send(std::move(ready.messages));
     if (!ready.committed_entries.empty()) {
@@ -257,8 +257,9 @@ void RaftRuntime::process_ready() {
       auto round = read_rounds_.find(aborted);
       if (round == read_rounds_.end()) continue;
       for (ReadTask& task : round->second) {
-        task(Status::unavailable("read could not be confirmed: no leader, or leadership "
-                                 "changed; retry"));
+        task(
+            Status::unavailable("read could not be confirmed: no leader, or leadership "
+                                "changed; retry"));
       }
       read_rounds_.erase(round);
     }
@@ -294,7 +295,8 @@ void RaftRuntime::record_conf(const std::vector<Entry>& applied) {
     if (entry.type != EntryType::kConfChange) continue;
     // The core acts on a configuration entry when it hands it out, so this is the
     // configuration after the whole batch.
-    conf_history_.push_back(ConfRecord{entry.index, applied.back().index, raft_->conf_state()});
+    conf_ = raft_->conf_state();
+    conf_history_.push_back(ConfRecord{entry.index, applied.back().index, conf_});
     return;
   }
 }
@@ -318,7 +320,6 @@ std::optional<SnapshotMeta> RaftRuntime::image_meta_at(Index durable) {
   }
   if (passed > 0) {
     conf_base_ = conf_history_[passed - 1].conf;
-    conf_base_index_ = conf_history_[passed - 1].batch_last;
     conf_history_.erase(conf_history_.begin(), conf_history_.begin() + static_cast<long>(passed));
   }
   if (at <= latest_image_.index) return std::nullopt;
@@ -327,23 +328,29 @@ std::optional<SnapshotMeta> RaftRuntime::image_meta_at(Index durable) {
   return SnapshotMeta{.index = at, .term = *term, .conf = std::move(conf)};
 }
 
+// Runs every round of the loop: compares in place and copies the configuration only when it
+// changed.
 void RaftRuntime::publish_status() {
-  NodeStatus next;
-  next.id = raft_->id();
-  next.leader = raft_->leader();
-  next.role = raft_->role();
-  next.term = raft_->term();
-  next.commit = raft_->log().committed();
-  next.applied = raft_->log().applied();
-  next.conf = raft_->conf_state();
-  next.ready = next.leader != kNoNode && raft_->log().term_at(next.commit) == next.term;
+  const NodeId leader = raft_->leader();
+  const RaftRole role = raft_->role();
+  const Term term = raft_->term();
+  const Index commit = raft_->log().committed();
+  const Index applied = raft_->log().applied();
+  const bool ready = leader != kNoNode && raft_->log().term_at(commit) == term;
   std::lock_guard lock(status_mutex_);
-  if (next.id == status_.id && next.leader == status_.leader && next.role == status_.role &&
-      next.term == status_.term && next.commit == status_.commit &&
-      next.applied == status_.applied && next.conf == status_.conf && next.ready == status_.ready) {
+  if (leader == status_.leader && role == status_.role && term == status_.term &&
+      commit == status_.commit && applied == status_.applied && ready == status_.ready &&
+      conf_ == status_.conf) {
     return;
   }
-  status_ = std::move(next);
+  status_.id = raft_->id();
+  status_.leader = leader;
+  status_.role = role;
+  status_.term = term;
+  status_.commit = commit;
+  status_.applied = applied;
+  status_.ready = ready;
+  if (status_.conf != conf_) status_.conf = conf_;
   status_changed_.notify_all();
 }
 

@@ -61,13 +61,10 @@ class RaftRuntime {
  public:
   // Starts the core thread and the workers. `log` and `state_machine` must outlive the
   // runtime; `boot` is what they recovered.
-  static Result<std::unique_ptr<RaftRuntime>> start(raft::RaftConfig config,
-                                                    raft::RaftBootState boot, LogStore& log,
-                                                    StateMachine& state_machine,
-                                                    std::unique_ptr<Transport> transport,
-                                                    std::shared_ptr<Clock> clock,
-                                                    CompactionRecord compaction_record,
-                                                    RuntimeOptions options);
+  static Result<std::unique_ptr<RaftRuntime>> start(
+      raft::RaftConfig config, raft::RaftBootState boot, LogStore& log, StateMachine& state_machine,
+      std::unique_ptr<Transport> transport, std::shared_ptr<Clock> clock,
+      CompactionRecord compaction_record, RuntimeOptions options);
   ~RaftRuntime();
   RaftRuntime(const RaftRuntime&) = delete;
   RaftRuntime& operator=(const RaftRuntime&) = delete;
@@ -118,7 +115,7 @@ class RaftRuntime {
 
   RaftRuntime(std::unique_ptr<raft::RaftNode> raft, LogStore& log, StateMachine& state_machine,
               std::unique_ptr<Transport> transport, std::shared_ptr<Clock> clock,
-              CompactionRecord compaction_record, RuntimeOptions options, Index boot_applied);
+              CompactionRecord compaction_record, RuntimeOptions options);
 
   void run();
   void handle(CoreInput& input, std::vector<ReadTask>& read_index_batch);
@@ -143,8 +140,8 @@ class RaftRuntime {
   uint64_t next_tick_nanos_ = 0;
   SnapshotMeta latest_image_;  // the newest durable image reported to the core
   std::vector<ConfRecord> conf_history_;
-  Index conf_base_index_ = 0;
-  ConfState conf_base_;
+  ConfState conf_base_;  // in force at the last image, or at boot
+  ConfState conf_;       // in force after the entries handed to the apply worker
   bool running_ = true;
   Status fatal_;
 

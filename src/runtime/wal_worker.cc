@@ -1,24 +1,24 @@
 #include "runtime/wal_worker.h"
 
-#include <asio/post.hpp>
-
 namespace dengine::runtime {
 
 WalWorker::WalWorker(LogStore& log, CompactionRecord record, Report report)
-    : log_(log), record_(std::move(record)), report_(std::move(report)) {
-  work_.emplace(io_.get_executor());
-  thread_ = std::thread([this] { io_.run(); });
+    : log_(log), record_(std::move(record)), report_(std::move(report)) {}
+
+WalWorker::~WalWorker() {
+  stop();
 }
 
-WalWorker::~WalWorker() { stop(); }
+void WalWorker::schedule_locked() {
+  if (drain_scheduled_) return;
+  drain_scheduled_ = true;
+  thread_.post([this] { drain(); });
+}
 
 void WalWorker::submit(StorageWrite write) {
   std::lock_guard lock(mutex_);
   pending_.push_back(std::move(write));
-  if (!drain_scheduled_) {
-    drain_scheduled_ = true;
-    asio::post(io_, [this] { drain(); });
-  }
+  schedule_locked();
 }
 
 void WalWorker::compact(SnapshotMeta image, Index up_to) {
@@ -26,26 +26,11 @@ void WalWorker::compact(SnapshotMeta image, Index up_to) {
   if (!pending_compaction_ || pending_compaction_->up_to < up_to) {
     pending_compaction_ = Compaction{std::move(image), up_to};
   }
-  if (!drain_scheduled_) {
-    drain_scheduled_ = true;
-    asio::post(io_, [this] { drain(); });
-  }
+  schedule_locked();
 }
 
 void WalWorker::stop() {
-  if (!thread_.joinable()) return;
-  work_.reset();  // run() returns once the scheduled drains are done
-  thread_.join();
-}
-
-Status WalWorker::persist(const StorageWrite& write) {
-  if (write.reset_to) {
-    if (Status saved = record_.save(*write.reset_to); !saved) return saved;
-    if (Status reset = log_.reset(write.reset_to->index, write.reset_to->term); !reset) {
-      return reset;
-    }
-  }
-  return log_.append(write.entries, write.hard_state);
+  thread_.stop();
 }
 
 // Everything queued since the last drain becomes one batch: its appends, then one fdatasync
@@ -62,7 +47,7 @@ void WalWorker::drain() {
   if (failed_) return;
   Status status;
   for (const StorageWrite& write : batch) {
-    status = persist(write);
+    status = log_.append(write.entries, write.hard_state);
     if (!status) break;
   }
   if (status && !batch.empty()) {
@@ -86,7 +71,8 @@ void WalWorker::drain() {
     if (compacted) compacted = log_.compact(compaction->up_to);
     if (!compacted) {
       failed_ = true;
-      report_(FatalInput{Status(compacted.code(), "wal worker: compaction: " + compacted.message())});
+      report_(
+          FatalInput{Status(compacted.code(), "wal worker: compaction: " + compacted.message())});
     }
   }
 }

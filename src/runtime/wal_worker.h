@@ -5,23 +5,18 @@
 // while an fdatasync runs is appended behind it and covered by the next single fdatasync, so
 // the number of syncs falls as load rises. One Asio thread; the core never waits for it.
 
-#include <asio/executor_work_guard.hpp>
-#include <asio/io_context.hpp>
-
 #include <atomic>
 #include <cstdint>
 #include <functional>
-#include <memory>
 #include <mutex>
 #include <optional>
-#include <string>
-#include <thread>
 #include <vector>
 
 #include "dengine/entry.h"
 #include "dengine/log_store.h"
 #include "runtime/compaction_record.h"
 #include "runtime/core_input.h"
+#include "runtime/worker_thread.h"
 
 namespace dengine::runtime {
 
@@ -29,8 +24,6 @@ struct StorageWrite {
   uint64_t write_id = 0;
   std::vector<Entry> entries;
   std::optional<HardState> hard_state;
-  // Ready step 0: the log restarts after this image, before `entries` are written.
-  std::optional<SnapshotMeta> reset_to;
 };
 
 class WalWorker {
@@ -55,15 +48,12 @@ class WalWorker {
   [[nodiscard]] uint64_t syncs() const { return syncs_.load(std::memory_order_relaxed); }
 
  private:
+  void schedule_locked();
   void drain();
-  Status persist(const StorageWrite& write);
 
   LogStore& log_;
   CompactionRecord record_;
   Report report_;
-  asio::io_context io_;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
-  std::thread thread_;
 
   std::mutex mutex_;
   std::vector<StorageWrite> pending_;
@@ -77,6 +67,7 @@ class WalWorker {
 
   std::atomic<uint64_t> writes_{0};
   std::atomic<uint64_t> syncs_{0};
+  WorkerThread thread_;  // last: it starts after, and stops before, everything it uses
 };
 
 }  // namespace dengine::runtime

@@ -1,11 +1,6 @@
 #include "tests/kv/kv_store_factory.h"
 
-#include <atomic>
-#include <filesystem>
 #include <string>
-#include <system_error>
-
-#include <unistd.h>
 
 #include "kv/memory_kv_store.h"
 #if DENGINE_WITH_ROCKSDB
@@ -14,34 +9,6 @@
 
 namespace dengine::kv::test {
 namespace {
-
-// The scratch directory of this test process; removed when the process exits.
-class ScratchRoot {
- public:
-  // tmpfs when there is one: every RocksDB open and flush fsyncs several files, which on a
-  // real disk makes the suite minutes long. Crash tests do not rely on the disk: a RocksDB
-  // store's crash is a close without flush, and the power-cut tests have their own file layer.
-  ScratchRoot() {
-    for (const std::filesystem::path& base :
-         {std::filesystem::path("/dev/shm"), std::filesystem::temp_directory_path()}) {
-      std::string pattern = (base / "dengine-kv-test-XXXXXX").string();
-      if (::mkdtemp(pattern.data()) != nullptr) {
-        path_ = pattern;
-        return;
-      }
-    }
-  }
-  ~ScratchRoot() {
-    std::error_code ignored;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
-  }
-  ScratchRoot(const ScratchRoot&) = delete;
-  ScratchRoot& operator=(const ScratchRoot&) = delete;
-  [[nodiscard]] const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 KvStoreFactory memory_store_factory() {
   KvStoreFactory factory;
@@ -92,14 +59,6 @@ KvStoreFactory rocksdb_store_factory() {
 #endif
 
 }  // namespace
-
-std::string fresh_test_dir() {
-  static ScratchRoot root;
-  static std::atomic<uint64_t> next{0};
-  const std::string dir = root.path() + "/" + std::to_string(next.fetch_add(1));
-  std::filesystem::create_directories(dir);
-  return dir;
-}
 
 std::vector<KvStoreFactory> all_store_factories() {
 #if DENGINE_WITH_ROCKSDB

@@ -12,6 +12,7 @@
 
 #include "dengine/state_machine.h"
 #include "dengine/status.h"
+#include "tests/support/scratch_dir.h"
 
 namespace dengine::kv::test {
 
@@ -29,8 +30,7 @@ struct KvStoreFactory {
 
 std::vector<KvStoreFactory> all_store_factories();
 
-// A new empty directory under the test process's scratch directory, removed at exit.
-std::string fresh_test_dir();
+using ::dengine::test::fresh_test_dir;
 
 // gtest prints parameters with this.
 inline void PrintTo(const KvStoreFactory& factory, std::ostream* os) {

@@ -1,16 +1,15 @@
 // EmbeddedEngine on real files in temporary directories.
 
-#include <gtest/gtest.h>
+#include <filesystem>
+#include <fstream>
+#include <future>
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/use_future.hpp>
-
-#include <filesystem>
-#include <fstream>
-#include <future>
+#include <gtest/gtest.h>
 
 #include "dengine/embedded_engine.h"
 #include "tests/runtime/runtime_test_util.h"
@@ -144,8 +143,8 @@ TEST_P(EngineTest, RestartRecoversEveryAcknowledgedWrite) {
     auto engine = start(opts);
     ASSERT_TRUE(engine);
     for (int i = 0; i < 1000; ++i) {
-      Result<PutResponse> put = engine->client().put("key/" + std::to_string(i % 100),
-                                                     "value " + std::to_string(i));
+      Result<PutResponse> put =
+          engine->client().put("key/" + std::to_string(i % 100), "value " + std::to_string(i));
       ASSERT_TRUE(put) << put.status().to_string();
       last_revision = put->revision;
     }
@@ -169,9 +168,8 @@ TEST_P(EngineTest, AsyncFormsWorkWithCallbacksFuturesAndCoroutines) {
   KvClient& kv = engine->client();
 
   std::promise<int64_t> via_callback;
-  kv.async_put("cb", "1", {}, [&](Result<PutResponse> put) {
-    via_callback.set_value(put ? put->revision : -1);
-  });
+  kv.async_put("cb", "1", {},
+               [&](Result<PutResponse> put) { via_callback.set_value(put ? put->revision : -1); });
   EXPECT_EQ(via_callback.get_future().get(), 2);
 
   std::future<Result<PutResponse>> via_future = kv.async_put("f", "2", {}, asio::use_future);

@@ -1,14 +1,14 @@
 // The core loop and its workers, driven on a manual clock with in-memory stores and the
 // in-process transport.
 
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <future>
 #include <latch>
 #include <map>
 #include <memory>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "dengine/clock.h"
 #include "kv/command_codec.h"
@@ -121,8 +121,8 @@ Result<RangeResponse> read_and_wait(RaftRuntime& runtime, const std::string& key
 TEST(Runtime, SoleVoterLeadsWithoutWaitingOutAnElectionTimeout) {
   Cluster cluster({1});
   // The clock never moves: only campaign() at start can have made it leader.
-  EXPECT_TRUE(cluster.runtime(1).wait_for_status([](const NodeStatus& s) { return s.ready; },
-                                                 kPatience));
+  EXPECT_TRUE(
+      cluster.runtime(1).wait_for_status([](const NodeStatus& s) { return s.ready; }, kPatience));
   EXPECT_EQ(cluster.runtime(1).status().role, RaftRole::kLeader);
 }
 
