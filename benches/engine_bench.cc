@@ -174,6 +174,57 @@ BENCHMARK(BM_Get)
     ->Arg(static_cast<int>(dengine::Read::Eventual))
     ->UseRealTime();
 
+// One put, delivered to `watchers` watches of its key: the time from the put's call until the
+// last watcher has the event (callbacks on the apply worker; each watcher re-arms itself).
+void BM_WatchFanOut(benchmark::State& state) {
+  const auto watchers = static_cast<int>(state.range(0));
+  BenchDir dir("engine-bench");
+  auto engine = start_engine(state, dir.path());
+  if (!engine) return;
+  dengine::KvClient& kv = engine->client();
+  std::vector<dengine::Watch> watches;
+  watches.reserve(static_cast<size_t>(watchers));
+  for (int w = 0; w < watchers; ++w) watches.push_back(kv.watch("fan/key"));
+  std::mutex mutex;
+  std::condition_variable delivered;
+  int received = 0;
+  std::atomic<bool> failed{false};
+  std::function<void(dengine::Watch&)> arm = [&](dengine::Watch& watch) {
+    watch.async_next([&](dengine::Result<dengine::WatchBatch> batch) {
+      if (!batch) {
+        if (batch.status().code() != dengine::StatusCode::kCancelled) failed = true;
+        return;
+      }
+      arm(watch);
+      std::lock_guard lock(mutex);
+      ++received;
+      delivered.notify_one();
+    });
+  };
+  for (dengine::Watch& watch : watches) arm(watch);
+  const std::string value(kValueBytes, 'v');
+  std::vector<double> micros;
+  for (auto _ : state) {
+    const auto start = Clock::now();
+    {
+      std::lock_guard lock(mutex);
+      received = 0;
+    }
+    kv.async_put("fan/key", value, {}, [](dengine::Result<dengine::PutResponse>) {});
+    std::unique_lock lock(mutex);
+    delivered.wait(lock, [&] { return received == watchers || failed.load(); });
+    if (failed.load()) {
+      state.SkipWithError("a watch failed");
+      break;
+    }
+    micros.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+  }
+  watches.clear();
+  state.SetItemsProcessed(static_cast<int64_t>(micros.size()) * watchers);
+  report_latency(state, micros);
+}
+BENCHMARK(BM_WatchFanOut)->ArgName("watchers")->Arg(1)->Arg(1000)->UseRealTime();
+
 long rss_kib() {
   std::ifstream status("/proc/self/status");
   std::string line;

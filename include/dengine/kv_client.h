@@ -9,23 +9,22 @@
 // on one of the engine's worker threads, or on the executor associated with it: keep it short
 // or hand the work to your own executor.
 
-#include <condition_variable>
-#include <mutex>
+#include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <variant>
 
-#include <asio/associated_executor.hpp>
 #include <asio/async_result.hpp>
-#include <asio/dispatch.hpp>
-#include <asio/execution.hpp>
 
+#include "dengine/completion.h"
 #include "dengine/kv_types.h"
 #include "dengine/state_machine.h"
 #include "dengine/status.h"
 #include "dengine/unique_function.h"
+#include "dengine/watch.h"
 
 namespace dengine {
 
@@ -53,6 +52,9 @@ struct GetOptions {
 struct PutOptions {
   LeaseId lease = kNoLease;
   bool prev_kv = false;
+  // Sugar for a lease: when positive, a lease of this TTL is granted and the key attached to
+  // it, so the key goes when the TTL passes (nobody keeps that lease alive). Not with `lease`.
+  std::chrono::seconds ttl{0};
 };
 
 // The range_end that makes [prefix, range_end) hold exactly the keys starting with `prefix`
@@ -75,6 +77,16 @@ using KvWrite = std::variant<PutRequest, DeleteRangeRequest, TxnRequest, Compact
 
 namespace detail {
 
+// The engine's side of one automatic keep-alive.
+class KeepAliveTicket {
+ public:
+  virtual ~KeepAliveTicket() = default;
+  virtual void stop() = 0;
+  // OK while the lease is kept alive; why not once it was lost.
+  [[nodiscard]] virtual Status status() const = 0;
+  [[nodiscard]] virtual int64_t renewals() const = 0;
+};
+
 // What a KvClient talks to: an engine in this process (or, later, a remote server).
 class KvBackend {
  public:
@@ -84,42 +96,14 @@ class KvBackend {
                             UniqueFunction<void(Result<RangeResponse>)> done) = 0;
   virtual void submit_read_txn(TxnRequest request, Read consistency,
                                UniqueFunction<void(Result<TxnResponse>)> done) = 0;
-};
-
-// Runs the handler on its associated executor (inline for a plain callback), keeping that
-// executor's work alive until then.
-template <typename T, typename Handler>
-UniqueFunction<void(Result<T>)> make_completion(Handler handler) {
-  auto work = asio::prefer(asio::get_associated_executor(handler),
-                           asio::execution::outstanding_work.tracked);
-  return [handler = std::move(handler), work = std::move(work)](Result<T> result) mutable {
-    asio::dispatch(work, [handler = std::move(handler), result = std::move(result)]() mutable {
-      std::move(handler)(std::move(result));
-    });
-  };
-}
-
-// A blocking call's rendezvous with its completion.
-template <typename T>
-class Blocking {
- public:
-  UniqueFunction<void(Result<T>)> completion() {
-    return [this](Result<T> result) {
-      std::lock_guard lock(mutex_);
-      result_.emplace(std::move(result));
-      done_.notify_one();
-    };
-  }
-  Result<T> wait() {
-    std::unique_lock lock(mutex_);
-    done_.wait(lock, [this] { return result_.has_value(); });
-    return std::move(*result_);
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable done_;
-  std::optional<Result<T>> result_;
+  virtual void submit_lease_renew(LeaseId id,
+                                  UniqueFunction<void(Result<LeaseKeepAliveResponse>)> done) = 0;
+  virtual void submit_lease_time_to_live(
+      LeaseId id, bool with_keys, UniqueFunction<void(Result<LeaseTimeToLiveResponse>)> done) = 0;
+  virtual Result<std::vector<LeaseInfo>> lease_list() = 0;
+  virtual std::shared_ptr<KeepAliveTicket> start_keep_alive(LeaseId id) = 0;
+  virtual std::shared_ptr<WatchChannel> open_watch(std::string key, std::string range_end,
+                                                   WatchOptions options) = 0;
 };
 
 template <typename Response>
@@ -131,14 +115,48 @@ Result<Response> response_as(Result<KvResponse> result) {
 
 }  // namespace detail
 
+// Keeps a lease alive in the background (renewing it every third of its TTL) until stopped or
+// destroyed, or until the lease is lost (revoked, or expired while no renewal got through).
+class LeaseKeepAlive {
+ public:
+  LeaseKeepAlive(LeaseId id, std::shared_ptr<detail::KeepAliveTicket> ticket)
+      : id_(id), ticket_(std::move(ticket)) {}
+  ~LeaseKeepAlive() { stop(); }
+  LeaseKeepAlive(LeaseKeepAlive&&) noexcept = default;
+  LeaseKeepAlive& operator=(LeaseKeepAlive&& other) noexcept {
+    if (this != &other) {
+      stop();
+      id_ = other.id_;
+      ticket_ = std::move(other.ticket_);
+    }
+    return *this;
+  }
+  LeaseKeepAlive(const LeaseKeepAlive&) = delete;
+  LeaseKeepAlive& operator=(const LeaseKeepAlive&) = delete;
+
+  [[nodiscard]] LeaseId id() const { return id_; }
+  // OK while the lease is kept alive; why not once it was lost (e.g. KvError::kLeaseNotFound).
+  [[nodiscard]] Status status() const {
+    return ticket_ ? ticket_->status() : Status::cancelled("keep-alive: stopped");
+  }
+  // Successful renewals so far.
+  [[nodiscard]] int64_t renewals() const { return ticket_ ? ticket_->renewals() : 0; }
+  // Stops renewing; the lease then expires after its TTL unless revoked first. Idempotent.
+  void stop() {
+    if (ticket_) ticket_->stop();
+  }
+
+ private:
+  LeaseId id_;
+  std::shared_ptr<detail::KeepAliveTicket> ticket_;
+};
+
 class KvClient {
  public:
   explicit KvClient(detail::KvBackend& backend) : backend_(&backend) {}
 
   // ---- blocking ----
-  Result<PutResponse> put(std::string key, std::string value, PutOptions options = {}) {
-    return wait_write<PutResponse>(put_request(std::move(key), std::move(value), options));
-  }
+  Result<PutResponse> put(std::string key, std::string value, PutOptions options = {});
   // The key's current (or `options.revision`'s) value; nullopt when it does not exist.
   Result<std::optional<KeyValue>> get(std::string key, GetOptions options = {});
   Result<RangeResponse> range(RangeRequest request, ReadOptions options = {}) {
@@ -173,11 +191,55 @@ class KvClient {
     return wait_write<CompactionResponse>(CompactionRequest{revision});
   }
 
+  // ---- leases (etcd's semantics; the TTL clock is kept by the leader) ----
+  // A lease of `ttl` (raised to the minimum TTL, 2 s with default timing); `id` kNoLease lets
+  // the engine choose one.
+  Result<LeaseGrantResponse> grant(std::chrono::seconds ttl, LeaseId id = kNoLease) {
+    return wait_write<LeaseGrantResponse>(LeaseGrantRequest{id, ttl.count()});
+  }
+  // Ends the lease and deletes its keys, in one revision.
+  Result<LeaseRevokeResponse> revoke(LeaseId id) {
+    return wait_write<LeaseRevokeResponse>(LeaseRevokeRequest{id});
+  }
+  // One renewal: the lease's TTL starts again now. kLeaseNotFound once it expired or was revoked.
+  Result<LeaseKeepAliveResponse> keep_alive_once(LeaseId id) {
+    detail::Blocking<LeaseKeepAliveResponse> blocking;
+    backend_->submit_lease_renew(id, blocking.completion());
+    return blocking.wait();
+  }
+  // Renews the lease in the background for as long as the handle lives.
+  LeaseKeepAlive keep_alive(LeaseId id) { return {id, backend_->start_keep_alive(id)}; }
+  // The lease's remaining TTL; kLeaseNotFound for a lease that does not exist.
+  Result<LeaseTimeToLiveResponse> time_to_live(LeaseId id, bool with_keys = false) {
+    detail::Blocking<LeaseTimeToLiveResponse> blocking;
+    backend_->submit_lease_time_to_live(id, with_keys, blocking.completion());
+    return blocking.wait();
+  }
+  // Every lease, in id order (keys omitted).
+  Result<std::vector<LeaseInfo>> leases() { return backend_->lease_list(); }
+
+  // ---- watches (see dengine/watch.h) ----
+  Watch watch(std::string key, WatchOptions options = {}) {
+    return Watch(backend_->open_watch(std::move(key), {}, options));
+  }
+  Watch watch_prefix(std::string prefix, WatchOptions options = {}) {
+    std::string end = prefix_range_end(prefix);
+    return Watch(backend_->open_watch(std::move(prefix), std::move(end), options));
+  }
+  // [key, range_end), with etcd's conventions for range_end ("\0": every key >= key).
+  Watch watch_range(std::string key, std::string range_end, WatchOptions options = {}) {
+    return Watch(backend_->open_watch(std::move(key), std::move(range_end), options));
+  }
+
   // ---- async: token signature void(Result<T>) ----
   template <typename Token>
   auto async_put(std::string key, std::string value, PutOptions options, Token&& token) {
-    return async_write<PutResponse>(put_request(std::move(key), std::move(value), options),
-                                    std::forward<Token>(token));
+    return asio::async_initiate<Token, void(Result<PutResponse>)>(
+        [backend = backend_](auto handler, PutRequest request, std::chrono::seconds ttl) {
+          submit_put(*backend, std::move(request), ttl,
+                     detail::make_completion<PutResponse>(std::move(handler)));
+        },
+        token, put_request(std::move(key), std::move(value), options), options.ttl);
   }
   template <typename Token>
   auto async_range(RangeRequest request, ReadOptions options, Token&& token) {
@@ -201,6 +263,33 @@ class KvClient {
   auto async_compact(int64_t revision, Token&& token) {
     return async_write<CompactionResponse>(CompactionRequest{revision}, std::forward<Token>(token));
   }
+  template <typename Token>
+  auto async_grant(std::chrono::seconds ttl, Token&& token) {
+    return async_write<LeaseGrantResponse>(LeaseGrantRequest{kNoLease, ttl.count()},
+                                           std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_revoke(LeaseId id, Token&& token) {
+    return async_write<LeaseRevokeResponse>(LeaseRevokeRequest{id}, std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_keep_alive_once(LeaseId id, Token&& token) {
+    return asio::async_initiate<Token, void(Result<LeaseKeepAliveResponse>)>(
+        [backend = backend_](auto handler, LeaseId lease) {
+          backend->submit_lease_renew(
+              lease, detail::make_completion<LeaseKeepAliveResponse>(std::move(handler)));
+        },
+        token, id);
+  }
+  template <typename Token>
+  auto async_time_to_live(LeaseId id, bool with_keys, Token&& token) {
+    return asio::async_initiate<Token, void(Result<LeaseTimeToLiveResponse>)>(
+        [backend = backend_](auto handler, LeaseId lease, bool keys) {
+          backend->submit_lease_time_to_live(
+              lease, keys, detail::make_completion<LeaseTimeToLiveResponse>(std::move(handler)));
+        },
+        token, id, with_keys);
+  }
 
  protected:
   template <typename Response>
@@ -222,6 +311,10 @@ class KvClient {
         },
         token, std::move(request));
   }
+
+  // A put, after granting its lease when `ttl` asks for one.
+  static void submit_put(detail::KvBackend& backend, PutRequest request, std::chrono::seconds ttl,
+                         UniqueFunction<void(Result<PutResponse>)> done);
 
   static PutRequest put_request(std::string key, std::string value, const PutOptions& options) {
     PutRequest request;

@@ -54,7 +54,8 @@ enum class KvError : uint8_t {
 std::string_view kv_error_message(KvError error);
 // The Status carrying `error`'s message; the code is the closest StatusCode to etcd's gRPC code.
 Status kv_error_status(KvError error);
-// Which KvError a Status carries, if any (for mapping to gRPC codes in the API layer).
+// Which KvError a Status carries, if any (for mapping to gRPC codes in the API layer): its
+// message is etcd's text, alone or followed by a detail in parentheses.
 std::optional<KvError> kv_error_of(const Status& status);
 
 // ---- the data ----
@@ -274,6 +275,24 @@ struct LeaseCheckpointResponse {
   int64_t revision = 0;
 
   friend bool operator==(const LeaseCheckpointResponse&, const LeaseCheckpointResponse&) = default;
+};
+
+// A keep-alive's answer: the lease's TTL starts again from now (etcd's LeaseKeepAliveResponse).
+struct LeaseKeepAliveResponse {
+  LeaseId id = kNoLease;
+  int64_t ttl_seconds = 0;  // the granted TTL
+
+  friend bool operator==(const LeaseKeepAliveResponse&, const LeaseKeepAliveResponse&) = default;
+};
+
+// etcd's LeaseTimeToLiveResponse, as the leader keeping lease time sees it.
+struct LeaseTimeToLiveResponse {
+  LeaseId id = kNoLease;
+  int64_t ttl_seconds = 0;          // remaining, in whole seconds (truncated, as etcd)
+  int64_t granted_ttl_seconds = 0;  // as granted
+  std::vector<std::string> keys;    // sorted; filled only when asked for
+
+  friend bool operator==(const LeaseTimeToLiveResponse&, const LeaseTimeToLiveResponse&) = default;
 };
 
 struct LeaseInfo {

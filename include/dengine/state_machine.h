@@ -37,6 +37,9 @@ struct ApplyResult {
   // existed before: what watchers of these keys receive.
   std::vector<Event> events;
   int64_t revision = 0;  // the store revision after the entry
+  // The leases whose replicated facts (existence, TTL, checkpointed TTL) the entry changed;
+  // key attachments are not among them. The engine's lease clock follows these.
+  std::vector<LeaseId> changed_leases;
 };
 
 class StateMachine {

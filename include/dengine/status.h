@@ -24,6 +24,7 @@ enum class StatusCode : uint8_t {
   kCorruption,
   kIoError,
   kInternal,
+  kCancelled,  // the caller ended it (a cancelled watch)
 };
 
 std::string_view status_code_name(StatusCode code);
@@ -62,6 +63,9 @@ class [[nodiscard]] Status {
   static Status io_error(std::string message) { return {StatusCode::kIoError, std::move(message)}; }
   static Status internal(std::string message) {
     return {StatusCode::kInternal, std::move(message)};
+  }
+  static Status cancelled(std::string message) {
+    return {StatusCode::kCancelled, std::move(message)};
   }
 
   [[nodiscard]] bool is_ok() const { return code_ == StatusCode::kOk; }

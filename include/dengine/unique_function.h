@@ -3,6 +3,7 @@
 // A move-only std::function (C++23's std::move_only_function, which libstdc++ 12 lacks in
 // C++20): completions hold promises and Asio handlers, which cannot be copied.
 
+#include <cstddef>
 #include <memory>
 #include <type_traits>
 #include <utility>
@@ -16,8 +17,10 @@ template <typename R, typename... Args>
 class UniqueFunction<R(Args...)> {
  public:
   UniqueFunction() = default;
+  UniqueFunction(std::nullptr_t) noexcept {}  // NOLINT(google-explicit-constructor)
   template <typename F,
-            typename = std::enable_if_t<!std::is_same_v<std::decay_t<F>, UniqueFunction>>>
+            typename = std::enable_if_t<!std::is_same_v<std::decay_t<F>, UniqueFunction> &&
+                                        !std::is_same_v<std::decay_t<F>, std::nullptr_t>>>
   UniqueFunction(F&& f)  // NOLINT(google-explicit-constructor)
       : callable_(std::make_unique<Callable<std::decay_t<F>>>(std::forward<F>(f))) {}
 

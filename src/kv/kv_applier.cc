@@ -361,7 +361,7 @@ ApplyResult apply_lease_checkpoint(KvState& state, const LeaseCheckpointRequest&
 
 ApplyResult apply_command(KvState& state, Index index, const KvCommand& command,
                           const KvApplyOptions& options) {
-  return std::visit(
+  ApplyResult result = std::visit(
       [&](const auto& request) -> ApplyResult {
         using T = std::decay_t<decltype(request)>;
         if constexpr (std::is_same_v<T, PutRequest>) return apply_put(state, request);
@@ -378,6 +378,8 @@ ApplyResult apply_command(KvState& state, Index index, const KvCommand& command,
         }
       },
       command);
+  result.changed_leases = leases_changed_by(command, result);
+  return result;
 }
 
 Result<RangeResponse> read_range(const KvState& state, const RangeRequest& request) {

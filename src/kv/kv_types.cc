@@ -64,7 +64,14 @@ Status kv_error_status(KvError error) {
 
 std::optional<KvError> kv_error_of(const Status& status) {
   for (const ErrorText& text : kErrorTexts) {
-    if (status.code() == text.code && status.message() == text.message) return text.error;
+    if (status.code() != text.code) continue;
+    const std::string& message = status.message();
+    // etcd's text alone, or followed by a detail: "... (compacted at 42)".
+    if (message == text.message ||
+        (message.starts_with(text.message) && message.size() > text.message.size() + 1 &&
+         message.compare(text.message.size(), 2, " (") == 0)) {
+      return text.error;
+    }
   }
   return std::nullopt;
 }

@@ -330,7 +330,7 @@ Result<ApplyResult> RocksKvStore::apply(Index index, const std::string& command)
   }
   ApplyResult result = apply_command(db_->state, index, *decoded, options_.apply);
   db_->state.applied_index = index;
-  if (Status committed = commit(leases_changed_by(*decoded, result)); !committed) {
+  if (Status committed = commit(result.changed_leases); !committed) {
     return committed;
   }
   return result;

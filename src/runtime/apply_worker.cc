@@ -3,12 +3,17 @@
 namespace dengine::runtime {
 
 ApplyWorker::ApplyWorker(StateMachine& state_machine, std::shared_mutex& state_mutex,
-                         ApplyWorkerOptions options, Report report)
+                         Lessor& lessor, const Clock& clock, ApplyWorkerOptions options,
+                         Report report)
     : state_machine_(state_machine),
       state_mutex_(state_mutex),
+      lessor_(lessor),
+      clock_(clock),
       options_(options),
       report_(std::move(report)),
-      planner_(options.compaction, state_machine.durable_applied_index()) {}
+      planner_(options.compaction, state_machine.durable_applied_index()),
+      watch_hub_(state_machine,
+                 [this](UniqueFunction<void()> work) { thread_.post(std::move(work)); }) {}
 
 ApplyWorker::~ApplyWorker() {
   stop(Status::unavailable("engine stopped"));
@@ -37,6 +42,7 @@ void ApplyWorker::stop(const Status& why) {
   thread_.stop();
   for (auto& [index, task] : waiting_reads_) task(why);
   waiting_reads_.clear();
+  watch_hub_.stop(why);
 }
 
 void ApplyWorker::fail(Status why) {
@@ -82,6 +88,7 @@ void ApplyWorker::drain() {
 bool ApplyWorker::apply(ApplyBatch& batch) {
   std::vector<std::pair<ProposalDone, Result<ApplyResult>>> answers;
   answers.reserve(batch.waiters.size());
+  std::vector<Published> published;
   auto waiter = batch.waiters.begin();
   if (failure_.is_ok()) {
     std::unique_lock lock(state_mutex_);
@@ -100,13 +107,24 @@ bool ApplyWorker::apply(ApplyBatch& batch) {
         break;
       }
       planner_.on_applied(entry.index, entry.data.size());
+      for (const LeaseId id : result->changed_leases) {
+        lessor_.on_lease_changed(id, state_machine_.lease(id, /*with_keys=*/false),
+                                 clock_.now_nanos());
+      }
+      // The events go to the watches; callers get the response.
+      if (!result->events.empty()) {
+        published.push_back(Published{result->revision, std::move(result->events)});
+      }
       if (waiter != batch.waiters.end() && waiter->first == entry.index) {
         answers.emplace_back(std::move(waiter->second), std::move(result));
         ++waiter;
       }
     }
   }
-  // Answer outside the lock: a caller's continuation may read the state machine at once.
+  // Outside the lock: a watch's or a caller's continuation may read the state machine at once.
+  // Watches first, in the same handler as the applies: a catch-up (a separate handler) never
+  // sees a revision that has not been published yet, so nothing is delivered twice.
+  for (Published& revision : published) watch_hub_.publish(revision.revision, revision.events);
   for (auto& [done, result] : answers) done(std::move(result));
   if (failure_.is_ok()) return true;
   for (; waiter != batch.waiters.end(); ++waiter) {

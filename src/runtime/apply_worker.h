@@ -16,10 +16,13 @@
 #include <utility>
 #include <vector>
 
+#include "dengine/clock.h"
 #include "dengine/entry.h"
 #include "dengine/state_machine.h"
 #include "log/compaction_policy.h"
 #include "runtime/core_input.h"
+#include "runtime/lessor.h"
+#include "runtime/watch_hub.h"
 #include "runtime/worker_thread.h"
 
 namespace dengine::runtime {
@@ -42,8 +45,9 @@ class ApplyWorker {
  public:
   using Report = std::function<void(CoreInput)>;
 
-  ApplyWorker(StateMachine& state_machine, std::shared_mutex& state_mutex,
-              ApplyWorkerOptions options, Report report);
+  // Lease changes are mirrored into `lessor` (time from `clock`) as entries are applied.
+  ApplyWorker(StateMachine& state_machine, std::shared_mutex& state_mutex, Lessor& lessor,
+              const Clock& clock, ApplyWorkerOptions options, Report report);
   ~ApplyWorker();
   ApplyWorker(const ApplyWorker&) = delete;
   ApplyWorker& operator=(const ApplyWorker&) = delete;
@@ -51,9 +55,12 @@ class ApplyWorker {
   void submit(ApplyBatch batch);
   // Serves each task once the state machine has applied `index`.
   void submit_reads(Index index, std::vector<ReadTask> tasks);
-  // Applies what was submitted, fails the reads still waiting with `why`, and stops the thread.
-  // Idempotent.
+  // Applies what was submitted, fails the reads still waiting with `why`, ends every watch with
+  // it, and stops the thread. Idempotent.
   void stop(const Status& why);
+
+  // The watches of this node's state machine (any thread).
+  WatchHub& watch_hub() { return watch_hub_; }
 
  private:
   void schedule_locked();
@@ -64,8 +71,16 @@ class ApplyWorker {
   // Stops applying for good: the core is told why, and so is every later caller.
   void fail(Status why);
 
+  // One applied revision's changes, handed to the watch hub once the lock is released.
+  struct Published {
+    int64_t revision;
+    std::vector<Event> events;
+  };
+
   StateMachine& state_machine_;
   std::shared_mutex& state_mutex_;
+  Lessor& lessor_;
+  const Clock& clock_;
   ApplyWorkerOptions options_;
   Report report_;
   log::CompactionPlanner planner_;
@@ -78,6 +93,7 @@ class ApplyWorker {
   // Worker thread only.
   std::multimap<Index, ReadTask> waiting_reads_;
   Status failure_;  // set once applying failed; nothing is applied after it
+  WatchHub watch_hub_;
 
   WorkerThread thread_;  // last: it starts after, and stops before, everything it uses
 };

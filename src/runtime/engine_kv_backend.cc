@@ -59,4 +59,53 @@ void EngineKvBackend::submit_read_txn(TxnRequest request, Read consistency,
       std::move(done));
 }
 
+void EngineKvBackend::submit_lease_renew(
+    LeaseId id, UniqueFunction<void(Result<LeaseKeepAliveResponse>)> done) {
+  Result<LeaseTimeLeft> renewed = runtime_.renew_lease(id);
+  if (!renewed) return done(renewed.status());
+  done(LeaseKeepAliveResponse{id, renewed->granted_ttl_seconds});
+}
+
+void EngineKvBackend::submit_lease_time_to_live(
+    LeaseId id, bool with_keys, UniqueFunction<void(Result<LeaseTimeToLiveResponse>)> done) {
+  Result<LeaseTimeLeft> left = runtime_.lease_time_left(id);
+  if (!left) return done(left.status());
+  LeaseTimeToLiveResponse response{.id = id,
+                                   .ttl_seconds = left->ttl_seconds,
+                                   .granted_ttl_seconds = left->granted_ttl_seconds,
+                                   .keys = {}};
+  if (with_keys) {
+    std::optional<LeaseInfo> info = runtime_.read_local(
+        [id](const StateMachine& machine) { return machine.lease(id, /*with_keys=*/true); });
+    // Revoked between the two looks: as if it had been a moment earlier.
+    if (!info) return done(kv_error_status(KvError::kLeaseNotFound));
+    response.keys = std::move(info->keys);
+  }
+  done(std::move(response));
+}
+
+Result<std::vector<LeaseInfo>> EngineKvBackend::lease_list() {
+  return runtime_.read_local([](const StateMachine& machine) { return machine.leases(); });
+}
+
+std::shared_ptr<detail::KeepAliveTicket> EngineKvBackend::start_keep_alive(LeaseId id) {
+  auto ticket = std::make_shared<KeepAliveTicketImpl>(id);
+  runtime_.keep_alive(ticket);
+  return ticket;
+}
+
+std::shared_ptr<detail::WatchChannel> EngineKvBackend::open_watch(std::string key,
+                                                                  std::string range_end,
+                                                                  WatchOptions options) {
+  if (options.start_revision <= 0) {
+    // "From now" is from this call, not from whenever the apply worker registers the watch:
+    // changes applied in between come from history.
+    options.start_revision = runtime_.read_local([](const StateMachine& machine) {
+      return machine.current_revision();
+    }) + 1;
+  }
+  return runtime_.watch_hub().open(
+      WatchSpec{.key = std::move(key), .range_end = std::move(range_end), .options = options});
+}
+
 }  // namespace dengine::runtime

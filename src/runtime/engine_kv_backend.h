@@ -17,6 +17,15 @@ class EngineKvBackend final : public detail::KvBackend {
                     UniqueFunction<void(Result<RangeResponse>)> done) override;
   void submit_read_txn(TxnRequest request, Read consistency,
                        UniqueFunction<void(Result<TxnResponse>)> done) override;
+  void submit_lease_renew(LeaseId id,
+                          UniqueFunction<void(Result<LeaseKeepAliveResponse>)> done) override;
+  void submit_lease_time_to_live(
+      LeaseId id, bool with_keys,
+      UniqueFunction<void(Result<LeaseTimeToLiveResponse>)> done) override;
+  Result<std::vector<LeaseInfo>> lease_list() override;
+  std::shared_ptr<detail::KeepAliveTicket> start_keep_alive(LeaseId id) override;
+  std::shared_ptr<detail::WatchChannel> open_watch(std::string key, std::string range_end,
+                                                   WatchOptions options) override;
 
  private:
   // Runs `read` against the state machine at `consistency`, answering `done` with its result.

@@ -2,6 +2,44 @@
 
 namespace dengine {
 
+void KvClient::submit_put(detail::KvBackend& backend, PutRequest request, std::chrono::seconds ttl,
+                          UniqueFunction<void(Result<PutResponse>)> done) {
+  auto put = [&backend](PutRequest put_request, UniqueFunction<void(Result<PutResponse>)> answer) {
+    backend.submit_write(std::move(put_request),
+                         [answer = std::move(answer)](Result<KvResponse> result) mutable {
+                           answer(detail::response_as<PutResponse>(std::move(result)));
+                         });
+  };
+  if (ttl.count() == 0) return put(std::move(request), std::move(done));
+  if (ttl.count() < 0) return done(Status::invalid_argument("put: ttl must not be negative"));
+  if (request.lease != kNoLease) {
+    return done(Status::invalid_argument("put: give either a lease or a ttl, not both"));
+  }
+  backend.submit_write(
+      LeaseGrantRequest{kNoLease, ttl.count()},
+      [&backend, put, request = std::move(request),
+       done = std::move(done)](Result<KvResponse> granted) mutable {
+        Result<LeaseGrantResponse> lease =
+            detail::response_as<LeaseGrantResponse>(std::move(granted));
+        if (!lease) return done(lease.status());
+        request.lease = lease->id;
+        const LeaseId id = lease->id;
+        put(std::move(request),
+            [&backend, id, done = std::move(done)](Result<PutResponse> written) mutable {
+              // A lease nobody will use would only wait out its TTL.
+              if (!written) backend.submit_write(LeaseRevokeRequest{id}, [](Result<KvResponse>) {});
+              done(std::move(written));
+            });
+      });
+}
+
+Result<PutResponse> KvClient::put(std::string key, std::string value, PutOptions options) {
+  detail::Blocking<PutResponse> blocking;
+  submit_put(*backend_, put_request(std::move(key), std::move(value), options), options.ttl,
+             blocking.completion());
+  return blocking.wait();
+}
+
 Result<std::optional<KeyValue>> KvClient::get(std::string key, GetOptions options) {
   RangeRequest request;
   request.key = std::move(key);

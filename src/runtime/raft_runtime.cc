@@ -1,6 +1,7 @@
 #include "runtime/raft_runtime.h"
 
 #include "common/check.h"
+#include "kv/command_codec.h"
 
 namespace dengine::runtime {
 namespace {
@@ -45,15 +46,20 @@ RaftRuntime::RaftRuntime(std::unique_ptr<raft::RaftNode> raft, LogStore& log,
       transport_(std::move(transport)),
       clock_(std::move(clock)),
       options_(options),
-      admission_(options.max_in_flight_requests) {
+      admission_(options.max_in_flight_requests),
+      lessor_(options.lessor) {
   latest_image_ = SnapshotMeta{.index = raft_->log().snapshot_index(),
                                .term = raft_->log().snapshot_term(),
                                .conf = raft_->conf_state()};
   status_.id = raft_->id();
+  for (const LeaseInfo& lease : state_machine_.leases()) {
+    lessor_.on_lease_changed(lease.id, lease, clock_->now_nanos());
+  }
+  renew_for_keep_alive_ = [this](LeaseId id) { return renew_lease(id); };
   auto report = [this](CoreInput input) { queue_.push(std::move(input)); };
   wal_worker_ = std::make_unique<WalWorker>(log, std::move(compaction_record), report);
-  apply_worker_ =
-      std::make_unique<ApplyWorker>(state_machine_, state_mutex_, options_.apply, report);
+  apply_worker_ = std::make_unique<ApplyWorker>(state_machine_, state_mutex_, lessor_, *clock_,
+                                                options_.apply, report);
   next_tick_nanos_ = clock_->now_nanos() + static_cast<uint64_t>(options_.tick_interval.count());
   clock_listener_ = clock_->add_listener([this] { queue_.push(WakeInput{}); });
   core_thread_ = std::thread([this] { run(); });
@@ -107,6 +113,41 @@ void RaftRuntime::deliver(Message message) {
   queue_.push(PeerMessageInput{std::move(message)});
 }
 
+Result<LeaseTimeLeft> RaftRuntime::renew_lease(LeaseId id) {
+  if (stopped_.load(std::memory_order_acquire)) return engine_stopped();
+  bool clear_checkpoint = false;
+  Result<LeaseTimeLeft> renewed = lessor_.renew(id, clock_->now_nanos(), clear_checkpoint);
+  if (renewed && clear_checkpoint) {
+    // A new leader would otherwise start the lease from the outdated checkpoint (etcd #9924).
+    Result<std::string> clear =
+        kv::encode_command(LeaseCheckpointRequest{{LeaseCheckpoint{id, 0}}});
+    if (clear) propose(std::move(*clear), [](Result<ApplyResult>) {});
+  }
+  return renewed;
+}
+
+Result<LeaseTimeLeft> RaftRuntime::lease_time_left(LeaseId id) const {
+  if (stopped_.load(std::memory_order_acquire)) return engine_stopped();
+  return lessor_.time_left(id, clock_->now_nanos());
+}
+
+void RaftRuntime::keep_alive(std::shared_ptr<KeepAliveTicketImpl> ticket) {
+  // The first renewal happens now, on the caller's thread, as etcd's client sends its first
+  // keep-alive at once; the core thread does the rest on the engine's clock.
+  const uint64_t now = clock_->now_nanos();
+  Result<LeaseTimeLeft> renewed = renew_lease(ticket->id());
+  if (renewed) {
+    ticket->renewed();
+    return keep_alives_.add(std::move(ticket),
+                            KeepAlives::next_due(now, renewed->granted_ttl_seconds));
+  }
+  const StatusCode code = renewed.status().code();
+  if (code != StatusCode::kNotLeader && code != StatusCode::kUnavailable) {
+    return ticket->lose(renewed.status());
+  }
+  keep_alives_.add(std::move(ticket), now);  // no leader keeping time yet: try every round
+}
+
 NodeStatus RaftRuntime::status() const {
   std::lock_guard lock(status_mutex_);
   return status_;
@@ -137,6 +178,7 @@ void RaftRuntime::run() {
     if (!read_index_batch.empty()) start_read_index_round(std::move(read_index_batch));
     read_index_batch.clear();
     advance_clock();
+    keep_lease_time();
     process_ready();
     publish_status();
   }
@@ -222,6 +264,46 @@ void RaftRuntime::advance_clock() {
     raft_->tick();
     next_tick_nanos_ += tick;
   }
+}
+
+void RaftRuntime::keep_lease_time() {
+  const uint64_t now = clock_->now_nanos();
+  if (raft_->role() != RaftRole::kLeader) {
+    if (lease_primary_term_ != 0) {
+      lessor_.demote();
+      lease_primary_term_ = 0;
+    }
+  } else if (lease_primary_term_ != raft_->term() && raft_->lease_read(now)) {
+    // Leadership confirmed by a quorum: this leader keeps lease time from now on, starting
+    // every lease afresh (never cutting one short).
+    lessor_.promote(now);
+    lease_primary_term_ = raft_->term();
+  }
+  // Expiry is decided only while leadership is confirmed (the lease of thesis §6.4.1): a
+  // deposed leader that has not noticed yet revokes nothing.
+  if (lease_primary_term_ != 0 && raft_->lease_read(now)) {
+    for (const LeaseId id : lessor_.take_expired(now)) {
+      Result<std::string> revoke = kv::encode_command(LeaseRevokeRequest{id});
+      if (revoke) propose_internal(*revoke);
+    }
+    std::vector<LeaseCheckpoint> checkpoints = lessor_.take_checkpoints(now);
+    for (size_t begin = 0; begin < checkpoints.size();
+         begin += kv_limits::kMaxLeaseCheckpointsPerCommand) {
+      const size_t end =
+          std::min(checkpoints.size(), begin + kv_limits::kMaxLeaseCheckpointsPerCommand);
+      LeaseCheckpointRequest request;
+      request.checkpoints.assign(checkpoints.begin() + static_cast<long>(begin),
+                                 checkpoints.begin() + static_cast<long>(end));
+      Result<std::string> command = kv::encode_command(request);
+      if (command) propose_internal(*command);
+    }
+  }
+  keep_alives_.run(now, renew_for_keep_alive_);
+}
+
+void RaftRuntime::propose_internal(const std::string& command) {
+  // A refused proposal (leadership just lost, log full) is retried by the lessor later.
+  (void)raft_->propose(command);
 }
 
 // Hands each Ready to the workers: the three lists go their own ways (dengine/ready.h).
@@ -360,6 +442,8 @@ void RaftRuntime::shut_down() {
   const Status why = fatal_.is_ok() ? engine_stopped() : fatal_;
   stopped_.store(true, std::memory_order_release);
   clock_->remove_listener(clock_listener_);
+  lessor_.demote();
+  keep_alives_.stop(why);
   wal_worker_->stop();
   apply_worker_->stop(why);
   for (auto& [index, proposal] : proposals_) proposal.done(why);

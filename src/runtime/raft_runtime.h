@@ -27,6 +27,8 @@
 #include "runtime/apply_worker.h"
 #include "runtime/compaction_record.h"
 #include "runtime/inbound_queue.h"
+#include "runtime/keep_alives.h"
+#include "runtime/lessor.h"
 #include "runtime/transport.h"
 #include "runtime/wal_worker.h"
 
@@ -40,6 +42,7 @@ struct RuntimeOptions {
   // Inputs the loop takes from the queue per round: bounds the latency one round adds.
   size_t max_inputs_per_round = 1024;
   ApplyWorkerOptions apply;
+  LessorOptions lessor;
 };
 
 // What the node last published about itself; any thread may read it.
@@ -76,6 +79,15 @@ class RaftRuntime {
   void run_on_core(UniqueFunction<void(raft::RaftNode*)> task);
   // A message from a peer (the transport's receiving side).
   void deliver(Message message);
+
+  // ---- leases: served by the leader keeping lease time, without a log entry ----
+  Result<LeaseTimeLeft> renew_lease(LeaseId id);
+  Result<LeaseTimeLeft> lease_time_left(LeaseId id) const;
+  // Renews `ticket`'s lease every third of its TTL, starting now, until it is stopped or lost.
+  void keep_alive(std::shared_ptr<KeepAliveTicketImpl> ticket);
+
+  // The watches of this node's state machine.
+  WatchHub& watch_hub() { return apply_worker_->watch_hub(); }
 
   // Serializable reads on the caller's thread: `reader` runs with the state machine while no
   // apply is in progress.
@@ -124,6 +136,10 @@ class RaftRuntime {
   void start_read_index_round(std::vector<ReadTask> tasks);
   void handle_applied(const AppliedInput& input);
   void advance_clock();
+  // The leader's half of leases: promotion, expiry, checkpoints, and the keep-alives.
+  void keep_lease_time();
+  // A command of the engine's own (a lease revoke or checkpoint), proposed without a caller.
+  void propose_internal(const std::string& command);
   void process_ready();
   ApplyBatch make_apply_batch(std::vector<Entry> entries);
   void record_conf(const std::vector<Entry>& applied);
@@ -144,6 +160,8 @@ class RaftRuntime {
   ConfState conf_;       // in force after the entries handed to the apply worker
   bool running_ = true;
   Status fatal_;
+  Term lease_primary_term_ = 0;  // the term in which the lessor was promoted; 0: not primary
+  KeepAlives::Renew renew_for_keep_alive_;
 
   StateMachine& state_machine_;
   mutable std::shared_mutex state_mutex_;
@@ -152,6 +170,8 @@ class RaftRuntime {
   uint64_t clock_listener_ = 0;
   RuntimeOptions options_;
   Admission admission_;
+  Lessor lessor_;
+  KeepAlives keep_alives_;
   InboundQueue queue_;
   std::atomic<bool> stopped_{false};
 

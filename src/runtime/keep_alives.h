@@ -1,0 +1,71 @@
+#pragma once
+
+// Automatic keep-alives (etcd clientv3's KeepAlive): each registered lease is renewed every
+// third of its TTL until its handle is stopped or the lease is lost. The core thread drives
+// the renewals on the engine's clock, so tests run them on a manual clock.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "dengine/kv_client.h"
+#include "dengine/unique_function.h"
+#include "runtime/lessor.h"
+
+namespace dengine::runtime {
+
+class KeepAliveTicketImpl final : public detail::KeepAliveTicket {
+ public:
+  explicit KeepAliveTicketImpl(LeaseId id) : id_(id) {}
+
+  void stop() override { stopped_.store(true, std::memory_order_release); }
+  [[nodiscard]] Status status() const override;
+  [[nodiscard]] int64_t renewals() const override {
+    return renewals_.load(std::memory_order_acquire);
+  }
+
+  [[nodiscard]] LeaseId id() const { return id_; }
+  [[nodiscard]] bool stopped() const { return stopped_.load(std::memory_order_acquire); }
+  void renewed() { renewals_.fetch_add(1, std::memory_order_acq_rel); }
+  // The lease is gone: the handle reports `why` and renewals end.
+  void lose(Status why);
+
+ private:
+  const LeaseId id_;
+  std::atomic<bool> stopped_{false};
+  std::atomic<int64_t> renewals_{0};
+  mutable std::mutex mutex_;
+  Status lost_;
+};
+
+class KeepAlives {
+ public:
+  // A renewal attempt: the lease's time, or why not (kNotLeader: try again later).
+  using Renew = UniqueFunction<Result<LeaseTimeLeft>(LeaseId)>;
+
+  // Any thread: renews `ticket`'s lease from `due` on; after stop() the ticket is lost at once.
+  void add(std::shared_ptr<KeepAliveTicketImpl> ticket, uint64_t due);
+  // When the next renewal is due after one at `now` that found `granted_ttl_seconds`.
+  static uint64_t next_due(uint64_t now, int64_t granted_ttl_seconds);
+  // The core thread: renews what is due at `now`.
+  void run(uint64_t now, Renew& renew);
+  // Ends every keep-alive with `why`.
+  void stop(const Status& why);
+
+ private:
+  struct Scheduled {
+    std::shared_ptr<KeepAliveTicketImpl> ticket;
+    uint64_t due = 0;
+  };
+
+  std::mutex mutex_;
+  std::vector<Scheduled> added_;
+  std::optional<Status> stopped_;
+  // The core thread only.
+  std::vector<Scheduled> scheduled_;
+};
+
+}  // namespace dengine::runtime

@@ -1,0 +1,79 @@
+#pragma once
+
+// One watch's bounded buffer between the apply worker, which fills it, and the consumer, which
+// drains it through a Watch handle. The apply worker never waits on it: when it is full the
+// hub stops offering live events and later catches the watch up from history.
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+#include "dengine/watch.h"
+
+namespace dengine::runtime {
+
+// How a channel reaches its hub from the consumer's thread; cut when the hub stops, so a
+// Watch handle may outlive its engine.
+class WatchHubLink {
+ public:
+  using Notify = UniqueFunction<void(uint64_t watch_id, bool cancel)>;
+
+  explicit WatchHubLink(Notify notify) : notify_(std::move(notify)) {}
+  // Asks the hub to resume (catch up) or drop the watch.
+  void notify(uint64_t watch_id, bool cancel) {
+    std::lock_guard lock(mutex_);
+    if (notify_) notify_(watch_id, cancel);
+  }
+  void cut() {
+    std::lock_guard lock(mutex_);
+    notify_ = nullptr;
+  }
+
+ private:
+  std::mutex mutex_;
+  Notify notify_;
+};
+
+class WatchChannelImpl final : public detail::WatchChannel {
+ public:
+  WatchChannelImpl(uint64_t id, size_t capacity, std::shared_ptr<WatchHubLink> link)
+      : id_(id), capacity_(capacity == 0 ? 1 : capacity), link_(std::move(link)) {}
+
+  // ---- the consumer ----
+  void next(UniqueFunction<void(Result<WatchBatch>)> done) override;
+  std::optional<Result<WatchBatch>> poll() override;
+  void cancel() override;
+  [[nodiscard]] int64_t compact_revision() const override;
+
+  // ---- the hub (apply worker thread) ----
+  // Adds `batch` if there is room for it (always when the buffer is empty); false otherwise,
+  // and the channel then asks the hub to resume it once the consumer has made room.
+  bool offer(WatchBatch batch);
+  // Whether a batch of `events` events would be taken now. When not, the channel asks the hub
+  // to resume it once the consumer has made room.
+  bool has_room_for(size_t events);
+  // Ends the watch: the consumer gets what is buffered, then `why`.
+  void end(Status why, int64_t compact_revision = 0);
+  [[nodiscard]] uint64_t id() const { return id_; }
+
+ private:
+  // Takes everything buffered as one batch (whole revisions, in order). Holds mutex_.
+  WatchBatch take_locked();
+
+  const uint64_t id_;
+  const size_t capacity_;
+  const std::shared_ptr<WatchHubLink> link_;
+
+  mutable std::mutex mutex_;
+  std::deque<WatchBatch> batches_;
+  size_t buffered_events_ = 0;
+  bool refused_ = false;  // an offer was refused: resume the hub once there is room
+  std::optional<Status> ended_;
+  int64_t compact_revision_ = 0;
+  UniqueFunction<void(Result<WatchBatch>)> waiting_;
+};
+
+}  // namespace dengine::runtime
