@@ -18,10 +18,17 @@
 #include "dengine/engine_options.h"
 #include "dengine/entry.h"
 #include "dengine/kv_client.h"
+#include "dengine/membership.h"
 #include "dengine/status.h"
 #include "dengine/types.h"
 
 namespace dengine {
+
+class EmbeddedEngine;
+namespace runtime {  // the library's internals (src/runtime/engine_internals.h)
+class RaftRuntime;
+RaftRuntime& runtime_of(EmbeddedEngine& engine);
+}  // namespace runtime
 
 class EmbeddedEngine {
  public:
@@ -49,10 +56,29 @@ class EmbeddedEngine {
   // kNoNode while none is known.
   [[nodiscard]] NodeId leader() const;
   [[nodiscard]] ConfState members() const;
+  // Leader changes and configuration changes as this node sees them.
+  MembershipWatch watch_membership();
+
+  // ---- cluster operations: called on any member, carried out by the leader (joint consensus,
+  // one change at a time). Each returns once the change is in force on this node and the
+  // joint configuration is left, or kTimedOut after `timeout` (real time; the change may still
+  // complete). ----
+  static constexpr std::chrono::milliseconds kDefaultChangeTimeout{10'000};
+  // A non-voting member that receives the log (start its engine with the voters as
+  // initial_members, without itself).
+  Status add_learner(NodeId node, std::chrono::milliseconds timeout = kDefaultChangeTimeout);
+  // A learner becomes a voter (let it catch up first: it counts toward quorums at once).
+  Status promote(NodeId node, std::chrono::milliseconds timeout = kDefaultChangeTimeout);
+  // Removes a voter or a learner; stop its engine afterwards.
+  Status remove_member(NodeId node, std::chrono::milliseconds timeout = kDefaultChangeTimeout);
+  // Hands leadership to another voter (thesis §3.10); returns once this node knows it leads.
+  Status transfer_leadership(NodeId to, std::chrono::milliseconds timeout = kDefaultChangeTimeout);
 
   struct Impl;
 
  private:
+  friend runtime::RaftRuntime& runtime::runtime_of(EmbeddedEngine& engine);
+  Status change_membership(ConfChange change, std::chrono::milliseconds timeout);
   explicit EmbeddedEngine(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "dengine/clock.h"
+#include "dengine/in_process_network.h"
 #include "dengine/status.h"
 #include "dengine/types.h"
 
@@ -27,8 +28,13 @@ struct EngineOptions {
   // Created if missing. An existing data dir decides the node's id (as etcd's does).
   std::string data_dir;
   NodeId node_id = 1;
-  // The voters when the cluster is first started; empty means this node alone.
+  // The voters when the cluster is first started; empty means this node alone. A node that
+  // joins a running cluster lists the cluster's voters without itself: it never campaigns,
+  // and learns its own addition (add_learner on any member) from the leader's log.
   std::vector<NodeId> initial_members;
+  // The other members' engines in this process (dengine/in_process_network.h); needed as
+  // soon as there are other members.
+  std::shared_ptr<InProcessNetwork> network;
 
   // etcd's defaults: heartbeat 100 ms, election timeout 1000 ms (at least 5 heartbeats).
   std::chrono::milliseconds heartbeat_interval{100};

@@ -33,6 +33,7 @@ enum class ReadMode : uint8_t {
 struct ProposeInput {
   std::string command;
   ProposalDone done;
+  int hops = 0;  // how many nodes forwarded it already (bounds forwarding loops)
 };
 
 struct ReadInput {

@@ -6,7 +6,9 @@
 #include "kv/memory_kv_store.h"
 #include "raft/raft_config.h"
 #include "runtime/data_dir.h"
+#include "runtime/engine_internals.h"
 #include "runtime/engine_kv_backend.h"
+#include "runtime/in_process_network_impl.h"
 #include "runtime/raft_runtime.h"
 #if DENGINE_WITH_ROCKSDB
 #include "kv/rocksdb_kv_store.h"
@@ -15,6 +17,7 @@
 namespace dengine {
 
 struct EmbeddedEngine::Impl {
+  std::shared_ptr<InProcessNetwork> network;  // null for a single node
   runtime::DataDir data_dir;
   std::unique_ptr<LogStore> log;
   std::unique_ptr<StateMachine> state_machine;
@@ -145,17 +148,28 @@ Result<std::unique_ptr<EmbeddedEngine>> EmbeddedEngine::start(EngineOptions opti
   struct NoPeers final : runtime::Transport {
     void send(std::vector<Message> /*messages*/) override {}
   };
+  std::unique_ptr<runtime::Transport> transport = std::make_unique<NoPeers>();
+  impl->network = options.network;
+  if (impl->network) {
+    transport = impl->network->impl().network.transport_for(options.node_id);
+    runtime_options.router = &impl->network->impl();
+  }
   Result<std::unique_ptr<runtime::RaftRuntime>> started = runtime::RaftRuntime::start(
       raft_config(options, image_survives), std::move(*boot), *impl->log, *impl->state_machine,
-      std::make_unique<NoPeers>(), std::move(clock), std::move(record), runtime_options);
+      std::move(transport), std::move(clock), std::move(record), runtime_options);
   if (!started) return started.status();
   impl->runtime = std::move(*started);
+  if (impl->network) impl->network->impl().join(options.node_id, *impl->runtime);
   impl->backend = std::make_unique<runtime::EngineKvBackend>(*impl->runtime);
   impl->client = std::make_unique<KvClient>(*impl->backend);
   return std::unique_ptr<EmbeddedEngine>(new EmbeddedEngine(std::move(impl)));
 }
 
 EmbeddedEngine::EmbeddedEngine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+runtime::RaftRuntime& runtime::runtime_of(EmbeddedEngine& engine) {
+  return *engine.impl_->runtime;
+}
 
 EmbeddedEngine::~EmbeddedEngine() {
   (void)stop();
@@ -184,6 +198,7 @@ Status EmbeddedEngine::wait_ready(std::chrono::milliseconds timeout) {
 Status EmbeddedEngine::stop() {
   if (impl_->stopped) return impl_->stop_status;
   impl_->stopped = true;
+  if (impl_->network) impl_->network->impl().leave(impl_->data_dir.member_id);
   impl_->runtime->stop();
   Status status = impl_->runtime->status().fatal;
   // A graceful stop leaves less of the log to replay at the next start.
@@ -206,6 +221,101 @@ NodeId EmbeddedEngine::leader() const {
 }
 ConfState EmbeddedEngine::members() const {
   return impl_->runtime->status().conf;
+}
+
+MembershipWatch EmbeddedEngine::watch_membership() {
+  runtime::RaftRuntime* runtime = impl_->runtime.get();
+  return MembershipWatch([runtime](const std::optional<MembershipEvent>& last,
+                                   std::chrono::milliseconds timeout) -> Result<MembershipEvent> {
+    auto event_of = [](const runtime::NodeStatus& status) {
+      return MembershipEvent{.members = status.conf, .leader = status.leader, .term = status.term};
+    };
+    runtime::NodeStatus seen;
+    const bool changed = runtime->wait_for_status(
+        [&](const runtime::NodeStatus& status) {
+          seen = status;
+          return status.stopped || !last || event_of(status) != *last;
+        },
+        timeout);
+    if (seen.stopped) return Status::unavailable("engine stopped");
+    if (!changed) return Status::timed_out("membership: no change within the timeout");
+    return event_of(seen);
+  });
+}
+
+namespace {
+
+bool holds(const std::vector<NodeId>& nodes, NodeId node) {
+  return std::find(nodes.begin(), nodes.end(), node) != nodes.end();
+}
+
+// Whether `change` is in force in `conf`, judged on its incoming half: a removal counts once
+// the joint configuration that drops the node is applied, since a removed node may never see
+// the entry that leaves the joint configuration.
+bool in_force(const ConfState& conf, const ConfChange& change) {
+  switch (change.op) {
+    case ConfChangeOp::kAddVoter: return holds(conf.voters, change.node);
+    case ConfChangeOp::kAddLearner: return holds(conf.learners, change.node);
+    case ConfChangeOp::kRemoveNode:
+      return !holds(conf.voters, change.node) && !holds(conf.learners, change.node);
+  }
+  return false;
+}
+
+}  // namespace
+
+Status EmbeddedEngine::change_membership(ConfChange change, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto proposed = std::make_shared<detail::Blocking<Index>>();
+  impl_->runtime->change_membership({change}, proposed->completion());
+  Result<Index> index = proposed->wait();
+  if (!index) return index.status();
+  // Done once the configuration has also left the joint state, so the next change can start
+  // at once; a node removing itself may never see that last entry.
+  const bool removes_self = change.op == ConfChangeOp::kRemoveNode && change.node == id();
+  const bool done = impl_->runtime->wait_for_status(
+      [&](const runtime::NodeStatus& status) {
+        return status.stopped || (status.applied >= *index && in_force(status.conf, change) &&
+                                  (status.conf.voters_outgoing.empty() || removes_self));
+      },
+      std::chrono::duration_cast<std::chrono::nanoseconds>(deadline -
+                                                           std::chrono::steady_clock::now()));
+  if (impl_->runtime->status().stopped) return Status::unavailable("engine stopped");
+  if (!done) {
+    return Status::timed_out("membership: the change to node " + std::to_string(change.node) +
+                             " was proposed at index " + std::to_string(*index) +
+                             " but is not in force on this node yet");
+  }
+  return Status::ok();
+}
+
+Status EmbeddedEngine::add_learner(NodeId node, std::chrono::milliseconds timeout) {
+  return change_membership(ConfChange{ConfChangeOp::kAddLearner, node}, timeout);
+}
+Status EmbeddedEngine::promote(NodeId node, std::chrono::milliseconds timeout) {
+  return change_membership(ConfChange{ConfChangeOp::kAddVoter, node}, timeout);
+}
+Status EmbeddedEngine::remove_member(NodeId node, std::chrono::milliseconds timeout) {
+  return change_membership(ConfChange{ConfChangeOp::kRemoveNode, node}, timeout);
+}
+
+Status EmbeddedEngine::transfer_leadership(NodeId to, std::chrono::milliseconds timeout) {
+  auto started = std::make_shared<detail::Blocking<bool>>();
+  impl_->runtime->transfer_leadership(to, [started](Status status) mutable {
+    auto done = started->completion();
+    if (!status) return done(std::move(status));
+    done(true);
+  });
+  if (Result<bool> begun = started->wait(); !begun) return begun.status();
+  const bool led = impl_->runtime->wait_for_status(
+      [&](const runtime::NodeStatus& status) { return status.stopped || status.leader == to; },
+      timeout);
+  if (impl_->runtime->status().stopped) return Status::unavailable("engine stopped");
+  if (!led) {
+    return Status::timed_out("membership: node " + std::to_string(to) +
+                             " does not lead yet after the transfer");
+  }
+  return Status::ok();
 }
 
 }  // namespace dengine

@@ -8,6 +8,13 @@ Status EngineOptions::validate() const {
   for (NodeId member : initial_members) {
     if (member == kNoNode) return Status::invalid_argument("engine: initial_members holds 0");
   }
+  const bool alone = initial_members.empty() ||
+                     (initial_members.size() == 1 && initial_members.front() == node_id);
+  if (!alone && !network) {
+    return Status::invalid_argument(
+        "engine: initial_members names other members but no network is given (set "
+        "EngineOptions::network to an InProcessNetwork shared by the engines)");
+  }
   if (heartbeat_interval.count() <= 0) {
     return Status::invalid_argument("engine: heartbeat_interval must be positive");
   }

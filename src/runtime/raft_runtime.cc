@@ -47,11 +47,13 @@ RaftRuntime::RaftRuntime(std::unique_ptr<raft::RaftNode> raft, LogStore& log,
       clock_(std::move(clock)),
       options_(options),
       admission_(options.max_in_flight_requests),
-      lessor_(options.lessor) {
+      lessor_(options.lessor),
+      router_(options.router) {
   latest_image_ = SnapshotMeta{.index = raft_->log().snapshot_index(),
                                .term = raft_->log().snapshot_term(),
                                .conf = raft_->conf_state()};
-  status_.id = raft_->id();
+  id_ = raft_->id();
+  status_.id = id_;
   for (const LeaseInfo& lease : state_machine_.leases()) {
     lessor_.on_lease_changed(lease.id, lease, clock_->now_nanos());
   }
@@ -71,7 +73,7 @@ RaftRuntime::~RaftRuntime() {
 
 // ---- callers ----
 
-void RaftRuntime::propose(std::string command, ProposalDone done) {
+void RaftRuntime::propose(std::string command, ProposalDone done, int hops) {
   if (Status admitted = admission_.try_admit(); !admitted) return done(std::move(admitted));
   if (stopped_.load(std::memory_order_acquire)) {
     admission_.release();
@@ -81,7 +83,8 @@ void RaftRuntime::propose(std::string command, ProposalDone done) {
                            [this, done = std::move(done)](Result<ApplyResult> result) mutable {
                              admission_.release();
                              done(std::move(result));
-                           }});
+                           },
+                           hops});
 }
 
 void RaftRuntime::read(ReadMode mode, ReadTask task) {
@@ -113,7 +116,20 @@ void RaftRuntime::deliver(Message message) {
   queue_.push(PeerMessageInput{std::move(message)});
 }
 
+std::unique_ptr<PeerRouter::Lease> RaftRuntime::reach_leader() {
+  const NodeId leader = status().leader;
+  if (router_ == nullptr || leader == kNoNode || leader == id_) return nullptr;
+  return router_->reach(leader);
+}
+
 Result<LeaseTimeLeft> RaftRuntime::renew_lease(LeaseId id) {
+  Result<LeaseTimeLeft> renewed = renew_lease_here(id);
+  if (renewed || renewed.status().code() != StatusCode::kNotLeader) return renewed;
+  if (auto leader = reach_leader()) return leader->runtime().renew_lease_here(id);
+  return renewed;
+}
+
+Result<LeaseTimeLeft> RaftRuntime::renew_lease_here(LeaseId id) {
   if (stopped_.load(std::memory_order_acquire)) return engine_stopped();
   bool clear_checkpoint = false;
   Result<LeaseTimeLeft> renewed = lessor_.renew(id, clock_->now_nanos(), clear_checkpoint);
@@ -126,9 +142,51 @@ Result<LeaseTimeLeft> RaftRuntime::renew_lease(LeaseId id) {
   return renewed;
 }
 
-Result<LeaseTimeLeft> RaftRuntime::lease_time_left(LeaseId id) const {
+Result<LeaseTimeLeft> RaftRuntime::lease_time_left(LeaseId id) {
   if (stopped_.load(std::memory_order_acquire)) return engine_stopped();
-  return lessor_.time_left(id, clock_->now_nanos());
+  Result<LeaseTimeLeft> left = lessor_.time_left(id, clock_->now_nanos());
+  if (left || left.status().code() != StatusCode::kNotLeader) return left;
+  if (auto leader = reach_leader()) {
+    RaftRuntime& runtime = leader->runtime();
+    if (runtime.stopped_.load(std::memory_order_acquire)) return engine_stopped();
+    return runtime.lessor_.time_left(id, runtime.clock_->now_nanos());
+  }
+  return left;
+}
+
+void RaftRuntime::change_membership(std::vector<ConfChange> changes,
+                                    UniqueFunction<void(Result<Index>)> done) {
+  run_on_core(
+      [this, changes = std::move(changes), done = std::move(done)](raft::RaftNode* raft) mutable {
+        if (raft == nullptr) return done(engine_stopped());
+        if (raft->role() != RaftRole::kLeader) {
+          if (auto leader = reach_leader()) {
+            // The leader's own core answers; it does not forward again.
+            return leader->runtime().run_on_core(
+                [changes = std::move(changes), done = std::move(done)](raft::RaftNode* at) mutable {
+                  if (at == nullptr) return done(engine_stopped());
+                  done(at->propose_conf_change(std::move(changes)));
+                });
+          }
+        }
+        done(raft->propose_conf_change(std::move(changes)));
+      });
+}
+
+void RaftRuntime::transfer_leadership(NodeId target, UniqueFunction<void(Status)> done) {
+  run_on_core([this, target, done = std::move(done)](raft::RaftNode* raft) mutable {
+    if (raft == nullptr) return done(engine_stopped());
+    if (raft->role() != RaftRole::kLeader) {
+      if (auto leader = reach_leader()) {
+        return leader->runtime().run_on_core(
+            [target, done = std::move(done)](raft::RaftNode* at) mutable {
+              if (at == nullptr) return done(engine_stopped());
+              done(at->transfer_leadership(target));
+            });
+      }
+    }
+    done(raft->transfer_leadership(target));
+  });
 }
 
 void RaftRuntime::keep_alive(std::shared_ptr<KeepAliveTicketImpl> ticket) {
@@ -181,6 +239,7 @@ void RaftRuntime::run() {
     keep_lease_time();
     process_ready();
     publish_status();
+    publish_round_clock();
   }
   for (ReadTask& task : read_index_batch) task(fatal_.is_ok() ? engine_stopped() : fatal_);
   shut_down();
@@ -212,7 +271,21 @@ void RaftRuntime::handle(CoreInput& input, std::vector<ReadTask>& read_index_bat
       input);
 }
 
+bool RaftRuntime::forward_proposal(ProposeInput& input) {
+  // Bounded: nodes with stale views of who leads could otherwise pass a command around.
+  constexpr int kMaxHops = 3;
+  if (router_ == nullptr || raft_->role() == RaftRole::kLeader) return false;
+  const NodeId leader = raft_->leader();
+  if (leader == kNoNode || leader == raft_->id() || input.hops >= kMaxHops) return false;
+  std::unique_ptr<PeerRouter::Lease> target = router_->reach(leader);
+  if (!target) return false;
+  target->runtime().propose(std::move(input.command), std::move(input.done), input.hops + 1);
+  return true;
+}
+
 void RaftRuntime::handle_proposal(ProposeInput& input) {
+  // Writes sent to a follower go to the leader; nothing is appended here.
+  if (forward_proposal(input)) return;
   const Term term = raft_->term();
   Result<Index> index = raft_->propose(std::move(input.command));
   if (!index) return input.done(index.status());
@@ -264,6 +337,16 @@ void RaftRuntime::advance_clock() {
     raft_->tick();
     next_tick_nanos_ += tick;
   }
+}
+
+bool RaftRuntime::wait_for_round_at(uint64_t nanos, std::chrono::nanoseconds timeout) const {
+  round_waiters_.fetch_add(1);
+  std::unique_lock lock(status_mutex_);
+  const bool reached = status_changed_.wait_for(
+      lock, timeout, [&] { return round_clock_.load() >= nanos || status_.stopped; });
+  lock.unlock();
+  round_waiters_.fetch_sub(1);
+  return reached;
 }
 
 void RaftRuntime::keep_lease_time() {
@@ -433,6 +516,13 @@ void RaftRuntime::publish_status() {
   status_.applied = applied;
   status_.ready = ready;
   if (status_.conf != conf_) status_.conf = conf_;
+  status_changed_.notify_all();
+}
+
+void RaftRuntime::publish_round_clock() {
+  round_clock_.store(clock_->now_nanos());
+  if (round_waiters_.load() == 0) return;
+  std::lock_guard lock(status_mutex_);
   status_changed_.notify_all();
 }
 

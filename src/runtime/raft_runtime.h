@@ -29,6 +29,7 @@
 #include "runtime/inbound_queue.h"
 #include "runtime/keep_alives.h"
 #include "runtime/lessor.h"
+#include "runtime/peer_router.h"
 #include "runtime/transport.h"
 #include "runtime/wal_worker.h"
 
@@ -43,6 +44,8 @@ struct RuntimeOptions {
   size_t max_inputs_per_round = 1024;
   ApplyWorkerOptions apply;
   LessorOptions lessor;
+  // Followers forward what only a leader serves through it (not owned; null: a single node).
+  PeerRouter* router = nullptr;
 };
 
 // What the node last published about itself; any thread may read it.
@@ -73,21 +76,30 @@ class RaftRuntime {
   RaftRuntime& operator=(const RaftRuntime&) = delete;
 
   // ---- callers (any thread); every completion runs exactly once, on a worker thread ----
-  void propose(std::string command, ProposalDone done);
+  // A follower forwards the command to the leader (`hops` counts the forwards so far).
+  void propose(std::string command, ProposalDone done, int hops = 0);
   void read(ReadMode mode, ReadTask task);
   // Runs `task` on the core thread with the Raft core, or with nullptr once stopped.
   void run_on_core(UniqueFunction<void(raft::RaftNode*)> task);
   // A message from a peer (the transport's receiving side).
   void deliver(Message message);
 
-  // ---- leases: served by the leader keeping lease time, without a log entry ----
+  // ---- leases: served by the leader keeping lease time, without a log entry; a follower asks
+  // the leader through the router ----
   Result<LeaseTimeLeft> renew_lease(LeaseId id);
-  Result<LeaseTimeLeft> lease_time_left(LeaseId id) const;
+  Result<LeaseTimeLeft> lease_time_left(LeaseId id);
   // Renews `ticket`'s lease every third of its TTL, starting now, until it is stopped or lost.
   void keep_alive(std::shared_ptr<KeepAliveTicketImpl> ticket);
 
   // The watches of this node's state machine.
   WatchHub& watch_hub() { return apply_worker_->watch_hub(); }
+
+  // ---- membership (joint consensus, thesis §4.3), on the leader; a follower asks it ----
+  // `done` gets the index of the entry that enters the new configuration once it is
+  // appended; the change is in force on a node once its status().conf shows it.
+  void change_membership(std::vector<ConfChange> changes, UniqueFunction<void(Result<Index>)> done);
+  // Thesis §3.10; `done` once the transfer started (it completes when `target` leads).
+  void transfer_leadership(NodeId target, UniqueFunction<void(Status)> done);
 
   // Serializable reads on the caller's thread: `reader` runs with the state machine while no
   // apply is in progress.
@@ -105,6 +117,11 @@ class RaftRuntime {
     std::unique_lock lock(status_mutex_);
     return status_changed_.wait_for(lock, timeout, [&] { return predicate(status_); });
   }
+
+  // Waits until the core has run a round at clock reading `nanos` or later (it has taken its
+  // ticks up to then), or the node stopped, or `timeout` passed (real time). For tests that
+  // move a manual clock one tick at a time.
+  bool wait_for_round_at(uint64_t nanos, std::chrono::nanoseconds timeout) const;
 
   // Stops the loop and the workers; what was proposed and not applied fails with kUnavailable
   // (it may still commit on other nodes). Idempotent; also on destruction.
@@ -132,6 +149,11 @@ class RaftRuntime {
   void run();
   void handle(CoreInput& input, std::vector<ReadTask>& read_index_batch);
   void handle_proposal(ProposeInput& input);
+  // Whether `input` went to the leader (this node knows another leader and can reach it).
+  bool forward_proposal(ProposeInput& input);
+  Result<LeaseTimeLeft> renew_lease_here(LeaseId id);
+  // The leader's runtime when it is another node that the router reaches.
+  std::unique_ptr<PeerRouter::Lease> reach_leader();
   void handle_read(ReadInput& input, std::vector<ReadTask>& read_index_batch);
   void start_read_index_round(std::vector<ReadTask> tasks);
   void handle_applied(const AppliedInput& input);
@@ -145,8 +167,11 @@ class RaftRuntime {
   void record_conf(const std::vector<Entry>& applied);
   [[nodiscard]] std::optional<SnapshotMeta> image_meta_at(Index durable);
   void publish_status();
+  void publish_round_clock();
   void shut_down();
   void drain_after_stop(const Status& why);
+
+  NodeId id_ = kNoNode;  // set before any thread starts; never changes
 
   // ---- owned by the core thread ----
   std::unique_ptr<raft::RaftNode> raft_;
@@ -172,6 +197,7 @@ class RaftRuntime {
   Admission admission_;
   Lessor lessor_;
   KeepAlives keep_alives_;
+  PeerRouter* const router_;
   InboundQueue queue_;
   std::atomic<bool> stopped_{false};
 
@@ -180,6 +206,8 @@ class RaftRuntime {
   std::thread core_thread_;
   std::mutex stop_mutex_;
 
+  std::atomic<uint64_t> round_clock_{0};  // the clock reading of the last round
+  mutable std::atomic<int> round_waiters_{0};
   mutable std::mutex status_mutex_;
   mutable std::condition_variable status_changed_;
   NodeStatus status_;
