@@ -6,7 +6,7 @@
 #include <variant>
 #include <vector>
 
-#include "kv/byte_codec.h"
+#include "common/byte_codec.h"
 
 namespace dengine::kv {
 namespace {

@@ -5,7 +5,7 @@
 #include <rocksdb/iterator.h>
 
 #include "common/check.h"
-#include "kv/byte_codec.h"
+#include "common/byte_codec.h"
 
 namespace dengine::kv::rocks {
 namespace {

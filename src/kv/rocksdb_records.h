@@ -6,7 +6,7 @@
 // Column families, written together with RocksDB's WAL off and atomic_flush on:
 //   records  key: main:u64be sub:u64be (so that byte order is revision order)
 //            value: format:u8 (=1) tombstone:u8 key [unless tombstone: create:i64 mod:i64
-//                   version:i64 lease:i64 value]   (byte_codec.h's little-endian encoding)
+//                   version:i64 lease:i64 value]   (common/byte_codec.h's little-endian encoding)
 //   leases   key: id:u64be   value: format:u8 (=1) ttl_seconds:i64 remaining_ttl_seconds:i64
 //   meta     "format" -> u8 (=1); "applied_index" -> u64; "revision" -> i64;
 //            "compact_revision" -> i64

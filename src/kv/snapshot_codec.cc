@@ -5,7 +5,7 @@
 #include <utility>
 #include <vector>
 
-#include "kv/byte_codec.h"
+#include "common/byte_codec.h"
 
 namespace dengine::kv {
 namespace {

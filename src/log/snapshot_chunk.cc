@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "common/byte_codec.h"
 #include "log/crc32c.h"
 #include "log/record.h"
 
@@ -41,51 +42,6 @@ std::string_view kind_name(SnapshotChunkKind kind) {
 uint32_t header_crc(std::string_view chunk, std::string_view payload) {
   return crc32c_extend(crc32c(chunk.data(), kCrcOffset), payload.data(), payload.size());
 }
-
-// Reads the payload's fields in order; the first failure sticks and names the field.
-class PayloadReader {
- public:
-  explicit PayloadReader(std::string_view payload) : payload_(payload) {}
-
-  uint64_t fixed(size_t width, std::string_view field) {
-    if (!ok()) return 0;
-    if (payload_.size() - position_ < width) {
-      fail(field, "runs past the end of the payload");
-      return 0;
-    }
-    uint64_t value = 0;
-    for (size_t i = 0; i < width; ++i) {
-      value |= static_cast<uint64_t>(static_cast<uint8_t>(payload_[position_ + i])) << (8 * i);
-    }
-    position_ += width;
-    return value;
-  }
-  std::string_view bytes(uint64_t length, std::string_view field) {
-    if (!ok()) return {};
-    if (payload_.size() - position_ < length) {
-      fail(field, "runs past the end of the payload (" + std::to_string(length) + " bytes, " +
-                      std::to_string(payload_.size() - position_) + " left)");
-      return {};
-    }
-    std::string_view value = payload_.substr(position_, static_cast<size_t>(length));
-    position_ += static_cast<size_t>(length);
-    return value;
-  }
-  void fail(std::string_view field, const std::string& problem) {
-    if (!status_.is_ok()) return;
-    status_ = Status::corruption("snapshot chunk: " + std::string(field) + " " + problem +
-                                 " (at payload byte " + std::to_string(position_) + " of " +
-                                 std::to_string(payload_.size()) + ")");
-  }
-  [[nodiscard]] bool ok() const { return status_.is_ok(); }
-  [[nodiscard]] bool at_end() const { return position_ == payload_.size(); }
-  [[nodiscard]] const Status& status() const { return status_; }
-
- private:
-  std::string_view payload_;
-  size_t position_ = 0;
-  Status status_;
-};
 
 // The rules encode_chunk() and decode_chunk() share; empty when the fields keep them.
 std::string broken_rule(const SnapshotChunk& chunk) {
@@ -187,29 +143,29 @@ Result<std::string> encode_chunk(const SnapshotChunk& chunk) {
     return Status::invalid_argument("snapshot chunk: cannot encode " + describe_chunk(chunk) +
                                     ": " + problem);
   }
-  std::string payload;
+  ByteWriter writer;
   switch (chunk.kind) {
     case SnapshotChunkKind::kBegin:
-      put_u32(payload, chunk.file_count);
-      put_u64(payload, chunk.total_bytes);
-      put_u32(payload, static_cast<uint32_t>(chunk.metadata.size()));
-      payload.append(chunk.metadata);
+      writer.u32(chunk.file_count);
+      writer.u64(chunk.total_bytes);
+      writer.u32(static_cast<uint32_t>(chunk.metadata.size()));
+      writer.raw(chunk.metadata);
       break;
     case SnapshotChunkKind::kFileData:
-      payload.reserve(2 + chunk.file_name.size() + 12 + chunk.data.size());
-      payload.push_back(static_cast<char>(chunk.file_name.size() & 0xff));
-      payload.push_back(static_cast<char>(chunk.file_name.size() >> 8));
-      payload.append(chunk.file_name);
-      put_u64(payload, chunk.offset);
-      put_u32(payload, static_cast<uint32_t>(chunk.data.size()));
-      payload.append(chunk.data);
+      writer.reserve(2 + chunk.file_name.size() + 12 + chunk.data.size());
+      writer.u16(static_cast<uint16_t>(chunk.file_name.size()));
+      writer.raw(chunk.file_name);
+      writer.u64(chunk.offset);
+      writer.u32(static_cast<uint32_t>(chunk.data.size()));
+      writer.raw(chunk.data);
       break;
     case SnapshotChunkKind::kEnd:
-      put_u32(payload, chunk.file_count);
-      put_u64(payload, chunk.total_bytes);
-      put_u32(payload, chunk.stream_crc);
+      writer.u32(chunk.file_count);
+      writer.u64(chunk.total_bytes);
+      writer.u32(chunk.stream_crc);
       break;
   }
+  const std::string payload = writer.take();
   std::string out;
   out.reserve(kSnapshotChunkHeaderBytes + payload.size());
   out.append(kMagic);
@@ -272,35 +228,35 @@ Result<SnapshotChunk> decode_chunk(std::string_view encoded) {
   chunk.kind = static_cast<SnapshotChunkKind>(kind);
   chunk.snapshot_id = get_u64(encoded.data() + 8);
   chunk.sequence = get_u64(encoded.data() + 16);
-  PayloadReader reader(payload);
+  ByteReader reader(payload, "snapshot chunk payload");
   switch (chunk.kind) {
     case SnapshotChunkKind::kBegin: {
-      chunk.file_count = static_cast<uint32_t>(reader.fixed(4, "file count"));
-      chunk.total_bytes = reader.fixed(8, "total bytes");
-      const uint64_t metadata_bytes = reader.fixed(4, "metadata length");
+      chunk.file_count = reader.u32("file count");
+      chunk.total_bytes = reader.u64("total bytes");
+      const uint64_t metadata_bytes = reader.u32("metadata length");
       if (reader.ok() && metadata_bytes > kMaxSnapshotMetadataBytes) {
         reader.fail("metadata length", std::to_string(metadata_bytes) + " exceeds its bound of " +
                                            std::to_string(kMaxSnapshotMetadataBytes));
       }
-      chunk.metadata = reader.bytes(metadata_bytes, "metadata");
+      chunk.metadata = reader.view(metadata_bytes, "metadata");
       break;
     }
     case SnapshotChunkKind::kFileData: {
-      const uint64_t name_bytes = reader.fixed(2, "file name length");
-      chunk.file_name = reader.bytes(name_bytes, "file name");
-      chunk.offset = reader.fixed(8, "offset");
-      const uint64_t data_bytes = reader.fixed(4, "data length");
+      const uint64_t name_bytes = reader.u16("file name length");
+      chunk.file_name = reader.view(name_bytes, "file name");
+      chunk.offset = reader.u64("offset");
+      const uint64_t data_bytes = reader.u32("data length");
       if (reader.ok() && data_bytes > kMaxSnapshotChunkDataBytes) {
         reader.fail("data length", std::to_string(data_bytes) + " exceeds its bound of " +
                                        std::to_string(kMaxSnapshotChunkDataBytes));
       }
-      chunk.data = reader.bytes(data_bytes, "data");
+      chunk.data = reader.view(data_bytes, "data");
       break;
     }
     case SnapshotChunkKind::kEnd:
-      chunk.file_count = static_cast<uint32_t>(reader.fixed(4, "file count"));
-      chunk.total_bytes = reader.fixed(8, "total bytes");
-      chunk.stream_crc = static_cast<uint32_t>(reader.fixed(4, "stream crc"));
+      chunk.file_count = reader.u32("file count");
+      chunk.total_bytes = reader.u64("total bytes");
+      chunk.stream_crc = reader.u32("stream crc");
       break;
   }
   if (reader.ok() && !reader.at_end()) reader.fail("payload", "has bytes after its last field");

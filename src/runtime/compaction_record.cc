@@ -1,6 +1,6 @@
 #include "runtime/compaction_record.h"
 
-#include "kv/byte_codec.h"
+#include "common/byte_codec.h"
 #include "kv/durable_files.h"
 #include "log/crc32c.h"
 
@@ -11,12 +11,12 @@ constexpr std::string_view kMagic = "DCMP";
 constexpr uint8_t kVersion = 1;
 constexpr size_t kMaxMembers = 1024;
 
-void write_ids(kv::ByteWriter& out, const std::vector<NodeId>& ids) {
+void write_ids(ByteWriter& out, const std::vector<NodeId>& ids) {
   out.count(ids.size());
   for (NodeId id : ids) out.u64(id);
 }
 
-std::vector<NodeId> read_ids(kv::ByteReader& in, std::string_view field) {
+std::vector<NodeId> read_ids(ByteReader& in, std::string_view field) {
   std::vector<NodeId> ids(in.count(field, kMaxMembers, 8));
   for (NodeId& id : ids) id = in.u64(field);
   return ids;
@@ -25,7 +25,7 @@ std::vector<NodeId> read_ids(kv::ByteReader& in, std::string_view field) {
 }  // namespace
 
 std::string encode_compaction_record(const SnapshotMeta& meta) {
-  kv::ByteWriter out;
+  ByteWriter out;
   for (char c : kMagic) out.u8(static_cast<uint8_t>(c));
   out.u8(kVersion);
   out.u64(meta.index);
@@ -34,7 +34,7 @@ std::string encode_compaction_record(const SnapshotMeta& meta) {
   write_ids(out, meta.conf.voters_outgoing);
   write_ids(out, meta.conf.learners);
   std::string bytes = out.take();
-  kv::ByteWriter crc;
+  ByteWriter crc;
   crc.u32(log::crc32c(bytes.data(), bytes.size()));
   return bytes + crc.take();
 }
@@ -45,12 +45,12 @@ Result<SnapshotMeta> decode_compaction_record(std::string_view bytes, const std:
     return Status::corruption(where + " is corrupt: no DCMP header");
   }
   const std::string_view body = bytes.substr(0, bytes.size() - 4);
-  kv::ByteReader crc_reader(bytes.substr(bytes.size() - 4), "compaction record");
+  ByteReader crc_reader(bytes.substr(bytes.size() - 4), "compaction record");
   const uint32_t stored_crc = crc_reader.u32("crc");
   if (stored_crc != log::crc32c(body.data(), body.size())) {
     return Status::corruption(where + ": checksum mismatch");
   }
-  kv::ByteReader in(body.substr(kMagic.size()), "compaction record");
+  ByteReader in(body.substr(kMagic.size()), "compaction record");
   const uint8_t version = in.u8("version");
   if (in.ok() && version != kVersion) {
     return Status::failed_precondition(where + " has format version " + std::to_string(version) +

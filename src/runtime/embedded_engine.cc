@@ -266,9 +266,9 @@ bool in_force(const ConfState& conf, const ConfChange& change) {
 
 Status EmbeddedEngine::change_membership(ConfChange change, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  auto proposed = std::make_shared<detail::Blocking<Index>>();
-  impl_->runtime->change_membership({change}, proposed->completion());
-  Result<Index> index = proposed->wait();
+  detail::Blocking<Index> proposed;
+  impl_->runtime->change_membership({change}, proposed.completion());
+  Result<Index> index = proposed.wait();
   if (!index) return index.status();
   // Done once the configuration has also left the joint state, so the next change can start
   // at once; a node removing itself may never see that last entry.
@@ -300,13 +300,12 @@ Status EmbeddedEngine::remove_member(NodeId node, std::chrono::milliseconds time
 }
 
 Status EmbeddedEngine::transfer_leadership(NodeId to, std::chrono::milliseconds timeout) {
-  auto started = std::make_shared<detail::Blocking<bool>>();
-  impl_->runtime->transfer_leadership(to, [started](Status status) mutable {
-    auto done = started->completion();
+  detail::Blocking<bool> started;
+  impl_->runtime->transfer_leadership(to, [done = started.completion()](Status status) mutable {
     if (!status) return done(std::move(status));
     done(true);
   });
-  if (Result<bool> begun = started->wait(); !begun) return begun.status();
+  if (Result<bool> begun = started.wait(); !begun) return begun.status();
   const bool led = impl_->runtime->wait_for_status(
       [&](const runtime::NodeStatus& status) { return status.stopped || status.leader == to; },
       timeout);

@@ -143,15 +143,15 @@ Result<LeaseTimeLeft> RaftRuntime::renew_lease_here(LeaseId id) {
 }
 
 Result<LeaseTimeLeft> RaftRuntime::lease_time_left(LeaseId id) {
-  if (stopped_.load(std::memory_order_acquire)) return engine_stopped();
-  Result<LeaseTimeLeft> left = lessor_.time_left(id, clock_->now_nanos());
+  Result<LeaseTimeLeft> left = lease_time_left_here(id);
   if (left || left.status().code() != StatusCode::kNotLeader) return left;
-  if (auto leader = reach_leader()) {
-    RaftRuntime& runtime = leader->runtime();
-    if (runtime.stopped_.load(std::memory_order_acquire)) return engine_stopped();
-    return runtime.lessor_.time_left(id, runtime.clock_->now_nanos());
-  }
+  if (auto leader = reach_leader()) return leader->runtime().lease_time_left_here(id);
   return left;
+}
+
+Result<LeaseTimeLeft> RaftRuntime::lease_time_left_here(LeaseId id) const {
+  if (stopped_.load(std::memory_order_acquire)) return engine_stopped();
+  return lessor_.time_left(id, clock_->now_nanos());
 }
 
 void RaftRuntime::change_membership(std::vector<ConfChange> changes,
@@ -367,7 +367,7 @@ void RaftRuntime::keep_lease_time() {
   if (lease_primary_term_ != 0 && raft_->lease_read(now)) {
     for (const LeaseId id : lessor_.take_expired(now)) {
       Result<std::string> revoke = kv::encode_command(LeaseRevokeRequest{id});
-      if (revoke) propose_internal(*revoke);
+      if (revoke) propose_internal(std::move(*revoke));
     }
     std::vector<LeaseCheckpoint> checkpoints = lessor_.take_checkpoints(now);
     for (size_t begin = 0; begin < checkpoints.size();
@@ -378,15 +378,15 @@ void RaftRuntime::keep_lease_time() {
       request.checkpoints.assign(checkpoints.begin() + static_cast<long>(begin),
                                  checkpoints.begin() + static_cast<long>(end));
       Result<std::string> command = kv::encode_command(request);
-      if (command) propose_internal(*command);
+      if (command) propose_internal(std::move(*command));
     }
   }
   keep_alives_.run(now, renew_for_keep_alive_);
 }
 
-void RaftRuntime::propose_internal(const std::string& command) {
+void RaftRuntime::propose_internal(std::string command) {
   // A refused proposal (leadership just lost, log full) is retried by the lessor later.
-  (void)raft_->propose(command);
+  (void)raft_->propose(std::move(command));
 }
 
 // Hands each Ready to the workers: the three lists go their own ways (dengine/ready.h).

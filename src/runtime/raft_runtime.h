@@ -152,6 +152,7 @@ class RaftRuntime {
   // Whether `input` went to the leader (this node knows another leader and can reach it).
   bool forward_proposal(ProposeInput& input);
   Result<LeaseTimeLeft> renew_lease_here(LeaseId id);
+  Result<LeaseTimeLeft> lease_time_left_here(LeaseId id) const;
   // The leader's runtime when it is another node that the router reaches.
   std::unique_ptr<PeerRouter::Lease> reach_leader();
   void handle_read(ReadInput& input, std::vector<ReadTask>& read_index_batch);
@@ -161,7 +162,7 @@ class RaftRuntime {
   // The leader's half of leases: promotion, expiry, checkpoints, and the keep-alives.
   void keep_lease_time();
   // A command of the engine's own (a lease revoke or checkpoint), proposed without a caller.
-  void propose_internal(const std::string& command);
+  void propose_internal(std::string command);
   void process_ready();
   ApplyBatch make_apply_batch(std::vector<Entry> entries);
   void record_conf(const std::vector<Entry>& applied);

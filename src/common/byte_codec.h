@@ -1,8 +1,9 @@
 #pragma once
 
 // Little-endian, length-prefixed primitives for dengine's own binary formats (the replicated
-// command encoding and the snapshot). A reader never reads past its input and never trusts a
-// length before checking it against the bytes that remain: malformed input is an error.
+// command encoding, the state machine's snapshot and records, snapshot chunks, the compaction
+// record). A reader never reads past its input and never trusts a length before checking it
+// against the bytes that remain: malformed input is an error.
 
 #include <cstddef>
 #include <cstdint>
@@ -13,11 +14,12 @@
 #include "common/check.h"
 #include "dengine/status.h"
 
-namespace dengine::kv {
+namespace dengine {
 
 class ByteWriter {
  public:
   void u8(uint8_t value) { out_.push_back(static_cast<char>(value)); }
+  void u16(uint16_t value) { fixed(value, 2); }
   void u32(uint32_t value) { fixed(value, 4); }
   // A length or element count: formats store them as u32, so larger ones must never occur.
   void count(size_t value) {
@@ -31,6 +33,9 @@ class ByteWriter {
     count(data.size());
     out_.append(data);
   }
+  // Bytes as they are, for a format that stores their length elsewhere.
+  void raw(std::string_view data) { out_.append(data); }
+  void reserve(size_t bytes) { out_.reserve(bytes); }
   [[nodiscard]] size_t size() const { return out_.size(); }
   std::string take() { return std::move(out_); }
 
@@ -49,6 +54,7 @@ class ByteReader {
       : input_(input), format_name_(format_name) {}
 
   uint8_t u8(std::string_view field) { return static_cast<uint8_t>(fixed(1, field)); }
+  uint16_t u16(std::string_view field) { return static_cast<uint16_t>(fixed(2, field)); }
   uint32_t u32(std::string_view field) { return static_cast<uint32_t>(fixed(4, field)); }
   uint64_t u64(std::string_view field) { return fixed(8, field); }
   int64_t i64(std::string_view field) { return static_cast<int64_t>(fixed(8, field)); }
@@ -71,6 +77,18 @@ class ByteReader {
     }
     std::string value(input_.substr(position_, length));
     position_ += length;
+    return value;
+  }
+  // `length` bytes as they are (a format that stored their length elsewhere), viewing the input.
+  std::string_view view(uint64_t length, std::string_view field) {
+    if (!ok()) return {};
+    if (length > remaining()) {
+      fail(field, "runs past the end of the input (" + std::to_string(length) + " bytes, " +
+                      std::to_string(remaining()) + " left)");
+      return {};
+    }
+    std::string_view value = input_.substr(position_, static_cast<size_t>(length));
+    position_ += static_cast<size_t>(length);
     return value;
   }
   // A u32 element count of at most max_count, each element needing at least min_element_bytes
@@ -122,4 +140,4 @@ class ByteReader {
   Status status_;
 };
 
-}  // namespace dengine::kv
+}  // namespace dengine
