@@ -41,8 +41,9 @@ class EmbeddedEngine {
   EmbeddedEngine(const EmbeddedEngine&) = delete;
   EmbeddedEngine& operator=(const EmbeddedEngine&) = delete;
 
-  // Waits, in real time, until a leader is known and has committed an entry of its term on
-  // this node. kTimedOut otherwise; kUnavailable once stopped.
+  // Waits, in real time, until this node serves: a leader is known, this node applied an entry
+  // of the leader's term (so it reflects everything committed before), and a leader has taken
+  // over lease time. kTimedOut otherwise; kUnavailable once stopped.
   Status wait_ready(std::chrono::milliseconds timeout);
 
   // Stops the node: requests in flight fail with kUnavailable, everything applied is flushed

@@ -189,8 +189,9 @@ Status EmbeddedEngine::wait_ready(std::chrono::milliseconds timeout) {
                                                   : "engine: stopped: " + last.fatal.message());
   }
   if (!ready) {
-    return Status::timed_out("engine: no leader with a committed entry of its term after " +
-                             std::to_string(timeout.count()) + " ms");
+    return Status::timed_out(
+        "engine: not ready (no leader known, or no entry of its term applied here) after " +
+        std::to_string(timeout.count()) + " ms");
   }
   return Status::ok();
 }

@@ -27,19 +27,21 @@ Result<std::unique_ptr<RaftRuntime>> RaftRuntime::start(
     return Status::invalid_argument(
         "runtime: max_in_flight_requests and max_inputs_per_round must be positive");
   }
+  const bool keeps_lease_time = config.lease_duration_nanos > 0;
   Result<std::unique_ptr<raft::RaftNode>> raft =
       raft::RaftNode::create(std::move(config), std::move(boot));
   if (!raft) return raft.status();
-  return std::unique_ptr<RaftRuntime>(new RaftRuntime(std::move(*raft), log, state_machine,
-                                                      std::move(transport), std::move(clock),
-                                                      std::move(compaction_record), options));
+  return std::unique_ptr<RaftRuntime>(
+      new RaftRuntime(std::move(*raft), keeps_lease_time, log, state_machine, std::move(transport),
+                      std::move(clock), std::move(compaction_record), options));
 }
 
-RaftRuntime::RaftRuntime(std::unique_ptr<raft::RaftNode> raft, LogStore& log,
+RaftRuntime::RaftRuntime(std::unique_ptr<raft::RaftNode> raft, bool keeps_lease_time, LogStore& log,
                          StateMachine& state_machine, std::unique_ptr<Transport> transport,
                          std::shared_ptr<Clock> clock, CompactionRecord compaction_record,
                          RuntimeOptions options)
     : raft_(std::move(raft)),
+      keeps_lease_time_(keeps_lease_time),
       conf_base_(raft_->conf_state()),
       conf_(conf_base_),
       state_machine_(state_machine),
@@ -349,6 +351,10 @@ bool RaftRuntime::wait_for_round_at(uint64_t nanos, std::chrono::nanoseconds tim
   return reached;
 }
 
+bool RaftRuntime::applied_current_term() const {
+  return raft_->log().term_at(raft_->log().applied()) == raft_->term();
+}
+
 void RaftRuntime::keep_lease_time() {
   const uint64_t now = clock_->now_nanos();
   if (raft_->role() != RaftRole::kLeader) {
@@ -356,9 +362,12 @@ void RaftRuntime::keep_lease_time() {
       lessor_.demote();
       lease_primary_term_ = 0;
     }
-  } else if (lease_primary_term_ != raft_->term() && raft_->lease_read(now)) {
+  } else if (lease_primary_term_ != raft_->term() && applied_current_term() &&
+             raft_->lease_read(now)) {
     // Leadership confirmed by a quorum: this leader keeps lease time from now on, starting
-    // every lease afresh (never cutting one short).
+    // every lease afresh (never cutting one short). Not before it applied an entry of its
+    // term: until then the lessor lacks leases granted in earlier terms and would answer
+    // keep-alives of live leases with "lease not found".
     lessor_.promote(now);
     lease_primary_term_ = raft_->term();
   }
@@ -501,7 +510,11 @@ void RaftRuntime::publish_status() {
   const Term term = raft_->term();
   const Index commit = raft_->log().committed();
   const Index applied = raft_->log().applied();
-  const bool ready = leader != kNoNode && raft_->log().term_at(commit) == term;
+  // Ready means this node serves: it applied an entry of the current leader's term, and a
+  // leader also keeps lease time (when lease reads are on; without them leases never expire).
+  const bool ready =
+      leader != kNoNode && applied_current_term() &&
+      (role != RaftRole::kLeader || !keeps_lease_time_ || lease_primary_term_ == term);
   std::lock_guard lock(status_mutex_);
   if (leader == status_.leader && role == status_.role && term == status_.term &&
       commit == status_.commit && applied == status_.applied && ready == status_.ready &&

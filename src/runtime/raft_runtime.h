@@ -142,9 +142,10 @@ class RaftRuntime {
     ConfState conf;      // in force after the batch
   };
 
-  RaftRuntime(std::unique_ptr<raft::RaftNode> raft, LogStore& log, StateMachine& state_machine,
-              std::unique_ptr<Transport> transport, std::shared_ptr<Clock> clock,
-              CompactionRecord compaction_record, RuntimeOptions options);
+  RaftRuntime(std::unique_ptr<raft::RaftNode> raft, bool keeps_lease_time, LogStore& log,
+              StateMachine& state_machine, std::unique_ptr<Transport> transport,
+              std::shared_ptr<Clock> clock, CompactionRecord compaction_record,
+              RuntimeOptions options);
 
   void run();
   void handle(CoreInput& input, std::vector<ReadTask>& read_index_batch);
@@ -164,6 +165,7 @@ class RaftRuntime {
   // A command of the engine's own (a lease revoke or checkpoint), proposed without a caller.
   void propose_internal(std::string command);
   void process_ready();
+  bool applied_current_term() const;
   ApplyBatch make_apply_batch(std::vector<Entry> entries);
   void record_conf(const std::vector<Entry>& applied);
   [[nodiscard]] std::optional<SnapshotMeta> image_meta_at(Index durable);
@@ -176,6 +178,7 @@ class RaftRuntime {
 
   // ---- owned by the core thread ----
   std::unique_ptr<raft::RaftNode> raft_;
+  bool keeps_lease_time_;  // lease reads on: the lessor runs and expires leases
   std::map<Index, PendingProposal> proposals_;
   std::map<uint64_t, std::vector<ReadTask>> read_rounds_;
   uint64_t next_read_round_ = 1;

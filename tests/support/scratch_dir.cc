@@ -3,8 +3,11 @@
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <mutex>
 #include <system_error>
+#include <vector>
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 namespace dengine::test {
@@ -34,13 +37,52 @@ class ScratchRoot {
   std::string path_;
 };
 
+ScratchRoot& scratch_root() {
+  static ScratchRoot root;
+  return root;
+}
+
+// The root is on tmpfs, which is memory: a long --gtest_repeat run that kept every test's
+// files until the process exits once filled 21 GB. Each test's directories go when it ends
+// (after its fixture is destroyed, so no engine still has them open).
+class ScratchDirsOfATest : public testing::EmptyTestEventListener {
+ public:
+  void add(std::string dir) {
+    std::lock_guard lock(mutex_);
+    dirs_.push_back(std::move(dir));
+  }
+  void OnTestEnd(const testing::TestInfo& /*test*/) override {
+    std::vector<std::string> dirs;
+    {
+      std::lock_guard lock(mutex_);
+      dirs.swap(dirs_);
+    }
+    std::error_code ignored;
+    for (const std::string& dir : dirs) std::filesystem::remove_all(dir, ignored);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::string> dirs_;
+};
+
+ScratchDirsOfATest& scratch_dirs_of_a_test() {
+  // Owned by GoogleTest's listener list once appended.
+  static ScratchDirsOfATest* const listener = [] {
+    auto* created = new ScratchDirsOfATest;
+    testing::UnitTest::GetInstance()->listeners().Append(created);
+    return created;
+  }();
+  return *listener;
+}
+
 }  // namespace
 
 std::string fresh_test_dir() {
-  static ScratchRoot root;
   static std::atomic<uint64_t> next{0};
-  const std::string dir = root.path() + "/" + std::to_string(next.fetch_add(1));
+  const std::string dir = scratch_root().path() + "/" + std::to_string(next.fetch_add(1));
   std::filesystem::create_directories(dir);
+  scratch_dirs_of_a_test().add(dir);
   return dir;
 }
 
