@@ -65,7 +65,7 @@ void ApplyWorker::drain() {
   Index applied = 0;
   for (ApplyBatch& batch : batches) {
     if (!apply(batch)) continue;  // failed: its callers and every later batch's were answered
-    applied = batch.entries.back().index;
+    applied = batch.entries.empty() ? batch.image->meta.index : batch.entries.back().index;
   }
   if (!failure_.is_ok()) return;
   if (applied != 0) {
@@ -90,6 +90,7 @@ bool ApplyWorker::apply(ApplyBatch& batch) {
   answers.reserve(batch.waiters.size());
   std::vector<Published> published;
   auto waiter = batch.waiters.begin();
+  if (batch.image && failure_.is_ok() && !install(*batch.image)) return false;
   if (failure_.is_ok()) {
     std::unique_lock lock(state_mutex_);
     for (const Entry& entry : batch.entries) {
@@ -120,6 +121,11 @@ bool ApplyWorker::apply(ApplyBatch& batch) {
         ++waiter;
       }
     }
+    if (failure_.is_ok() && !batch.entries.empty() && batch.conf) {
+      applied_meta_ = SnapshotMeta{.index = batch.entries.back().index,
+                                   .term = batch.entries.back().term,
+                                   .conf = *batch.conf};
+    }
   }
   // Outside the lock: a watch's or a caller's continuation may read the state machine at once.
   // Watches first, in the same handler as the applies: a catch-up (a separate handler) never
@@ -131,6 +137,49 @@ bool ApplyWorker::apply(ApplyBatch& batch) {
     waiter->second(Status::unavailable("engine stopped: " + failure_.message()));
   }
   return false;
+}
+
+bool ApplyWorker::install(const ImageToInstall& image) {
+  int64_t previous_revision = 0;
+  {
+    std::unique_lock lock(state_mutex_);
+    previous_revision = state_machine_.current_revision();
+    if (Status installed = state_machine_.install_snapshot(image.dir); !installed) {
+      fail(Status(installed.code(), "apply worker: installing the leader's image at index " +
+                                        std::to_string(image.meta.index) + ": " +
+                                        installed.message()));
+      return false;
+    }
+    if (state_machine_.applied_index() != image.meta.index) {
+      // The log continues after meta.index: an image at another index would apply entries
+      // twice or skip them.
+      fail(Status::corruption("apply worker: the leader's image holds index " +
+                              std::to_string(state_machine_.applied_index()) +
+                              " but was announced at index " + std::to_string(image.meta.index)));
+      return false;
+    }
+    planner_.on_snapshot(state_machine_.durable_applied_index());
+    lessor_.replace_all(state_machine_.leases(), clock_.now_nanos());
+    applied_meta_ = image.meta;
+  }
+  watch_hub_.on_state_replaced(previous_revision);
+  return true;
+}
+
+Result<SnapshotMeta> ApplyWorker::write_image(const std::string& dir) {
+  std::unique_lock lock(state_mutex_);
+  if (!failure_.is_ok()) return Status::unavailable("apply worker: stopped: " + failure_.message());
+  if (!applied_meta_ || applied_meta_->index != state_machine_.applied_index()) {
+    return Status::unavailable("apply worker: nothing applied since the start yet");
+  }
+  Result<Index> written = state_machine_.write_snapshot(dir);
+  if (!written) return written.status();
+  if (*written != applied_meta_->index) {
+    return Status::internal("apply worker: the image holds index " + std::to_string(*written) +
+                            " but the state machine applied " +
+                            std::to_string(applied_meta_->index));
+  }
+  return *applied_meta_;
 }
 
 void ApplyWorker::serve_reads() {

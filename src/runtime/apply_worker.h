@@ -11,8 +11,11 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -27,8 +30,18 @@
 
 namespace dengine::runtime {
 
+// A leader's image, received whole, to replace the state machine (Ready contract step 0).
+struct ImageToInstall {
+  SnapshotMeta meta;
+  std::string dir;  // taken over by the state machine
+};
+
 struct ApplyBatch {
+  // Installed before `entries`, which then continue after its index.
+  std::optional<ImageToInstall> image;
   std::vector<Entry> entries;  // committed, contiguous, ascending
+  // The configuration in force after these entries (it describes an image written then).
+  std::shared_ptr<const ConfState> conf;
   // Callers waiting for some of these entries, by index, ascending.
   std::vector<std::pair<Index, ProposalDone>> waiters;
 };
@@ -62,11 +75,18 @@ class ApplyWorker {
   // The watches of this node's state machine (any thread).
   WatchHub& watch_hub() { return watch_hub_; }
 
+  // Any thread: writes an image of the state machine as applied now into `dir` (which must not
+  // exist yet) and describes it, for a follower to install. Applies wait meanwhile.
+  // kUnavailable before the first batch since the start (the image's term is not known yet).
+  Result<SnapshotMeta> write_image(const std::string& dir);
+
  private:
   void schedule_locked();
   void drain();
   // False when the node must stop (reported to the core).
   bool apply(ApplyBatch& batch);
+  // Replaces the state machine with a leader's image; false when the node must stop.
+  bool install(const ImageToInstall& image);
   void serve_reads();
   // Stops applying for good: the core is told why, and so is every later caller.
   void fail(Status why);
@@ -90,9 +110,14 @@ class ApplyWorker {
   std::vector<std::pair<Index, std::vector<ReadTask>>> pending_reads_;
   bool drain_scheduled_ = false;
 
+  // What the state machine holds, as an image would describe it; under state_mutex_.
+  std::optional<SnapshotMeta> applied_meta_;
+
   // Worker thread only.
   std::multimap<Index, ReadTask> waiting_reads_;
-  Status failure_;  // set once applying failed; nothing is applied after it
+  // Set once applying failed (under state_mutex_: write_image reads it); nothing is applied
+  // after it.
+  Status failure_;
   WatchHub watch_hub_;
 
   WorkerThread thread_;  // last: it starts after, and stops before, everything it uses

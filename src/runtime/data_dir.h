@@ -21,6 +21,9 @@ struct DataDir {
 
   [[nodiscard]] std::string wal_dir() const { return path; }  // open_wal_log_store adds /wal
   [[nodiscard]] std::string kv_dir() const { return path + "/kv"; }
+  // Images on their way to or from peers. A restart installs the received image a crash left
+  // uninstalled, if any, then empties it.
+  [[nodiscard]] std::string snapshots_dir() const { return path + "/snapshots"; }
 };
 
 // Creates `path` (and its metadata) if needed, or checks the existing one belongs to

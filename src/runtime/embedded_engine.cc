@@ -1,8 +1,11 @@
 #include "dengine/embedded_engine.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <random>
+#include <system_error>
 
+#include "kv/durable_files.h"
 #include "kv/memory_kv_store.h"
 #include "raft/raft_config.h"
 #include "runtime/data_dir.h"
@@ -10,6 +13,7 @@
 #include "runtime/engine_kv_backend.h"
 #include "runtime/in_process_network_impl.h"
 #include "runtime/raft_runtime.h"
+#include "runtime/snapshot_inbox.h"
 #if DENGINE_WITH_ROCKSDB
 #include "kv/rocksdb_kv_store.h"
 #endif
@@ -51,6 +55,28 @@ Result<std::unique_ptr<StateMachine>> open_state_machine(const EngineOptions& op
   (void)dir;
   return Status::invalid_argument("engine: storage kDurable needs a build with RocksDB");
 #endif
+}
+
+// A follower records a leader's image in its log before it installs it (Ready contract step
+// 0): a crash in between leaves a log that starts after an image the state machine lacks.
+// The received image is still kept under the index the record names; install it. Whatever
+// else is under the snapshots dir is left from transfers that ended with the process.
+Status install_received_image(const runtime::DataDir& dir, const SnapshotMeta& image,
+                              StateMachine& state_machine) {
+  if (image.index > state_machine.applied_index()) {
+    const std::string received =
+        runtime::SnapshotInbox::image_dir(dir.snapshots_dir(), image.index);
+    std::error_code error;
+    if (std::filesystem::exists(received, error)) {
+      if (Status installed = state_machine.install_snapshot(received); !installed) {
+        return Status(installed.code(), "engine: " + dir.path +
+                                            ": installing the leader's image received before "
+                                            "the restart: " +
+                                            installed.message());
+      }
+    }
+  }
+  return kv::remove_tree(dir.snapshots_dir());
 }
 
 // What the node boots from: the durable log after the last image, and what the state machine
@@ -133,6 +159,10 @@ Result<std::unique_ptr<EmbeddedEngine>> EmbeddedEngine::start(EngineOptions opti
   runtime::CompactionRecord record(impl->data_dir.path, "compaction");
   Result<SnapshotMeta> image = record.load();
   if (!image) return image.status();
+  if (image_survives) {
+    Status installed = install_received_image(impl->data_dir, *image, *impl->state_machine);
+    if (!installed) return installed;
+  }
   Result<raft::RaftBootState> boot = boot_state(impl->data_dir.path, std::move(opened->recovered),
                                                 *image, *impl->state_machine, image_survives);
   if (!boot) return boot.status();
@@ -143,6 +173,8 @@ Result<std::unique_ptr<EmbeddedEngine>> EmbeddedEngine::start(EngineOptions opti
   runtime_options.apply.image_survives_restart = image_survives;
   runtime_options.apply.compaction.snapshot_every_entries = options.snapshot_every_entries;
   runtime_options.apply.compaction.retained_entries = options.retained_log_entries;
+  // An in-memory state machine's log is never compacted: no peer ever needs its image.
+  if (image_survives) runtime_options.snapshot_dir = impl->data_dir.snapshots_dir();
   std::shared_ptr<Clock> clock = options.clock ? options.clock : steady_clock();
   // A single node has no peers: its transport never has anything to send.
   struct NoPeers final : runtime::Transport {

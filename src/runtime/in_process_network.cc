@@ -38,7 +38,9 @@ void InProcessNetwork::Impl::join(NodeId id, runtime::RaftRuntime& runtime) {
     std::lock_guard lock(mutex_);
     members_[id] = &runtime;
   }
-  network.attach(id, [&runtime](Message message) { runtime.deliver(std::move(message)); });
+  network.attach(
+      id, [&runtime](Message message) { runtime.deliver(std::move(message)); },
+      [&runtime](std::string_view chunk) { return runtime.accept_snapshot_chunk(chunk); });
 }
 
 void InProcessNetwork::Impl::leave(NodeId id) {

@@ -42,6 +42,26 @@ void Lessor::on_lease_changed(LeaseId id, const std::optional<LeaseInfo>& info, 
   if (granted && primary_) lease.expiry = expiry_after(lease, now, 0);
 }
 
+void Lessor::replace_all(const std::vector<LeaseInfo>& leases, uint64_t now) {
+  std::map<LeaseId, Lease> replaced;
+  for (const LeaseInfo& info : leases) {
+    Lease& lease = replaced[info.id];
+    lease.ttl_seconds = info.granted_ttl_seconds;
+    lease.checkpointed_remaining_seconds = info.remaining_ttl_seconds;
+  }
+  std::lock_guard lock(mutex_);
+  // Only a follower installs an image, but a lease already timed here keeps its clock.
+  for (auto& [id, lease] : replaced) {
+    auto kept = leases_.find(id);
+    if (kept != leases_.end()) {
+      lease.expiry = kept->second.expiry;
+    } else if (primary_) {
+      lease.expiry = expiry_after(lease, now, 0);
+    }
+  }
+  leases_ = std::move(replaced);
+}
+
 bool Lessor::is_primary() const {
   std::lock_guard lock(mutex_);
   return primary_;

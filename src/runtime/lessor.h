@@ -48,6 +48,8 @@ class Lessor {
   // ---- the replicated facts (apply worker, and boot) ----
   // `info` is the lease's state after an applied entry; nullopt: it no longer exists.
   void on_lease_changed(LeaseId id, const std::optional<LeaseInfo>& info, uint64_t now);
+  // The state machine was replaced by a leader's image: its leases are all there are now.
+  void replace_all(const std::vector<LeaseInfo>& leases, uint64_t now);
 
   // ---- leadership (core thread) ----
   [[nodiscard]] bool is_primary() const;

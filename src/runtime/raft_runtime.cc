@@ -46,6 +46,7 @@ RaftRuntime::RaftRuntime(std::unique_ptr<raft::RaftNode> raft, bool keeps_lease_
       conf_(conf_base_),
       state_machine_(state_machine),
       transport_(std::move(transport)),
+      snapshot_inbox_(options.snapshot_dir),
       clock_(std::move(clock)),
       options_(options),
       admission_(options.max_in_flight_requests),
@@ -56,6 +57,7 @@ RaftRuntime::RaftRuntime(std::unique_ptr<raft::RaftNode> raft, bool keeps_lease_
                                .conf = raft_->conf_state()};
   id_ = raft_->id();
   status_.id = id_;
+  conf_shared_ = std::make_shared<const ConfState>(conf_);
   for (const LeaseInfo& lease : state_machine_.leases()) {
     lessor_.on_lease_changed(lease.id, lease, clock_->now_nanos());
   }
@@ -64,6 +66,17 @@ RaftRuntime::RaftRuntime(std::unique_ptr<raft::RaftNode> raft, bool keeps_lease_
   wal_worker_ = std::make_unique<WalWorker>(log, std::move(compaction_record), report);
   apply_worker_ = std::make_unique<ApplyWorker>(state_machine_, state_mutex_, lessor_, *clock_,
                                                 options_.apply, report);
+  if (!options_.snapshot_dir.empty()) {
+    snapshot_shipper_ = std::make_unique<SnapshotShipper>(
+        options_.snapshot_dir, *transport_,
+        [this](const std::string& dir) { return apply_worker_->write_image(dir); },
+        [this](NodeId to, const Status& /*why*/) {
+          // The core probes the follower again, which asks for another image if it must.
+          run_on_core([to](raft::RaftNode* core) {
+            if (core != nullptr) core->report_snapshot_failed(to);
+          });
+        });
+  }
   next_tick_nanos_ = clock_->now_nanos() + static_cast<uint64_t>(options_.tick_interval.count());
   clock_listener_ = clock_->add_listener([this] { queue_.push(WakeInput{}); });
   core_thread_ = std::thread([this] { run(); });
@@ -116,6 +129,15 @@ void RaftRuntime::run_on_core(UniqueFunction<void(raft::RaftNode*)> task) {
 void RaftRuntime::deliver(Message message) {
   if (stopped_.load(std::memory_order_acquire)) return;
   queue_.push(PeerMessageInput{std::move(message)});
+}
+
+Status RaftRuntime::accept_snapshot_chunk(std::string_view chunk) {
+  if (stopped_.load(std::memory_order_acquire)) return engine_stopped();
+  if (options_.snapshot_dir.empty()) {
+    return Status::failed_precondition("runtime: node " + std::to_string(id_) +
+                                       " takes no snapshots");
+  }
+  return snapshot_inbox_.accept(chunk);
 }
 
 std::unique_ptr<PeerRouter::Lease> RaftRuntime::reach_leader() {
@@ -256,8 +278,14 @@ void RaftRuntime::handle(CoreInput& input, std::vector<ReadTask>& read_index_bat
         } else if constexpr (std::is_same_v<T, ReadInput>) {
           handle_read(in, read_index_batch);
         } else if constexpr (std::is_same_v<T, PeerMessageInput>) {
+          // An image that is not here whole cannot be installed: the leader sends it again.
+          if (in.message.type == MessageType::kSnapshot &&
+              !snapshot_inbox_.holds(in.message.snapshot)) {
+            return;
+          }
           raft_->step(in.message);
         } else if constexpr (std::is_same_v<T, PersistedInput>) {
+          submit_installs(in.write_id);
           raft_->on_persisted(in.write_id);
         } else if constexpr (std::is_same_v<T, AppliedInput>) {
           handle_applied(in);
@@ -403,20 +431,16 @@ void RaftRuntime::process_ready() {
   while (running_ && raft_->has_ready()) {
     Ready ready = raft_->take_ready();
     if (ready.snapshot) {
-      // Installing a leader's image needs the snapshot stream, which arrives with the
-      // three-engine step of the engine issue. Stop rather than diverge.
-      fatal_ = Status::failed_precondition("runtime: installing a leader's snapshot at index " +
-                                           std::to_string(ready.snapshot->index) +
-                                           " is not supported yet");
-      running_ = false;
-      return;
+      begin_install(ready.write_id, *ready.snapshot);
+      if (!running_) return;
     }
     if (ready.has_storage_work()) {
       wal_worker_->submit(StorageWrite{.write_id = ready.write_id,
+                                       .snapshot = std::move(ready.snapshot),
                                        .entries = std::move(ready.entries),
                                        .hard_state = ready.hard_state});
     }
-    if (!ready.messages.empty()) transport_->send(std::move(ready.messages));
+    if (!ready.messages.empty()) send(std::move(ready.messages));
     if (!ready.committed_entries.empty()) {
       record_conf(ready.committed_entries);
       apply_worker_->submit(make_apply_batch(std::move(ready.committed_entries)));
@@ -441,6 +465,56 @@ void RaftRuntime::process_ready() {
   }
 }
 
+void RaftRuntime::begin_install(uint64_t write_id, const SnapshotMeta& snapshot) {
+  std::optional<ImageToInstall> image = snapshot_inbox_.take(snapshot);
+  if (!image) {
+    // The core steps a kSnapshot message only when its image is here (handle()).
+    fatal_ = Status::internal("runtime: no received image for the snapshot at index " +
+                              std::to_string(snapshot.index));
+    running_ = false;
+    return;
+  }
+  // Proposals made here while leading, at indexes the image covers: they may be in it.
+  for (auto it = proposals_.begin(); it != proposals_.end() && it->first <= snapshot.index;) {
+    it->second.done(
+        Status::unavailable("this node installed a leader's image over the proposal at index " +
+                            std::to_string(it->first) + "; it may have been committed"));
+    it = proposals_.erase(it);
+  }
+  conf_base_ = snapshot.conf;
+  conf_ = snapshot.conf;
+  conf_history_.clear();
+  conf_shared_ = std::make_shared<const ConfState>(conf_);
+  pending_installs_.push_back(PendingInstall{write_id, std::move(*image)});
+}
+
+void RaftRuntime::submit_installs(uint64_t durable_write_id) {
+  // Before the core hears of the write: the entries after the image, handed out once it is
+  // durable, reach the apply worker behind the image.
+  while (!pending_installs_.empty() && pending_installs_.front().write_id <= durable_write_id) {
+    ApplyBatch batch;
+    batch.image = std::move(pending_installs_.front().image);
+    batch.conf = conf_shared_;
+    apply_worker_->submit(std::move(batch));
+    pending_installs_.pop_front();
+  }
+}
+
+void RaftRuntime::send(std::vector<Message> messages) {
+  std::vector<Message> rest;
+  rest.reserve(messages.size());
+  for (Message& message : messages) {
+    if (message.type != MessageType::kSnapshot) {
+      rest.push_back(std::move(message));
+    } else if (snapshot_shipper_) {
+      snapshot_shipper_->ship(std::move(message));
+    } else {
+      raft_->report_snapshot_failed(message.to);
+    }
+  }
+  if (!rest.empty()) transport_->send(std::move(rest));
+}
+
 // Matches the callers waiting on these entries. A proposal's entry may have been replaced by
 // a later leader's entry at the same index (Raft §5.3): then it was never applied.
 ApplyBatch RaftRuntime::make_apply_batch(std::vector<Entry> entries) {
@@ -461,6 +535,7 @@ ApplyBatch RaftRuntime::make_apply_batch(std::vector<Entry> entries) {
     it = proposals_.erase(it);
   }
   batch.entries = std::move(entries);
+  batch.conf = conf_shared_;
   return batch;
 }
 
@@ -470,6 +545,7 @@ void RaftRuntime::record_conf(const std::vector<Entry>& applied) {
     // The core acts on a configuration entry when it hands it out, so this is the
     // configuration after the whole batch.
     conf_ = raft_->conf_state();
+    conf_shared_ = std::make_shared<const ConfState>(conf_);
     conf_history_.push_back(ConfRecord{entry.index, applied.back().index, conf_});
     return;
   }
@@ -547,6 +623,7 @@ void RaftRuntime::shut_down() {
   clock_->remove_listener(clock_listener_);
   lessor_.demote();
   keep_alives_.stop(why);
+  if (snapshot_shipper_) snapshot_shipper_->stop();
   wal_worker_->stop();
   apply_worker_->stop(why);
   for (auto& [index, proposal] : proposals_) proposal.done(why);

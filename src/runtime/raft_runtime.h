@@ -11,10 +11,13 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
+#include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -30,6 +33,8 @@
 #include "runtime/keep_alives.h"
 #include "runtime/lessor.h"
 #include "runtime/peer_router.h"
+#include "runtime/snapshot_inbox.h"
+#include "runtime/snapshot_shipper.h"
 #include "runtime/transport.h"
 #include "runtime/wal_worker.h"
 
@@ -46,6 +51,9 @@ struct RuntimeOptions {
   LessorOptions lessor;
   // Followers forward what only a leader serves through it (not owned; null: a single node).
   PeerRouter* router = nullptr;
+  // Where images to and from peers are kept (DataDir::snapshots_dir); empty: this node sends
+  // and takes none.
+  std::string snapshot_dir;
 };
 
 // What the node last published about itself; any thread may read it.
@@ -83,6 +91,9 @@ class RaftRuntime {
   void run_on_core(UniqueFunction<void(raft::RaftNode*)> task);
   // A message from a peer (the transport's receiving side).
   void deliver(Message message);
+  // One chunk of a leader's image (the transport's receiving side, before the kSnapshot
+  // message that installs it).
+  Status accept_snapshot_chunk(std::string_view chunk);
 
   // ---- leases: served by the leader keeping lease time, without a log entry; a follower asks
   // the leader through the router ----
@@ -129,6 +140,10 @@ class RaftRuntime {
 
   [[nodiscard]] const WalWorker& wal_worker() const { return *wal_worker_; }
   [[nodiscard]] size_t in_flight() const { return admission_.in_flight(); }
+  // Images of this node's state sent whole to peers whose log was compacted past.
+  [[nodiscard]] uint64_t images_sent() const {
+    return snapshot_shipper_ ? snapshot_shipper_->images_sent() : 0;
+  }
 
  private:
   struct PendingProposal {
@@ -165,6 +180,12 @@ class RaftRuntime {
   // A command of the engine's own (a lease revoke or checkpoint), proposed without a caller.
   void propose_internal(std::string command);
   void process_ready();
+  // Ready contract step 0 on a follower: the log restarts after the leader's image.
+  void begin_install(uint64_t write_id, const SnapshotMeta& snapshot);
+  // The image's log write is durable: it may replace the state machine now.
+  void submit_installs(uint64_t durable_write_id);
+  // Sends kSnapshot messages to the shipper, the rest to the transport.
+  void send(std::vector<Message> messages);
   bool applied_current_term() const;
   ApplyBatch make_apply_batch(std::vector<Entry> entries);
   void record_conf(const std::vector<Entry>& applied);
@@ -187,6 +208,12 @@ class RaftRuntime {
   std::vector<ConfRecord> conf_history_;
   ConfState conf_base_;  // in force at the last image, or at boot
   ConfState conf_;       // in force after the entries handed to the apply worker
+  std::shared_ptr<const ConfState> conf_shared_;  // conf_, shared with the apply batches
+  struct PendingInstall {
+    uint64_t write_id;  // installed once this log write is durable
+    ImageToInstall image;
+  };
+  std::deque<PendingInstall> pending_installs_;
   bool running_ = true;
   Status fatal_;
   Term lease_primary_term_ = 0;  // the term in which the lessor was promoted; 0: not primary
@@ -195,6 +222,8 @@ class RaftRuntime {
   StateMachine& state_machine_;
   mutable std::shared_mutex state_mutex_;
   std::unique_ptr<Transport> transport_;
+  SnapshotInbox snapshot_inbox_;
+  std::unique_ptr<SnapshotShipper> snapshot_shipper_;  // null without a snapshot_dir
   std::shared_ptr<Clock> clock_;
   uint64_t clock_listener_ = 0;
   RuntimeOptions options_;

@@ -9,9 +9,12 @@
 #include <map>
 #include <memory>
 #include <shared_mutex>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "dengine/raft_message.h"
+#include "dengine/status.h"
 #include "dengine/types.h"
 
 namespace dengine::runtime {
@@ -20,6 +23,12 @@ class Transport {
  public:
   virtual ~Transport() = default;
   virtual void send(std::vector<Message> messages) = 0;
+  // Sends a kSnapshot `message` with the image in `image_dir`: the image's files first, as a
+  // snapshot stream (log/snapshot_chunk.h) carrying message.snapshot as its metadata, then the
+  // message, once the peer holds the whole image. Blocks the calling thread (the snapshot
+  // shipper's) until then; the peer only acts on the message, so a failure leaves it as it
+  // was. kUnavailable when the peer cannot be reached.
+  virtual Status send_snapshot(const Message& message, const std::string& image_dir);
 };
 
 // Engines in one process (tests, examples/three-node-embedded): sending is a push onto the
@@ -28,11 +37,14 @@ class Transport {
 class LocalNetwork {
  public:
   using Deliver = std::function<void(Message)>;
+  // Takes one chunk of a snapshot stream sent to the node (RaftRuntime::accept_snapshot_chunk).
+  using AcceptChunk = std::function<Status(std::string_view chunk)>;
 
-  void attach(NodeId id, Deliver deliver);
+  void attach(NodeId id, Deliver deliver, AcceptChunk accept_chunk = {});
   // After this returns, `id`'s Deliver is never called again.
   void detach(NodeId id);
   void deliver(Message message);
+  Status deliver_snapshot_chunk(NodeId from, NodeId to, std::string_view chunk);
   // Drops every message from or to `id` until healed (a partition).
   void isolate(NodeId id, bool isolated);
 
@@ -40,8 +52,14 @@ class LocalNetwork {
   std::unique_ptr<Transport> transport_for(NodeId id);
 
  private:
+  struct Attached {
+    Deliver deliver;
+    AcceptChunk accept_chunk;
+  };
+  [[nodiscard]] bool cut_locked(NodeId from, NodeId to) const;
+
   std::shared_mutex mutex_;
-  std::map<NodeId, Deliver> nodes_;
+  std::map<NodeId, Attached> nodes_;
   std::map<NodeId, bool> isolated_;
 };
 

@@ -47,6 +47,13 @@ void WalWorker::drain() {
   if (failed_) return;
   Status status;
   for (const StorageWrite& write : batch) {
+    if (write.snapshot) {
+      // The record first, as for a compaction: a restart then finds the log starting after
+      // the image, and installs the received image before it boots (EmbeddedEngine::start).
+      status = record_.save(*write.snapshot);
+      if (status) status = log_.reset(write.snapshot->index, write.snapshot->term);
+      if (!status) break;
+    }
     status = log_.append(write.entries, write.hard_state);
     if (!status) break;
   }

@@ -22,6 +22,9 @@ namespace dengine::runtime {
 
 struct StorageWrite {
   uint64_t write_id = 0;
+  // A leader's image replaces the log (Ready contract step 0): its metadata is recorded and
+  // every stored entry discarded before `entries` are appended.
+  std::optional<SnapshotMeta> snapshot;
   std::vector<Entry> entries;
   std::optional<HardState> hard_state;
 };

@@ -126,6 +126,14 @@ void WatchHub::remove(uint64_t id) {
   watches_.erase(it);
 }
 
+void WatchHub::on_state_replaced(int64_t previous_revision) {
+  for (auto& [id, watcher] : watches_) {
+    if (watcher.synced) make_catching_up(id, watcher, previous_revision + 1);
+  }
+  std::lock_guard lock(mutex_);
+  schedule_locked();
+}
+
 void WatchHub::make_synced(uint64_t id, Watcher& watcher) {
   watcher.synced = true;
   if (watcher.span.is_single_key()) {

@@ -55,6 +55,10 @@ class WatchHub {
   // Registers new watches, handles notices, and moves watches that are behind forward from
   // history, a chunk each.
   void run_pending();
+  // The state machine was replaced by a leader's image whose revision is past
+  // `previous_revision`: the revisions in between come from the image's history (or end the
+  // watch as compacted), never as live events.
+  void on_state_replaced(int64_t previous_revision);
 
   // Any thread, once the apply worker's thread has stopped: ends every watch with `why` and
   // every later one at once.

@@ -4,6 +4,7 @@
 // and lease time run on the clock the test moves; real time only bounds the waits.
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -48,6 +49,7 @@ class ClusterTest : public testing::TestWithParam<StorageKind> {
     options.network = network_;
     options.storage = GetParam();
     options.clock = clock_;
+    if (adjust_options_) adjust_options_(options);
     return options;
   }
   // Starts (or restarts, on its data dir) node `id` with `members` as its initial voters.
@@ -113,6 +115,7 @@ class ClusterTest : public testing::TestWithParam<StorageKind> {
     return kNoNode;
   }
 
+  std::function<void(EngineOptions&)> adjust_options_;  // applied to every node's options
   std::shared_ptr<ManualClock> clock_ = std::make_shared<ManualClock>();
   std::shared_ptr<InProcessNetwork> network_ = InProcessNetwork::create();
   std::string root_;
