@@ -96,6 +96,18 @@ class KvBackend {
                             UniqueFunction<void(Result<RangeResponse>)> done) = 0;
   virtual void submit_read_txn(TxnRequest request, Read consistency,
                                UniqueFunction<void(Result<TxnResponse>)> done) = 0;
+  // Blocking reads: these wait for the async forms; a backend may serve them on the caller's
+  // thread instead.
+  virtual Result<RangeResponse> range(RangeRequest request, Read consistency) {
+    Blocking<RangeResponse> blocking;
+    submit_range(std::move(request), consistency, blocking.completion());
+    return blocking.wait();
+  }
+  virtual Result<TxnResponse> read_txn(TxnRequest request, Read consistency) {
+    Blocking<TxnResponse> blocking;
+    submit_read_txn(std::move(request), consistency, blocking.completion());
+    return blocking.wait();
+  }
   virtual void submit_lease_renew(LeaseId id,
                                   UniqueFunction<void(Result<LeaseKeepAliveResponse>)> done) = 0;
   virtual void submit_lease_time_to_live(
@@ -160,9 +172,7 @@ class KvClient {
   // The key's current (or `options.revision`'s) value; nullopt when it does not exist.
   Result<std::optional<KeyValue>> get(std::string key, GetOptions options = {});
   Result<RangeResponse> range(RangeRequest request, ReadOptions options = {}) {
-    detail::Blocking<RangeResponse> blocking;
-    backend_->submit_range(std::move(request), options.consistency, blocking.completion());
-    return blocking.wait();
+    return backend_->range(std::move(request), options.consistency);
   }
   // Every key starting with `prefix`, in key order.
   Result<RangeResponse> range_prefix(std::string prefix, ReadOptions options = {}) {

@@ -28,6 +28,7 @@ using ReadTask = UniqueFunction<void(Result<const StateMachine*>)>;
 enum class ReadMode : uint8_t {
   kReadIndex,  // thesis §6.4: confirm leadership with a heartbeat round
   kLease,      // thesis §6.4.1: the leader's lease, else a ReadIndex round
+  kConfirmed,  // confirmed already (RaftRuntime::confirm_read): served at ReadInput::at
 };
 
 struct ProposeInput {
@@ -36,9 +37,23 @@ struct ProposeInput {
   int hops = 0;  // how many nodes forwarded it already (bounds forwarding loops)
 };
 
+// A read waiting for the index it may be served at. Either the apply worker serves `task` once
+// the state machine applied that index, or `confirmed` gets the index on the core thread and
+// the caller reads itself (so `confirmed` must only hand the index over).
+struct PendingRead {
+  ReadTask task;
+  UniqueFunction<void(Result<Index>)> confirmed;
+
+  void fail(Status why) {
+    if (confirmed) return confirmed(std::move(why));
+    task(std::move(why));
+  }
+};
+
 struct ReadInput {
   ReadMode mode = ReadMode::kReadIndex;
-  ReadTask task;
+  PendingRead read;
+  Index at = 0;  // kConfirmed only
 };
 
 struct PeerMessageInput {

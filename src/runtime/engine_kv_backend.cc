@@ -39,6 +39,19 @@ void EngineKvBackend::submit_read(Read consistency, ReadFn read,
   });
 }
 
+template <typename Response, typename ReadFn>
+Result<Response> EngineKvBackend::read_here(Read consistency, ReadFn read) {
+  if (consistency == Read::Eventual) {
+    return runtime_.read_local([&](const StateMachine& machine) { return read(machine); });
+  }
+  detail::Blocking<Index> confirmed;
+  runtime_.confirm_read(consistency == Read::Lease ? ReadMode::kLease : ReadMode::kReadIndex,
+                        confirmed.completion());
+  Result<Index> index = confirmed.wait();
+  if (!index) return index.status();
+  return runtime_.read_at(*index, std::move(read));
+}
+
 void EngineKvBackend::submit_range(RangeRequest request, Read consistency,
                                    UniqueFunction<void(Result<RangeResponse>)> done) {
   submit_read<RangeResponse>(
@@ -57,6 +70,17 @@ void EngineKvBackend::submit_read_txn(TxnRequest request, Read consistency,
         return machine.read_only_txn(request);
       },
       std::move(done));
+}
+
+Result<RangeResponse> EngineKvBackend::range(RangeRequest request, Read consistency) {
+  return read_here<RangeResponse>(
+      consistency, [&request](const StateMachine& machine) { return machine.range(request); });
+}
+
+Result<TxnResponse> EngineKvBackend::read_txn(TxnRequest request, Read consistency) {
+  return read_here<TxnResponse>(consistency, [&request](const StateMachine& machine) {
+    return machine.read_only_txn(request);
+  });
 }
 
 void EngineKvBackend::submit_lease_renew(

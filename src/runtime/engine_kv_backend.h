@@ -17,6 +17,8 @@ class EngineKvBackend final : public detail::KvBackend {
                     UniqueFunction<void(Result<RangeResponse>)> done) override;
   void submit_read_txn(TxnRequest request, Read consistency,
                        UniqueFunction<void(Result<TxnResponse>)> done) override;
+  Result<RangeResponse> range(RangeRequest request, Read consistency) override;
+  Result<TxnResponse> read_txn(TxnRequest request, Read consistency) override;
   void submit_lease_renew(LeaseId id,
                           UniqueFunction<void(Result<LeaseKeepAliveResponse>)> done) override;
   void submit_lease_time_to_live(
@@ -31,6 +33,10 @@ class EngineKvBackend final : public detail::KvBackend {
   // Runs `read` against the state machine at `consistency`, answering `done` with its result.
   template <typename Response, typename ReadFn>
   void submit_read(Read consistency, ReadFn read, UniqueFunction<void(Result<Response>)> done);
+  // The same, blocking: the core only confirms the read index, and the read runs on the
+  // caller's thread (one thread hand-off less than the apply worker serving it).
+  template <typename Response, typename ReadFn>
+  Result<Response> read_here(Read consistency, ReadFn read);
 
   RaftRuntime& runtime_;
 };

@@ -52,9 +52,7 @@ Result<std::optional<KeyValue>> KvClient::get(std::string key, GetOptions option
 
 Result<TxnResponse> KvClient::txn(TxnRequest request, ReadOptions options) {
   if (is_read_only(request)) {
-    detail::Blocking<TxnResponse> blocking;
-    backend_->submit_read_txn(std::move(request), options.consistency, blocking.completion());
-    return blocking.wait();
+    return backend_->read_txn(std::move(request), options.consistency);
   }
   return wait_write<TxnResponse>(std::move(request));
 }

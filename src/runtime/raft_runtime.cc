@@ -102,17 +102,38 @@ void RaftRuntime::propose(std::string command, ProposalDone done, int hops) {
                            hops});
 }
 
-void RaftRuntime::read(ReadMode mode, ReadTask task) {
+void RaftRuntime::read(ReadMode mode, ReadTask task, Index at) {
   if (Status admitted = admission_.try_admit(); !admitted) return task(std::move(admitted));
   if (stopped_.load(std::memory_order_acquire)) {
     admission_.release();
     return task(engine_stopped());
   }
-  queue_.push(
-      ReadInput{mode, [this, task = std::move(task)](Result<const StateMachine*> machine) mutable {
-                  admission_.release();
-                  task(std::move(machine));
-                }});
+  queue_.push(ReadInput{
+      mode,
+      PendingRead{.task =
+                      [this, task = std::move(task)](Result<const StateMachine*> machine) mutable {
+                        admission_.release();
+                        task(std::move(machine));
+                      },
+                  .confirmed = {}},
+      at});
+}
+
+void RaftRuntime::confirm_read(ReadMode mode, UniqueFunction<void(Result<Index>)> confirmed) {
+  if (Status admitted = admission_.try_admit(); !admitted) return confirmed(std::move(admitted));
+  if (stopped_.load(std::memory_order_acquire)) {
+    admission_.release();
+    return confirmed(engine_stopped());
+  }
+  queue_.push(ReadInput{
+      mode,
+      PendingRead{.task = {},
+                  .confirmed =
+                      [this, confirmed = std::move(confirmed)](Result<Index> index) mutable {
+                        admission_.release();
+                        confirmed(std::move(index));
+                      }},
+      0});
 }
 
 void RaftRuntime::run_on_core(UniqueFunction<void(raft::RaftNode*)> task) {
@@ -250,7 +271,7 @@ void RaftRuntime::run() {
   process_ready();
   publish_status();
   std::vector<CoreInput> inputs(options_.max_inputs_per_round);
-  std::vector<ReadTask> read_index_batch;
+  std::vector<PendingRead> read_index_batch;
   while (running_) {
     const size_t count = queue_.pop_bulk(inputs, clock_->real_time_until(next_tick_nanos_));
     for (size_t i = 0; i < count && running_; ++i) handle(inputs[i], read_index_batch);
@@ -265,11 +286,11 @@ void RaftRuntime::run() {
     publish_status();
     publish_round_clock();
   }
-  for (ReadTask& task : read_index_batch) task(fatal_.is_ok() ? engine_stopped() : fatal_);
+  for (PendingRead& read : read_index_batch) read.fail(fatal_.is_ok() ? engine_stopped() : fatal_);
   shut_down();
 }
 
-void RaftRuntime::handle(CoreInput& input, std::vector<ReadTask>& read_index_batch) {
+void RaftRuntime::handle(CoreInput& input, std::vector<PendingRead>& read_index_batch) {
   std::visit(
       [&](auto& in) {
         using T = std::decay_t<decltype(in)>;
@@ -322,28 +343,46 @@ void RaftRuntime::handle_proposal(ProposeInput& input) {
   proposals_.emplace(*index, PendingProposal{term, std::move(input.done)});
 }
 
-void RaftRuntime::handle_read(ReadInput& input, std::vector<ReadTask>& read_index_batch) {
+void RaftRuntime::handle_read(ReadInput& input, std::vector<PendingRead>& read_index_batch) {
+  if (input.mode == ReadMode::kConfirmed) {
+    std::vector<PendingRead> reads;
+    reads.push_back(std::move(input.read));
+    serve_reads_at(input.at, std::move(reads));
+    return;
+  }
   if (input.mode == ReadMode::kLease) {
     // DESIGN §9: the lease is checked against the monotonic clock when the read is served.
     Result<Index> index = raft_->lease_read(clock_->now_nanos());
     if (index) {
-      std::vector<ReadTask> tasks;
-      tasks.push_back(std::move(input.task));
-      apply_worker_->submit_reads(*index, std::move(tasks));
+      std::vector<PendingRead> reads;
+      reads.push_back(std::move(input.read));
+      serve_reads_at(*index, std::move(reads));
       return;
     }
     // No valid lease here (a follower, or a lapsed lease): a ReadIndex round is as good.
   }
-  read_index_batch.push_back(std::move(input.task));
+  read_index_batch.push_back(std::move(input.read));
 }
 
-void RaftRuntime::start_read_index_round(std::vector<ReadTask> tasks) {
+void RaftRuntime::start_read_index_round(std::vector<PendingRead> reads) {
   const uint64_t round = next_read_round_++;
   if (Status started = raft_->read_index(round); !started) {
-    for (ReadTask& task : tasks) task(started);
+    for (PendingRead& read : reads) read.fail(started);
     return;
   }
-  read_rounds_.emplace(round, std::move(tasks));
+  read_rounds_.emplace(round, std::move(reads));
+}
+
+void RaftRuntime::serve_reads_at(Index index, std::vector<PendingRead> reads) {
+  std::vector<ReadTask> tasks;
+  for (PendingRead& read : reads) {
+    if (read.confirmed) {
+      read.confirmed(index);
+    } else {
+      tasks.push_back(std::move(read.task));
+    }
+  }
+  if (!tasks.empty()) apply_worker_->submit_reads(index, std::move(tasks));
 }
 
 void RaftRuntime::handle_applied(const AppliedInput& input) {
@@ -448,14 +487,14 @@ void RaftRuntime::process_ready() {
     for (const ReadState& read : ready.read_states) {
       auto round = read_rounds_.find(read.request_id);
       if (round == read_rounds_.end()) continue;
-      apply_worker_->submit_reads(read.index, std::move(round->second));
+      serve_reads_at(read.index, std::move(round->second));
       read_rounds_.erase(round);
     }
     for (uint64_t aborted : ready.aborted_reads) {
       auto round = read_rounds_.find(aborted);
       if (round == read_rounds_.end()) continue;
-      for (ReadTask& task : round->second) {
-        task(
+      for (PendingRead& read : round->second) {
+        read.fail(
             Status::unavailable("read could not be confirmed: no leader, or leadership "
                                 "changed; retry"));
       }
@@ -628,8 +667,8 @@ void RaftRuntime::shut_down() {
   apply_worker_->stop(why);
   for (auto& [index, proposal] : proposals_) proposal.done(why);
   proposals_.clear();
-  for (auto& [round, tasks] : read_rounds_) {
-    for (ReadTask& task : tasks) task(why);
+  for (auto& [round, reads] : read_rounds_) {
+    for (PendingRead& read : reads) read.fail(why);
   }
   read_rounds_.clear();
   drain_after_stop(why);
@@ -654,7 +693,7 @@ void RaftRuntime::drain_after_stop(const Status& why) {
             if constexpr (std::is_same_v<T, ProposeInput>) {
               in.done(why);
             } else if constexpr (std::is_same_v<T, ReadInput>) {
-              in.task(why);
+              in.read.fail(why);
             } else if constexpr (std::is_same_v<T, CoreTaskInput>) {
               in.task(nullptr);
             }

@@ -15,10 +15,12 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "dengine/clock.h"
@@ -86,7 +88,39 @@ class RaftRuntime {
   // ---- callers (any thread); every completion runs exactly once, on a worker thread ----
   // A follower forwards the command to the leader (`hops` counts the forwards so far).
   void propose(std::string command, ProposalDone done, int hops = 0);
-  void read(ReadMode mode, ReadTask task);
+  // `at`: the confirmed index, for ReadMode::kConfirmed only.
+  void read(ReadMode mode, ReadTask task, Index at = 0);
+  // Confirms the index a read may be served at; `confirmed` runs on the core thread and must
+  // only hand the index over. The caller then reads with read_at().
+  void confirm_read(ReadMode mode, UniqueFunction<void(Result<Index>)> confirmed);
+  // Serves `reader` with a state machine that applied `index` (from confirm_read): on the
+  // caller's thread when it has (always so right after this caller's own write), else by the
+  // apply worker once it has. Blocks until then. Returns what `reader` returns, a Result.
+  template <typename Reader>
+  auto read_at(Index index, Reader reader) -> std::invoke_result_t<Reader&, const StateMachine&> {
+    using Answer = std::invoke_result_t<Reader&, const StateMachine&>;
+    {
+      std::shared_lock lock(state_mutex_);
+      if (state_machine_.applied_index() >= index) {
+        return reader(static_cast<const StateMachine&>(state_machine_));
+      }
+    }
+    std::mutex mutex;
+    std::condition_variable done;
+    std::optional<Answer> answer;
+    read(
+        ReadMode::kConfirmed,
+        [&](Result<const StateMachine*> machine) {
+          Answer served = machine ? reader(**machine) : Answer(machine.status());
+          std::lock_guard lock(mutex);
+          answer.emplace(std::move(served));
+          done.notify_one();
+        },
+        index);
+    std::unique_lock lock(mutex);
+    done.wait(lock, [&] { return answer.has_value(); });
+    return std::move(*answer);
+  }
   // Runs `task` on the core thread with the Raft core, or with nullptr once stopped.
   void run_on_core(UniqueFunction<void(raft::RaftNode*)> task);
   // A message from a peer (the transport's receiving side).
@@ -163,7 +197,7 @@ class RaftRuntime {
               RuntimeOptions options);
 
   void run();
-  void handle(CoreInput& input, std::vector<ReadTask>& read_index_batch);
+  void handle(CoreInput& input, std::vector<PendingRead>& read_index_batch);
   void handle_proposal(ProposeInput& input);
   // Whether `input` went to the leader (this node knows another leader and can reach it).
   bool forward_proposal(ProposeInput& input);
@@ -171,8 +205,10 @@ class RaftRuntime {
   Result<LeaseTimeLeft> lease_time_left_here(LeaseId id) const;
   // The leader's runtime when it is another node that the router reaches.
   std::unique_ptr<PeerRouter::Lease> reach_leader();
-  void handle_read(ReadInput& input, std::vector<ReadTask>& read_index_batch);
-  void start_read_index_round(std::vector<ReadTask> tasks);
+  void handle_read(ReadInput& input, std::vector<PendingRead>& read_index_batch);
+  void start_read_index_round(std::vector<PendingRead> reads);
+  // The reads may be served at `index` now.
+  void serve_reads_at(Index index, std::vector<PendingRead> reads);
   void handle_applied(const AppliedInput& input);
   void advance_clock();
   // The leader's half of leases: promotion, expiry, checkpoints, and the keep-alives.
@@ -201,7 +237,7 @@ class RaftRuntime {
   std::unique_ptr<raft::RaftNode> raft_;
   bool keeps_lease_time_;  // lease reads on: the lessor runs and expires leases
   std::map<Index, PendingProposal> proposals_;
-  std::map<uint64_t, std::vector<ReadTask>> read_rounds_;
+  std::map<uint64_t, std::vector<PendingRead>> read_rounds_;
   uint64_t next_read_round_ = 1;
   uint64_t next_tick_nanos_ = 0;
   SnapshotMeta latest_image_;  // the newest durable image reported to the core
