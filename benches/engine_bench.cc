@@ -1,6 +1,8 @@
 // EmbeddedEngine end to end on one node (DESIGN §7; issue 5's figures): sequential put latency
 // next to the write+fdatasync floor of the same disk in the same run, put throughput with many
 // concurrent callers, linearizable and eventual get latency, and the RSS of an idle engine.
+// The BM_Cluster* variants run three engines in one process (an InProcessNetwork): puts on the
+// leader, gets served by a follower.
 // Data goes to a fresh directory under $DENGINE_BENCH_DIR (default /tmp).
 
 #include <algorithm>
@@ -22,6 +24,7 @@
 
 #include "benches/bench_support.h"
 #include "dengine/embedded_engine.h"
+#include "dengine/in_process_network.h"
 #include "runtime/wal_worker.h"
 
 namespace {
@@ -103,37 +106,43 @@ void BM_SequentialPut(benchmark::State& state) {
 }
 BENCHMARK(BM_SequentialPut)->UseRealTime();
 
+constexpr int kConcurrentPuts = 20'000;
+
+// kConcurrentPuts puts through `kv`, `callers` of them always in flight (async, callbacks), as
+// from that many client threads. Returns how many failed.
+int put_concurrently(dengine::KvClient& kv, int callers) {
+  const std::string value(kValueBytes, 'v');
+  std::atomic<int> issued{0};
+  std::atomic<int> failed{0};
+  std::mutex mutex;
+  std::condition_variable all_done;
+  int done = 0;
+  std::function<void()> issue_next = [&] {
+    const int i = issued.fetch_add(1);
+    if (i >= kConcurrentPuts) return;
+    kv.async_put(key_of(i), value, {}, [&](dengine::Result<dengine::PutResponse> put) {
+      if (!put) failed.fetch_add(1);
+      issue_next();
+      std::lock_guard lock(mutex);
+      if (++done == kConcurrentPuts) all_done.notify_one();
+    });
+  };
+  for (int c = 0; c < callers; ++c) issue_next();
+  std::unique_lock lock(mutex);
+  all_done.wait(lock, [&] { return done == kConcurrentPuts; });
+  return failed.load();
+}
+
 // `callers` puts always in flight (async, callbacks), as from that many client threads.
 void BM_ConcurrentPut(benchmark::State& state) {
   const auto callers = static_cast<int>(state.range(0));
   BenchDir dir("engine-bench");
   auto engine = start_engine(state, dir.path());
   if (!engine) return;
-  const std::string value(kValueBytes, 'v');
-  constexpr int kPutsPerIteration = 20'000;
-  dengine::KvClient& kv = engine->client();
   for (auto _ : state) {
-    std::atomic<int> issued{0};
-    std::atomic<int> failed{0};
-    std::mutex mutex;
-    std::condition_variable all_done;
-    int done = 0;
-    std::function<void()> issue_next = [&] {
-      const int i = issued.fetch_add(1);
-      if (i >= kPutsPerIteration) return;
-      kv.async_put(key_of(i), value, {}, [&](dengine::Result<dengine::PutResponse> put) {
-        if (!put) failed.fetch_add(1);
-        issue_next();
-        std::lock_guard lock(mutex);
-        if (++done == kPutsPerIteration) all_done.notify_one();
-      });
-    };
-    for (int c = 0; c < callers; ++c) issue_next();
-    std::unique_lock lock(mutex);
-    all_done.wait(lock, [&] { return done == kPutsPerIteration; });
-    if (failed.load() > 0) state.SkipWithError("some puts failed");
+    if (put_concurrently(engine->client(), callers) > 0) state.SkipWithError("some puts failed");
   }
-  state.SetItemsProcessed(state.iterations() * kPutsPerIteration);
+  state.SetItemsProcessed(state.iterations() * kConcurrentPuts);
 }
 BENCHMARK(BM_ConcurrentPut)
     ->ArgName("callers")
@@ -249,6 +258,163 @@ void BM_IdleEngineRss(benchmark::State& state) {
   state.counters["rss_mb"] = static_cast<double>(rss_kib()) / 1024.0;
 }
 BENCHMARK(BM_IdleEngineRss)->Iterations(3)->UseRealTime();
+
+// ---- three engines in one process (an InProcessNetwork) ---------------------------------------
+
+// Nodes 1, 2 and 3 on data dirs under one BenchDir, on the real clock and every default
+// otherwise (durable storage, fsync on, heartbeat 100 ms, election timeout 1 s). The
+// constructor returns once every node is ready and the leader is known, or has skipped the
+// benchmark with the reason (ok() false); the destructor stops every engine, then removes the
+// directory.
+class Cluster {
+ public:
+  explicit Cluster(benchmark::State& state) {
+    for (dengine::NodeId id = 1; id <= 3; ++id) {
+      dengine::EngineOptions options;
+      options.data_dir = dir_.path() + "/node-" + std::to_string(id);
+      options.node_id = id;
+      options.initial_members = {1, 2, 3};
+      options.network = network_;
+      auto started = dengine::EmbeddedEngine::start(options);
+      if (!started) {
+        state.SkipWithError(started.status().message().c_str());
+        return;
+      }
+      engines_.push_back(std::move(*started));
+    }
+    for (auto& engine : engines_) {
+      if (auto ready = engine->wait_ready(std::chrono::seconds(10)); !ready) {
+        state.SkipWithError(ready.message().c_str());
+        return;
+      }
+    }
+    const auto give_up = Clock::now() + std::chrono::seconds(10);
+    while (leader_ == nullptr && Clock::now() < give_up) {
+      for (auto& engine : engines_) {
+        if (engine->is_leader()) leader_ = engine.get();
+      }
+      if (leader_ == nullptr) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (leader_ == nullptr) state.SkipWithError("no leader");
+  }
+  ~Cluster() {
+    for (auto& engine : engines_) (void)engine->stop();
+    engines_.clear();
+  }
+  Cluster(const Cluster&) = delete;
+  Cluster& operator=(const Cluster&) = delete;
+
+  [[nodiscard]] bool ok() const { return leader_ != nullptr; }
+  dengine::EmbeddedEngine& leader() { return *leader_; }
+  // The first engine that does not lead.
+  dengine::EmbeddedEngine& follower() {
+    for (auto& engine : engines_) {
+      if (engine.get() != leader_) return *engine;
+    }
+    std::abort();
+  }
+
+ private:
+  BenchDir dir_{"engine-bench"};
+  std::shared_ptr<dengine::InProcessNetwork> network_ = dengine::InProcessNetwork::create();
+  std::vector<std::unique_ptr<dengine::EmbeddedEngine>> engines_;
+  dengine::EmbeddedEngine* leader_ = nullptr;
+};
+
+// One caller, blocking, on the leader: a put is acknowledged once a majority (the leader and
+// one follower) has it durable and the leader has applied it.
+void BM_ClusterSequentialPut(benchmark::State& state) {
+  Cluster cluster(state);
+  if (!cluster.ok()) return;
+  dengine::KvClient& kv = cluster.leader().client();
+  const std::string value(kValueBytes, 'v');
+  std::vector<double> micros;
+  int i = 0;
+  for (auto _ : state) {
+    const auto start = Clock::now();
+    auto put = kv.put(key_of(i++), value);
+    if (!put) {
+      state.SkipWithError(put.status().message().c_str());
+      break;
+    }
+    micros.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(micros.size()));
+  report_latency(state, micros);
+}
+BENCHMARK(BM_ClusterSequentialPut)->UseRealTime();
+
+// As BM_ConcurrentPut, written to the leader of three.
+void BM_ClusterConcurrentPut(benchmark::State& state) {
+  const auto callers = static_cast<int>(state.range(0));
+  Cluster cluster(state);
+  if (!cluster.ok()) return;
+  for (auto _ : state) {
+    if (put_concurrently(cluster.leader().client(), callers) > 0) {
+      state.SkipWithError("some puts failed");
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * kConcurrentPuts);
+}
+BENCHMARK(BM_ClusterConcurrentPut)
+    ->ArgName("callers")
+    ->Arg(16)
+    ->Arg(256)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+// Gets served by a follower, with the keys written through the leader. Linearizable: a
+// ReadIndex round to the leader (which confirms its leadership with a heartbeat round), then
+// the follower waits until it has applied up to that index. Lease: a follower holds no lease,
+// so the runtime falls back to the same ReadIndex round (the lease saves the round only on the
+// leader). Eventual: the follower's own state, no round.
+void BM_ClusterGet(benchmark::State& state) {
+  const auto consistency = static_cast<dengine::Read>(state.range(0));
+  Cluster cluster(state);
+  if (!cluster.ok()) return;
+  const std::string value(kValueBytes, 'v');
+  for (int i = 0; i < 1000; ++i) {
+    if (!cluster.leader().client().put(key_of(i), value)) state.SkipWithError("load failed");
+  }
+  dengine::KvClient& kv = cluster.follower().client();
+  // A linearizable read: the follower has applied the whole load before the eventual reads.
+  if (auto got = kv.get(key_of(999)); !got || !got->has_value()) {
+    state.SkipWithError("the follower did not catch up");
+  }
+  std::vector<double> micros;
+  int i = 0;
+  for (auto _ : state) {
+    const auto start = Clock::now();
+    auto got = kv.get(key_of(i++ % 1000), {.consistency = consistency});
+    if (!got || !got->has_value()) {
+      state.SkipWithError(got ? "get found no value" : got.status().message().c_str());
+      break;
+    }
+    micros.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(micros.size()));
+  report_latency(state, micros);
+}
+BENCHMARK(BM_ClusterGet)
+    ->ArgName("read")
+    ->Arg(static_cast<int>(dengine::Read::Linearizable))
+    ->Arg(static_cast<int>(dengine::Read::Lease))
+    ->Arg(static_cast<int>(dengine::Read::Eventual))
+    ->UseRealTime();
+
+// As BM_IdleEngineRss, with three idle engines in the process.
+void BM_ClusterIdleRss(benchmark::State& state) {
+  const long before = rss_kib();
+  Cluster cluster(state);
+  if (!cluster.ok()) return;
+  if (!cluster.leader().client().put("k", "v")) state.SkipWithError("put failed");
+  for (auto _ : state) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  state.counters["rss_before_mb"] = static_cast<double>(before) / 1024.0;
+  state.counters["rss_mb"] = static_cast<double>(rss_kib()) / 1024.0;
+}
+BENCHMARK(BM_ClusterIdleRss)->Iterations(3)->UseRealTime();
 
 // ---- the runtime's WAL worker alone: group commit as the engine uses it ----------------------
 
