@@ -13,7 +13,9 @@
 //     if a crash can keep one and not the other: hard_state.commit may cover the entries of
 //     the same write, so the entries must never be lost while the hard state survives. When
 //     the write is durable, report `RaftNode::on_persisted(write_id)`. Writes complete in
-//     write_id order.
+//     write_id order. A write with no entries whose hard state changes only the commit index
+//     may be reported without an fsync of its own (etcd-raft's MustSync): a commit index lost
+//     in a crash is learned again, and nothing withheld waits on it alone.
 //  2. Network: send `messages` now. Messages that depend on durability (vote grants, append
 //     acknowledgements) are withheld by the core and appear in a later Ready, after the
 //     matching on_persisted input — so the runtime never has to order sends after fsyncs.

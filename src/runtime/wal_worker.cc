@@ -35,6 +35,11 @@ void WalWorker::stop() {
 
 // Everything queued since the last drain becomes one batch: its appends, then one fdatasync
 // for all of them (group commit), then one report naming the last write.
+bool WalWorker::same_term_and_vote(const HardState& hard_state) const {
+  return last_hard_state_ && last_hard_state_->term == hard_state.term &&
+         last_hard_state_->vote == hard_state.vote;
+}
+
 void WalWorker::drain() {
   std::vector<StorageWrite> batch;
   std::optional<Compaction> compaction;
@@ -46,7 +51,10 @@ void WalWorker::drain() {
   }
   if (failed_) return;
   Status status;
+  bool must_sync = false;
   for (const StorageWrite& write : batch) {
+    must_sync = must_sync || write.snapshot || !write.entries.empty() ||
+                (write.hard_state && !same_term_and_vote(*write.hard_state));
     if (write.snapshot) {
       // The record first, as for a compaction: a restart then finds the log starting after
       // the image, and installs the received image before it boots (EmbeddedEngine::start).
@@ -56,8 +64,12 @@ void WalWorker::drain() {
     }
     status = log_.append(write.entries, write.hard_state);
     if (!status) break;
+    if (write.hard_state) last_hard_state_ = write.hard_state;
   }
-  if (status && !batch.empty()) {
+  // A batch that only moves the commit index needs no fdatasync (etcd-raft's MustSync): Raft's
+  // safety rests on durable terms, votes and entries, and a commit index lost in a crash is
+  // learned again. The next sync covers it; a sequential writer no longer pays two syncs a put.
+  if (status && must_sync) {
     status = log_.sync();
     syncs_.fetch_add(1, std::memory_order_relaxed);
   }

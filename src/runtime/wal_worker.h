@@ -53,6 +53,7 @@ class WalWorker {
  private:
   void schedule_locked();
   void drain();
+  [[nodiscard]] bool same_term_and_vote(const HardState& hard_state) const;
 
   LogStore& log_;
   CompactionRecord record_;
@@ -67,6 +68,9 @@ class WalWorker {
   std::optional<Compaction> pending_compaction_;
   bool drain_scheduled_ = false;
   bool failed_ = false;  // worker thread only: a fatal error was reported, nothing more is done
+  // Worker thread only: the last hard state written (its term and vote are durable: writing
+  // one that changes them is always synced). None yet: the first is synced.
+  std::optional<HardState> last_hard_state_;
 
   std::atomic<uint64_t> writes_{0};
   std::atomic<uint64_t> syncs_{0};
