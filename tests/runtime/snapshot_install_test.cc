@@ -3,11 +3,17 @@
 // follower's log continues after it. Only the durable store compacts its log (an in-memory
 // state machine keeps nothing a compacted log could rely on), so only it is tested here.
 
+#include <filesystem>
+
 #include <gtest/gtest.h>
 
+#include "dengine/log_store.h"
+#include "runtime/compaction_record.h"
+#include "runtime/snapshot_inbox.h"
 #include "tests/runtime/cluster_fixture.h"
 
 #if DENGINE_WITH_ROCKSDB
+#include "kv/rocksdb_kv_store.h"
 
 namespace dengine::runtime::test {
 namespace {
@@ -41,8 +47,9 @@ class SnapshotInstallTest : public ClusterTest {
   // streamed and installed in real time, so each tick also waits a little of that.
   bool catch_up(NodeId id, NodeId leader) {
     // The leader's state machine, which a put's answer waits for; its status lags a little.
-    const Index target = runtime_of(engine(leader)).read_local(
-        [](const StateMachine& machine) { return machine.applied_index(); });
+    const Index target = runtime_of(engine(leader)).read_local([](const StateMachine& machine) {
+      return machine.applied_index();
+    });
     const auto give_up = std::chrono::steady_clock::now() + kPatience;
     while (std::chrono::steady_clock::now() < give_up) {
       if (runtime_of(engine(id))
@@ -124,6 +131,53 @@ TEST_P(SnapshotInstallTest, ALearnerAddedAfterCompactionStartsFromTheImage) {
   write_keys(leader, 100, 120);
   ASSERT_TRUE(catch_up(4, leader));
   expect_keys_on(4, 120);
+}
+
+// A crash after the follower recorded the image in its log (compaction record, log reset) but
+// before its state machine installed it: the next start installs the received image first.
+TEST(SnapshotInstallRepair, AnImageRecordedButNotInstalledIsInstalledAtTheNextStart) {
+  const std::string root = fresh_test_dir();
+  const std::string leader_dir = root + "/leader";
+  const std::string follower_dir = root + "/follower";
+  auto run = [](const std::string& dir, const std::function<void(KvClient&)>& work) {
+    Result<std::unique_ptr<EmbeddedEngine>> engine = EmbeddedEngine::start(dir);
+    ASSERT_TRUE(engine) << engine.status().to_string();
+    ASSERT_TRUE((*engine)->wait_ready(kPatience));
+    work((*engine)->client());
+    ASSERT_TRUE((*engine)->stop());
+  };
+  run(leader_dir, [](KvClient& kv) {
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(kv.put("key/" + std::to_string(i), "v"));
+  });
+  run(follower_dir, [](KvClient& kv) { ASSERT_TRUE(kv.put("own", "x")); });
+
+  // The leader's image, received whole by the follower.
+  Index image_index = 0;
+  {
+    Result<std::unique_ptr<kv::RocksKvStore>> leader = kv::RocksKvStore::open(leader_dir + "/kv");
+    ASSERT_TRUE(leader) << leader.status().to_string();
+    image_index = (*leader)->applied_index();
+    std::filesystem::create_directories(follower_dir + "/snapshots/in");
+    ASSERT_TRUE((*leader)->write_snapshot(
+        SnapshotInbox::image_dir(follower_dir + "/snapshots", image_index)));
+  }
+  // The follower's log already continues after it (both nodes only ever had term 1).
+  const SnapshotMeta image{.index = image_index, .term = 1, .conf = ConfState{.voters = {1}}};
+  ASSERT_TRUE(CompactionRecord(follower_dir, "compaction").save(image));
+  {
+    Result<OpenedLogStore> log = open_wal_log_store(follower_dir);
+    ASSERT_TRUE(log) << log.status().to_string();
+    ASSERT_TRUE(log->store->reset(image.index, image.term));
+    ASSERT_TRUE(log->store->sync());
+  }
+
+  run(follower_dir, [](KvClient& kv) {
+    Result<RangeResponse> keys = kv.range_prefix("key/");
+    ASSERT_TRUE(keys) << keys.status().to_string();
+    EXPECT_EQ(keys->kvs.size(), 10U);
+    EXPECT_FALSE(kv.get("own").value().has_value()) << "the image replaces the whole state";
+  });
+  EXPECT_FALSE(std::filesystem::exists(follower_dir + "/snapshots"));
 }
 
 }  // namespace
