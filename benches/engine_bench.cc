@@ -153,6 +153,23 @@ BENCHMARK(BM_ConcurrentPut)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
+// Gets of the 1,000 loaded keys through `kv`, one at a time; p50/p99 per get.
+void time_gets(benchmark::State& state, dengine::KvClient& kv, dengine::Read consistency) {
+  std::vector<double> micros;
+  int i = 0;
+  for (auto _ : state) {
+    const auto start = Clock::now();
+    auto got = kv.get(key_of(i++ % 1000), {.consistency = consistency});
+    if (!got || !got->has_value()) {
+      state.SkipWithError(got ? "get found no value" : got.status().message().c_str());
+      break;
+    }
+    micros.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(micros.size()));
+  report_latency(state, micros);
+}
+
 void BM_Get(benchmark::State& state) {
   const auto consistency = static_cast<dengine::Read>(state.range(0));
   BenchDir dir("engine-bench");
@@ -162,19 +179,7 @@ void BM_Get(benchmark::State& state) {
   for (int i = 0; i < 1000; ++i) {
     if (!engine->client().put(key_of(i), value)) state.SkipWithError("load failed");
   }
-  std::vector<double> micros;
-  int i = 0;
-  for (auto _ : state) {
-    const auto start = Clock::now();
-    auto got = engine->client().get(key_of(i++ % 1000), {.consistency = consistency});
-    if (!got || !got->has_value()) {
-      state.SkipWithError("get failed");
-      break;
-    }
-    micros.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
-  }
-  state.SetItemsProcessed(static_cast<int64_t>(micros.size()));
-  report_latency(state, micros);
+  time_gets(state, engine->client(), consistency);
 }
 BENCHMARK(BM_Get)
     ->ArgName("read")
@@ -381,19 +386,7 @@ void BM_ClusterGet(benchmark::State& state) {
   if (auto got = kv.get(key_of(999)); !got || !got->has_value()) {
     state.SkipWithError("the follower did not catch up");
   }
-  std::vector<double> micros;
-  int i = 0;
-  for (auto _ : state) {
-    const auto start = Clock::now();
-    auto got = kv.get(key_of(i++ % 1000), {.consistency = consistency});
-    if (!got || !got->has_value()) {
-      state.SkipWithError(got ? "get found no value" : got.status().message().c_str());
-      break;
-    }
-    micros.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
-  }
-  state.SetItemsProcessed(static_cast<int64_t>(micros.size()));
-  report_latency(state, micros);
+  time_gets(state, kv, consistency);
 }
 BENCHMARK(BM_ClusterGet)
     ->ArgName("read")

@@ -4,8 +4,8 @@
 
 #include <rocksdb/iterator.h>
 
-#include "common/check.h"
 #include "common/byte_codec.h"
+#include "common/check.h"
 
 namespace dengine::kv::rocks {
 namespace {

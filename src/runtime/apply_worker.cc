@@ -122,9 +122,8 @@ bool ApplyWorker::apply(ApplyBatch& batch) {
       }
     }
     if (failure_.is_ok() && !batch.entries.empty() && batch.conf) {
-      applied_meta_ = SnapshotMeta{.index = batch.entries.back().index,
-                                   .term = batch.entries.back().term,
-                                   .conf = *batch.conf};
+      applied_point_ =
+          AppliedPoint{batch.entries.back().index, batch.entries.back().term, batch.conf};
     }
   }
   // Outside the lock: a watch's or a caller's continuation may read the state machine at once.
@@ -160,7 +159,8 @@ bool ApplyWorker::install(const ImageToInstall& image) {
     }
     planner_.on_snapshot(state_machine_.durable_applied_index());
     lessor_.replace_all(state_machine_.leases(), clock_.now_nanos());
-    applied_meta_ = image.meta;
+    applied_point_ = AppliedPoint{image.meta.index, image.meta.term,
+                                  std::make_shared<const ConfState>(image.meta.conf)};
   }
   watch_hub_.on_state_replaced(previous_revision);
   return true;
@@ -169,17 +169,18 @@ bool ApplyWorker::install(const ImageToInstall& image) {
 Result<SnapshotMeta> ApplyWorker::write_image(const std::string& dir) {
   std::unique_lock lock(state_mutex_);
   if (!failure_.is_ok()) return Status::unavailable("apply worker: stopped: " + failure_.message());
-  if (!applied_meta_ || applied_meta_->index != state_machine_.applied_index()) {
+  if (!applied_point_ || applied_point_->index != state_machine_.applied_index()) {
     return Status::unavailable("apply worker: nothing applied since the start yet");
   }
   Result<Index> written = state_machine_.write_snapshot(dir);
   if (!written) return written.status();
-  if (*written != applied_meta_->index) {
+  if (*written != applied_point_->index) {
     return Status::internal("apply worker: the image holds index " + std::to_string(*written) +
                             " but the state machine applied " +
-                            std::to_string(applied_meta_->index));
+                            std::to_string(applied_point_->index));
   }
-  return *applied_meta_;
+  return SnapshotMeta{
+      .index = applied_point_->index, .term = applied_point_->term, .conf = *applied_point_->conf};
 }
 
 void ApplyWorker::serve_reads() {

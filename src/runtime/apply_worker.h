@@ -110,8 +110,14 @@ class ApplyWorker {
   std::vector<std::pair<Index, std::vector<ReadTask>>> pending_reads_;
   bool drain_scheduled_ = false;
 
-  // What the state machine holds, as an image would describe it; under state_mutex_.
-  std::optional<SnapshotMeta> applied_meta_;
+  // Where the state machine stands, as an image of it would be described (the configuration
+  // shared with the batch, not copied on every apply); under state_mutex_.
+  struct AppliedPoint {
+    Index index = 0;
+    Term term = 0;
+    std::shared_ptr<const ConfState> conf;
+  };
+  std::optional<AppliedPoint> applied_point_;
 
   // Worker thread only.
   std::multimap<Index, ReadTask> waiting_reads_;

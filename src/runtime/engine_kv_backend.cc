@@ -49,7 +49,7 @@ Result<Response> EngineKvBackend::read_here(Read consistency, ReadFn read) {
                         confirmed.completion());
   Result<Index> index = confirmed.wait();
   if (!index) return index.status();
-  return runtime_.read_at(*index, std::move(read));
+  return runtime_.read_at<Response>(*index, std::move(read));
 }
 
 void EngineKvBackend::submit_range(RangeRequest request, Read consistency,

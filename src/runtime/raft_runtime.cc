@@ -88,63 +88,35 @@ RaftRuntime::~RaftRuntime() {
 
 // ---- callers ----
 
-void RaftRuntime::propose(std::string command, ProposalDone done, int hops) {
-  if (Status admitted = admission_.try_admit(); !admitted) return done(std::move(admitted));
+Status RaftRuntime::admit() {
+  if (Status admitted = admission_.try_admit(); !admitted) return admitted;
   if (stopped_.load(std::memory_order_acquire)) {
     admission_.release();
-    return done(engine_stopped());
+    return engine_stopped();
   }
-  queue_.push(ProposeInput{std::move(command),
-                           [this, done = std::move(done)](Result<ApplyResult> result) mutable {
-                             admission_.release();
-                             done(std::move(result));
-                           },
-                           hops});
+  return Status::ok();
+}
+
+void RaftRuntime::propose(std::string command, ProposalDone done, int hops) {
+  if (Status admitted = admit(); !admitted) return done(std::move(admitted));
+  queue_.push(ProposeInput{std::move(command), releasing(std::move(done)), hops});
 }
 
 void RaftRuntime::read(ReadMode mode, ReadTask task, Index at) {
-  if (Status admitted = admission_.try_admit(); !admitted) return task(std::move(admitted));
-  if (stopped_.load(std::memory_order_acquire)) {
-    admission_.release();
-    return task(engine_stopped());
-  }
-  queue_.push(ReadInput{
-      mode,
-      PendingRead{.task =
-                      [this, task = std::move(task)](Result<const StateMachine*> machine) mutable {
-                        admission_.release();
-                        task(std::move(machine));
-                      },
-                  .confirmed = {}},
-      at});
+  if (Status admitted = admit(); !admitted) return task(std::move(admitted));
+  queue_.push(
+      ReadInput{mode, PendingRead{.task = releasing(std::move(task)), .confirmed = {}}, at});
 }
 
 void RaftRuntime::confirm_read(ReadMode mode, UniqueFunction<void(Result<Index>)> confirmed) {
-  if (Status admitted = admission_.try_admit(); !admitted) return confirmed(std::move(admitted));
-  if (stopped_.load(std::memory_order_acquire)) {
-    admission_.release();
-    return confirmed(engine_stopped());
-  }
-  queue_.push(ReadInput{
-      mode,
-      PendingRead{.task = {},
-                  .confirmed =
-                      [this, confirmed = std::move(confirmed)](Result<Index> index) mutable {
-                        admission_.release();
-                        confirmed(std::move(index));
-                      }},
-      0});
+  if (Status admitted = admit(); !admitted) return confirmed(std::move(admitted));
+  queue_.push(
+      ReadInput{mode, PendingRead{.task = {}, .confirmed = releasing(std::move(confirmed))}, 0});
 }
 
 void RaftRuntime::run_on_core(UniqueFunction<void(raft::RaftNode*)> task) {
-  if (Status admitted = admission_.try_admit(); !admitted || stopped_.load()) {
-    if (admitted) admission_.release();
-    return task(nullptr);
-  }
-  queue_.push(CoreTaskInput{[this, task = std::move(task)](raft::RaftNode* raft) mutable {
-    admission_.release();
-    task(raft);
-  }});
+  if (!admit()) return task(nullptr);
+  queue_.push(CoreTaskInput{releasing(std::move(task))});
 }
 
 void RaftRuntime::deliver(Message message) {
@@ -344,21 +316,11 @@ void RaftRuntime::handle_proposal(ProposeInput& input) {
 }
 
 void RaftRuntime::handle_read(ReadInput& input, std::vector<PendingRead>& read_index_batch) {
-  if (input.mode == ReadMode::kConfirmed) {
-    std::vector<PendingRead> reads;
-    reads.push_back(std::move(input.read));
-    serve_reads_at(input.at, std::move(reads));
-    return;
-  }
+  if (input.mode == ReadMode::kConfirmed) return serve_read_at(input.at, std::move(input.read));
   if (input.mode == ReadMode::kLease) {
     // DESIGN §9: the lease is checked against the monotonic clock when the read is served.
     Result<Index> index = raft_->lease_read(clock_->now_nanos());
-    if (index) {
-      std::vector<PendingRead> reads;
-      reads.push_back(std::move(input.read));
-      serve_reads_at(*index, std::move(reads));
-      return;
-    }
+    if (index) return serve_read_at(*index, std::move(input.read));
     // No valid lease here (a follower, or a lapsed lease): a ReadIndex round is as good.
   }
   read_index_batch.push_back(std::move(input.read));
@@ -371,6 +333,12 @@ void RaftRuntime::start_read_index_round(std::vector<PendingRead> reads) {
     return;
   }
   read_rounds_.emplace(round, std::move(reads));
+}
+
+void RaftRuntime::serve_read_at(Index index, PendingRead read) {
+  std::vector<PendingRead> reads;
+  reads.push_back(std::move(read));
+  serve_reads_at(index, std::move(reads));
 }
 
 void RaftRuntime::serve_reads_at(Index index, std::vector<PendingRead> reads) {

@@ -20,10 +20,11 @@
 #include <string>
 #include <string_view>
 #include <thread>
-#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "dengine/clock.h"
+#include "dengine/completion.h"
 #include "dengine/log_store.h"
 #include "dengine/state_machine.h"
 #include "raft/raft_config.h"
@@ -93,33 +94,26 @@ class RaftRuntime {
   // Confirms the index a read may be served at; `confirmed` runs on the core thread and must
   // only hand the index over. The caller then reads with read_at().
   void confirm_read(ReadMode mode, UniqueFunction<void(Result<Index>)> confirmed);
-  // Serves `reader` with a state machine that applied `index` (from confirm_read): on the
-  // caller's thread when it has (always so right after this caller's own write), else by the
-  // apply worker once it has. Blocks until then. Returns what `reader` returns, a Result.
-  template <typename Reader>
-  auto read_at(Index index, Reader reader) -> std::invoke_result_t<Reader&, const StateMachine&> {
-    using Answer = std::invoke_result_t<Reader&, const StateMachine&>;
+  // Serves `reader` (which returns a Result<Response>) with a state machine that applied
+  // `index` (from confirm_read): on the caller's thread when it has (always so right after
+  // this caller's own write), else by the apply worker once it has. Blocks until then.
+  template <typename Response, typename Reader>
+  Result<Response> read_at(Index index, Reader reader) {
     {
       std::shared_lock lock(state_mutex_);
       if (state_machine_.applied_index() >= index) {
         return reader(static_cast<const StateMachine&>(state_machine_));
       }
     }
-    std::mutex mutex;
-    std::condition_variable done;
-    std::optional<Answer> answer;
+    detail::Blocking<Response> blocking;
     read(
         ReadMode::kConfirmed,
-        [&](Result<const StateMachine*> machine) {
-          Answer served = machine ? reader(**machine) : Answer(machine.status());
-          std::lock_guard lock(mutex);
-          answer.emplace(std::move(served));
-          done.notify_one();
+        [&reader, done = blocking.completion()](Result<const StateMachine*> machine) mutable {
+          if (!machine) return done(machine.status());
+          done(reader(**machine));
         },
         index);
-    std::unique_lock lock(mutex);
-    done.wait(lock, [&] { return answer.has_value(); });
-    return std::move(*answer);
+    return blocking.wait();
   }
   // Runs `task` on the core thread with the Raft core, or with nullptr once stopped.
   void run_on_core(UniqueFunction<void(raft::RaftNode*)> task);
@@ -205,9 +199,20 @@ class RaftRuntime {
   Result<LeaseTimeLeft> lease_time_left_here(LeaseId id) const;
   // The leader's runtime when it is another node that the router reaches.
   std::unique_ptr<PeerRouter::Lease> reach_leader();
+  // Admits a caller's request (Admission), or says why not: overloaded, or stopped.
+  Status admit();
+  // Wraps an admitted request's completion so that answering it ends the admission.
+  template <typename Done>
+  auto releasing(Done done) {
+    return [this, done = std::move(done)](auto&&... answer) mutable {
+      admission_.release();
+      done(std::forward<decltype(answer)>(answer)...);
+    };
+  }
   void handle_read(ReadInput& input, std::vector<PendingRead>& read_index_batch);
   void start_read_index_round(std::vector<PendingRead> reads);
   // The reads may be served at `index` now.
+  void serve_read_at(Index index, PendingRead read);
   void serve_reads_at(Index index, std::vector<PendingRead> reads);
   void handle_applied(const AppliedInput& input);
   void advance_clock();

@@ -67,16 +67,18 @@ Status SnapshotInbox::keep_locked(const log::InstalledSnapshot& installed) {
   return Status::ok();
 }
 
+bool SnapshotInbox::holds_locked(const SnapshotMeta& meta) const {
+  return held_ && held_->meta.index == meta.index && held_->meta.term == meta.term;
+}
+
 bool SnapshotInbox::holds(const SnapshotMeta& meta) {
   std::lock_guard lock(mutex_);
-  return held_ && held_->meta.index == meta.index && held_->meta.term == meta.term;
+  return holds_locked(meta);
 }
 
 std::optional<ImageToInstall> SnapshotInbox::take(const SnapshotMeta& meta) {
   std::lock_guard lock(mutex_);
-  if (!held_ || held_->meta.index != meta.index || held_->meta.term != meta.term) {
-    return std::nullopt;
-  }
+  if (!holds_locked(meta)) return std::nullopt;
   std::optional<ImageToInstall> taken = std::move(held_);
   held_.reset();
   return taken;

@@ -41,6 +41,7 @@ class SnapshotInbox {
  private:
   Status accept_locked(std::string_view chunk);
   Status keep_locked(const log::InstalledSnapshot& installed);
+  [[nodiscard]] bool holds_locked(const SnapshotMeta& meta) const;
 
   std::string dir_;
   std::mutex mutex_;

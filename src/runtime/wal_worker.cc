@@ -33,13 +33,13 @@ void WalWorker::stop() {
   thread_.stop();
 }
 
-// Everything queued since the last drain becomes one batch: its appends, then one fdatasync
-// for all of them (group commit), then one report naming the last write.
 bool WalWorker::same_term_and_vote(const HardState& hard_state) const {
   return last_hard_state_ && last_hard_state_->term == hard_state.term &&
          last_hard_state_->vote == hard_state.vote;
 }
 
+// Everything queued since the last drain becomes one batch: its appends, then one fdatasync
+// for all of them (group commit), then one report naming the last write.
 void WalWorker::drain() {
   std::vector<StorageWrite> batch;
   std::optional<Compaction> compaction;
