@@ -172,6 +172,10 @@ class RaftRuntime {
   [[nodiscard]] uint64_t images_sent() const {
     return snapshot_shipper_ ? snapshot_shipper_->images_sent() : 0;
   }
+  // Why the last image sent to a peer did not arrive (ok: none failed).
+  [[nodiscard]] Status last_image_failure() const {
+    return snapshot_shipper_ ? snapshot_shipper_->last_failure() : Status::ok();
+  }
 
  private:
   struct PendingProposal {

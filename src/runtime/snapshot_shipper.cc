@@ -30,6 +30,11 @@ void SnapshotShipper::ship(Message message) {
   });
 }
 
+Status SnapshotShipper::last_failure() const {
+  std::lock_guard lock(mutex_);
+  return last_failure_;
+}
+
 void SnapshotShipper::stop() {
   {
     std::lock_guard lock(mutex_);
@@ -62,6 +67,10 @@ void SnapshotShipper::send(Message message, const std::string& image_dir) {
   {
     std::lock_guard lock(mutex_);
     in_flight_.erase(to);
+    if (!sent) {
+      last_failure_ =
+          Status(sent.code(), "snapshot to node " + std::to_string(to) + ": " + sent.message());
+    }
   }
   if (!sent) return failed_(to, sent);
   images_sent_.fetch_add(1);

@@ -42,6 +42,9 @@ class SnapshotShipper {
   void stop();
   // Images that reached a peer whole, so far.
   [[nodiscard]] uint64_t images_sent() const { return images_sent_.load(); }
+  // Why the last image that did not reach its peer failed (ok: none has failed). The core only
+  // learns that it failed, and probes the follower again.
+  [[nodiscard]] Status last_failure() const;
 
  private:
   void send(Message message, const std::string& image_dir);
@@ -51,10 +54,11 @@ class SnapshotShipper {
   WriteImage write_image_;
   Failed failed_;
 
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::set<NodeId> in_flight_;
   uint64_t next_image_ = 0;
   bool stopping_ = false;
+  Status last_failure_;
   std::atomic<uint64_t> images_sent_{0};
 
   WorkerThread thread_;  // last: it starts after, and stops before, everything it uses

@@ -133,6 +133,32 @@ TEST_P(SnapshotInstallTest, ALearnerAddedAfterCompactionStartsFromTheImage) {
   expect_keys_on(4, 120);
 }
 
+TEST_P(SnapshotInstallTest, AnImageThePeerCannotTakeFailsNamingThePeerAndWhy) {
+  // Node 4 keeps its state in memory, which never takes images (it never compacts either).
+  adjust_options_ = [](EngineOptions& options) {
+    options.snapshot_every_entries = 20;
+    options.retained_log_entries = 5;
+    if (options.node_id == 4) options.storage = StorageKind::kWalWithMemoryState;
+  };
+  start_cluster({1, 2, 3});
+  const NodeId leader = await_leader();
+  ASSERT_NE(leader, kNoNode);
+  write_keys(leader, 0, 100);
+
+  start_node(4, {1, 2, 3});
+  Status added = engine(leader).add_learner(4);
+  ASSERT_TRUE(added) << added.to_string();
+  ASSERT_TRUE(run_clock_until(
+      [&] { return !runtime_of(engine(leader)).last_image_failure().is_ok(); }, seconds(30)));
+  const Status failure = runtime_of(engine(leader)).last_image_failure();
+  EXPECT_NE(failure.message().find("node 4 takes no snapshots"), std::string::npos)
+      << failure.to_string();
+  EXPECT_EQ(runtime_of(engine(leader)).images_sent(), 0U);
+  // The cluster carries on without it.
+  write_keys(leader, 100, 110);
+  expect_keys_on(leader, 110);
+}
+
 // A crash after the follower recorded the image in its log (compaction record, log reset) but
 // before its state machine installed it: the next start installs the received image first.
 TEST(SnapshotInstallRepair, AnImageRecordedButNotInstalledIsInstalledAtTheNextStart) {
