@@ -126,7 +126,8 @@ class ApplyWorker {
   Status failure_;
   WatchHub watch_hub_;
 
-  WorkerThread thread_;  // last: it starts after, and stops before, everything it uses
+  WorkerThread thread_{
+      "dengine-apply"};  // last: it starts after, and stops before, everything it uses
 };
 
 }  // namespace dengine::runtime

@@ -79,7 +79,10 @@ RaftRuntime::RaftRuntime(std::unique_ptr<raft::RaftNode> raft, bool keeps_lease_
   }
   next_tick_nanos_ = clock_->now_nanos() + static_cast<uint64_t>(options_.tick_interval.count());
   clock_listener_ = clock_->add_listener([this] { queue_.push(WakeInput{}); });
-  core_thread_ = std::thread([this] { run(); });
+  core_thread_ = std::thread([this] {
+    name_this_thread("dengine-core");
+    run();
+  });
 }
 
 RaftRuntime::~RaftRuntime() {

@@ -61,7 +61,8 @@ class SnapshotShipper {
   Status last_failure_;
   std::atomic<uint64_t> images_sent_{0};
 
-  WorkerThread thread_;  // last: it starts after, and stops before, everything it uses
+  WorkerThread thread_{
+      "dengine-ship"};  // last: it starts after, and stops before, everything it uses
 };
 
 }  // namespace dengine::runtime

@@ -74,7 +74,8 @@ class WalWorker {
 
   std::atomic<uint64_t> writes_{0};
   std::atomic<uint64_t> syncs_{0};
-  WorkerThread thread_;  // last: it starts after, and stops before, everything it uses
+  WorkerThread thread_{
+      "dengine-wal"};  // last: it starts after, and stops before, everything it uses
 };
 
 }  // namespace dengine::runtime

@@ -4,18 +4,29 @@
 // context. Work posted before stop() still runs; stop() returns once it has.
 
 #include <optional>
+#include <string>
 #include <thread>
 #include <utility>
 
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
+#include <pthread.h>
 
 namespace dengine::runtime {
 
+inline void name_this_thread(const std::string& name) {
+  (void)::pthread_setname_np(::pthread_self(), name.substr(0, 15).c_str());
+}
+
 class WorkerThread {
  public:
-  WorkerThread() : work_(io_.get_executor()), thread_([this] { io_.run(); }) {}
+  // `name` shows in top, perf and gdb; Linux keeps its first 15 characters.
+  explicit WorkerThread(std::string name)
+      : work_(io_.get_executor()), thread_([this, name = std::move(name)] {
+          name_this_thread(name);
+          io_.run();
+        }) {}
   ~WorkerThread() { stop(); }
   WorkerThread(const WorkerThread&) = delete;
   WorkerThread& operator=(const WorkerThread&) = delete;
