@@ -11,12 +11,14 @@ namespace {
 // Calls visit(key, key_index) for every indexed key in `span`, in key order, until it
 // returns false.
 template <typename Visit>
-void for_each_key(const MvccStore::KeyIndexMap& index, const KeySpan& span, Visit&& visit) {
+void for_each_key(const MvccStore& store, const KeySpan& span, Visit&& visit) {
   if (span.is_single_key()) {
-    auto it = index.find(span.first());
-    if (it != index.end()) visit(it->first, it->second);
+    if (const KeyIndex* key_index = store.find_key(span.first())) {
+      visit(span.first(), *key_index);
+    }
     return;
   }
+  const MvccStore::KeyIndexMap& index = store.index();
   for (auto it = index.lower_bound(span.first()); it != index.end(); ++it) {
     if (span.is_past(it->first)) return;
     if (!visit(it->first, it->second)) return;
@@ -43,10 +45,34 @@ MvccRecord MvccStore::record_at(Revision revision) const {
   return std::move(*record);
 }
 
+const KeyIndex* MvccStore::find_key(std::string_view key) const {
+  auto it = point_index_.find(key);
+  return it == point_index_.end() ? nullptr : it->second;
+}
+
+void MvccStore::index_points() {
+  point_index_.clear();
+  point_index_.reserve(index_.size());
+  for (auto& [key, key_index] : index_) point_index_.emplace(key, &key_index);
+}
+
+KeyIndex& MvccStore::key_index_for_write(std::string_view key) {
+  if (auto it = point_index_.find(key); it != point_index_.end()) return *it->second;
+  auto [it, inserted] = index_.try_emplace(std::string(key));
+  DENGINE_CHECK(inserted);
+  point_index_.emplace(it->first, &it->second);
+  return it->second;
+}
+
+void MvccStore::erase_key(KeyIndexMap::iterator it) {
+  point_index_.erase(it->first);
+  index_.erase(it);
+}
+
 std::optional<KeyValue> MvccStore::find_at(std::string_view key, int64_t at) const {
-  auto it = index_.find(key);
-  if (it == index_.end()) return std::nullopt;
-  const std::optional<KeyIndex::Version> version = it->second.get(at);
+  const KeyIndex* key_index = find_key(key);
+  if (key_index == nullptr) return std::nullopt;
+  const std::optional<KeyIndex::Version> version = key_index->get(at);
   if (!version) return std::nullopt;
   return record_at(version->modified).kv;
 }
@@ -64,7 +90,7 @@ Result<RawRange> MvccStore::range_at(const KeySpan& span, const RawRangeOptions&
   if (at < compact_revision_) return kv_error_status(KvError::kCompacted);
 
   std::vector<Revision> visible;
-  for_each_key(index_, span, [&](const std::string&, const KeyIndex& key_index) {
+  for_each_key(*this, span, [&](std::string_view, const KeyIndex& key_index) {
     if (auto version = key_index.get(at)) visible.push_back(version->modified);
     return true;
   });
@@ -132,7 +158,9 @@ Status MvccStore::compact(int64_t revision) {
   std::vector<Revision> kept;
   for (auto it = index_.begin(); it != index_.end();) {
     it->second.compact(revision, kept);
-    it = it->second.empty() ? index_.erase(it) : std::next(it);
+    auto next = std::next(it);
+    if (it->second.empty()) erase_key(it);
+    it = next;
   }
   std::sort(kept.begin(), kept.end());
   std::vector<Revision> dropped;
@@ -278,6 +306,7 @@ MvccStore::MvccStore(const MvccStore& other)
       index_(other.index_),
       records_(other.records_->clone()) {
   DENGINE_CHECK_MSG(records_ != nullptr, "this MVCC store's records cannot be copied");
+  index_points();
 }
 
 MvccStore& MvccStore::operator=(const MvccStore& other) {
@@ -320,8 +349,7 @@ Result<RawRange> WriteTxn::range(const KeySpan& span, const RawRangeOptions& opt
 int64_t WriteTxn::put(std::string_view key, std::string_view value, LeaseId lease) {
   DENGINE_CHECK(!ended_);
   const Revision revision = next_revision();
-  auto [it, inserted] = store_.index_.try_emplace(std::string(key));
-  KeyIndex& key_index = it->second;
+  KeyIndex& key_index = store_.key_index_for_write(key);
 
   KeyValue kv{.key = std::string(key),
               .create_revision = revision.main,
@@ -353,13 +381,13 @@ std::pair<int64_t, int64_t> WriteTxn::delete_range(const KeySpan& span) {
   DENGINE_CHECK(!ended_);
   const int64_t at = revision();
   std::vector<std::string> live_keys;
-  for_each_key(store_.index_, span, [&](const std::string& key, const KeyIndex& key_index) {
-    if (key_index.get(at)) live_keys.push_back(key);
+  for_each_key(store_, span, [&](std::string_view key, const KeyIndex& key_index) {
+    if (key_index.get(at)) live_keys.emplace_back(key);
     return true;
   });
   for (const std::string& key : live_keys) {
     const Revision revision = next_revision();
-    KeyIndex& key_index = store_.index_.at(key);
+    KeyIndex& key_index = store_.key_index_for_write(key);
     KeyValue previous = store_.record_at(key_index.get(at)->modified).kv;
     const bool was_live = key_index.tombstone(revision);
     DENGINE_CHECK(was_live);

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -59,6 +60,7 @@ class MvccStore final : public MvccReader {
   // Copies need a copyable record store (the in-memory one).
   MvccStore(const MvccStore& other);
   MvccStore& operator=(const MvccStore& other);
+  // Moving keeps the map's nodes where they are, so the point index stays valid.
   MvccStore(MvccStore&&) noexcept = default;
   MvccStore& operator=(MvccStore&&) noexcept = default;
   ~MvccStore() override = default;
@@ -84,6 +86,8 @@ class MvccStore final : public MvccReader {
                             int64_t max_revisions) const;
 
   [[nodiscard]] const KeyIndexMap& index() const { return index_; }
+  // The index of one key, or nullptr: a hash lookup, not a walk down the ordered map.
+  [[nodiscard]] const KeyIndex* find_key(std::string_view key) const;
   [[nodiscard]] const RecordStore& records() const { return *records_; }
   // The KeyValue visible for `key` at `at`, if any.
   [[nodiscard]] std::optional<KeyValue> find_at(std::string_view key, int64_t at) const;
@@ -101,7 +105,14 @@ class MvccStore final : public MvccReader {
       : current_revision_(current_revision),
         compact_revision_(compact_revision),
         index_(std::move(index)),
-        records_(std::move(records)) {}
+        records_(std::move(records)) {
+    index_points();
+  }
+
+  void index_points();
+  // Adds a key to both indexes (or finds it there).
+  KeyIndex& key_index_for_write(std::string_view key);
+  void erase_key(KeyIndexMap::iterator it);
 
   [[nodiscard]] MvccRecord record_at(Revision revision) const;
   Result<RawRange> range_at(const KeySpan& span, const RawRangeOptions& options,
@@ -110,6 +121,9 @@ class MvccStore final : public MvccReader {
   int64_t current_revision_ = 1;   // an empty store is at revision 1 (etcd)
   int64_t compact_revision_ = -1;  // etcd's compactMainRev before any compaction
   KeyIndexMap index_;
+  // Point lookups (a get, a txn's compare) skip the map's O(log n) cache misses: the views
+  // and pointers refer to index_'s nodes, which never move while they are in it.
+  std::unordered_map<std::string_view, KeyIndex*> point_index_;
   std::unique_ptr<RecordStore> records_;
 };
 

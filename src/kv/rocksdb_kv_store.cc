@@ -138,8 +138,6 @@ Result<std::unique_ptr<RocksKvStore::Database>> RocksKvStore::Database::open(
   db_options.keep_log_file_num = 4;
   db_options.max_log_file_size = 8ULL << 20;
   db_options.listeners.push_back(database->tracker);
-  if (options.row_cache_bytes > 0)
-    db_options.row_cache = rocksdb::NewLRUCache(options.row_cache_bytes);
   // A close must not flush: the engine flushes on a graceful stop, and a close that flushed
   // would let crash tests pass that a real crash (which flushes nothing) would fail.
   db_options.avoid_flush_during_shutdown = true;
@@ -166,6 +164,7 @@ Result<std::unique_ptr<RocksKvStore::Database>> RocksKvStore::Database::open(
   database->leases = database->families[2];
   database->meta = database->families[3];
   if (Status loaded = database->load(!create, verify_checksums); !loaded) return loaded;
+  database->record_store->start_caching(options.record_cache_bytes);
   database->tracker->all_flushed(database->state.applied_index);
   return database;
 }

@@ -133,15 +133,23 @@ Result<uint64_t> decode_u64(std::string_view value, std::string_view what) {
 
 // ---- RocksRecordStore ----
 
+void RocksRecordStore::start_caching(uint64_t cache_bytes) {
+  cache_ = cache_bytes > 0 ? std::make_unique<RecordCache>(cache_bytes) : nullptr;
+}
+
 std::optional<MvccRecord> RocksRecordStore::get(Revision revision) const {
   if (auto staged = staged_.find(revision); staged != staged_.end()) return staged->second;
-  std::string value;
+  if (cache_ != nullptr) {
+    if (std::optional<MvccRecord> cached = cache_->find(revision)) return cached;
+  }
+  rocksdb::PinnableSlice value;
   const rocksdb::Status read =
       db_->Get(rocksdb::ReadOptions(), family_, revision_key(revision), &value);
   if (read.IsNotFound()) return std::nullopt;
   if (!read.ok()) fail_read(read.ToString());
-  Result<MvccRecord> record = decode_record(value);
+  Result<MvccRecord> record = decode_record(value.ToStringView());
   if (!record) fail_read(record.status().message());
+  if (cache_ != nullptr) cache_->insert(revision, *record);
   return std::move(record).value();
 }
 
@@ -150,6 +158,7 @@ void RocksRecordStore::put(Revision revision, const MvccRecord& record) {
 }
 
 void RocksRecordStore::erase(Revision revision) {
+  if (cache_ != nullptr) cache_->erase(revision);
   staged_.insert_or_assign(revision, std::nullopt);
 }
 
@@ -191,6 +200,8 @@ void RocksRecordStore::commit_to(rocksdb::WriteBatch& batch) {
     const rocksdb::Status added =
         record ? batch.Put(family_, key, encode_record(*record)) : batch.Delete(family_, key);
     DENGINE_CHECK_MSG(added.ok(), added.ToString());
+    // What was just written is what is read next (a watcher's prev_kv, a get after a put).
+    if (record && cache_ != nullptr) cache_->insert(revision, *record);
   }
   staged_.clear();
 }

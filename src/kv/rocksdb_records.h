@@ -23,6 +23,7 @@
 
 #include "dengine/status.h"
 #include "kv/lease_table.h"
+#include "kv/record_cache.h"
 #include "kv/record_store.h"
 
 namespace dengine::kv::rocks {
@@ -55,6 +56,10 @@ class RocksRecordStore final : public RecordStore {
   RocksRecordStore(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family)
       : db_(db), family_(family) {}
 
+  // From now on point reads keep what they decode in a cache of at most `cache_bytes` (0:
+  // none). Not during the store's opening, whose checks read every record once.
+  void start_caching(uint64_t cache_bytes);
+
   [[nodiscard]] std::optional<MvccRecord> get(Revision revision) const override;
   void put(Revision revision, const MvccRecord& record) override;
   void erase(Revision revision) override;
@@ -71,6 +76,7 @@ class RocksRecordStore final : public RecordStore {
   rocksdb::ColumnFamilyHandle* family_;
   // nullopt: erased.
   std::map<Revision, std::optional<MvccRecord>> staged_;
+  std::unique_ptr<RecordCache> cache_;
 };
 
 }  // namespace dengine::kv::rocks
