@@ -281,6 +281,7 @@ void RaftRuntime::handle(CoreInput& input, std::vector<PendingRead>& read_index_
           }
           raft_->step(in.message);
         } else if constexpr (std::is_same_v<T, PersistedInput>) {
+          last_persisted_write_id_ = in.write_id;
           submit_installs(in.write_id);
           raft_->on_persisted(in.write_id);
         } else if constexpr (std::is_same_v<T, AppliedInput>) {
@@ -444,17 +445,13 @@ void RaftRuntime::process_ready() {
       begin_install(ready.write_id, *ready.snapshot);
       if (!running_) return;
     }
-    if (ready.has_storage_work()) {
-      wal_worker_->submit(StorageWrite{.write_id = ready.write_id,
-                                       .snapshot = std::move(ready.snapshot),
-                                       .entries = std::move(ready.entries),
-                                       .hard_state = ready.hard_state});
-    }
+    const bool persisted_here = ready.has_storage_work() && !submit_storage(ready);
     if (!ready.messages.empty()) send(std::move(ready.messages));
     if (!ready.committed_entries.empty()) {
       record_conf(ready.committed_entries);
       apply_worker_->submit(make_apply_batch(std::move(ready.committed_entries)));
     }
+    if (persisted_here) raft_->on_persisted(ready.write_id);
     for (const ReadState& read : ready.read_states) {
       auto round = read_rounds_.find(read.request_id);
       if (round == read_rounds_.end()) continue;
@@ -473,6 +470,33 @@ void RaftRuntime::process_ready() {
     }
     if (ready.compact_to != 0) wal_worker_->compact(latest_image_, ready.compact_to);
   }
+}
+
+// Ready step 1. A write that only moves the commit index needs no disk of its own (ready.h:
+// a commit index lost in a crash is learned again from the log and the applied index). When
+// no earlier write is still in flight, so that writes still complete in order, it is persisted
+// here and now, and its hard state rides with the next write. Every commit would otherwise
+// send the WAL thread a round trip of its own, just when the apply thread needs the CPU.
+bool RaftRuntime::submit_storage(Ready& ready) {
+  const bool commit_only = ready.entries.empty() && !ready.snapshot && ready.hard_state &&
+                           last_written_hard_state_ &&
+                           ready.hard_state->term == last_written_hard_state_->term &&
+                           ready.hard_state->vote == last_written_hard_state_->vote;
+  if (commit_only && last_persisted_write_id_ == last_submitted_write_id_) {
+    deferred_hard_state_ = ready.hard_state;
+    last_submitted_write_id_ = ready.write_id;
+    last_persisted_write_id_ = ready.write_id;
+    return false;
+  }
+  std::optional<HardState> hard_state = ready.hard_state ? ready.hard_state : deferred_hard_state_;
+  deferred_hard_state_.reset();
+  if (hard_state) last_written_hard_state_ = hard_state;
+  last_submitted_write_id_ = ready.write_id;
+  wal_worker_->submit(StorageWrite{.write_id = ready.write_id,
+                                   .snapshot = std::move(ready.snapshot),
+                                   .entries = std::move(ready.entries),
+                                   .hard_state = hard_state});
+  return true;
 }
 
 void RaftRuntime::begin_install(uint64_t write_id, const SnapshotMeta& snapshot) {
@@ -634,6 +658,13 @@ void RaftRuntime::shut_down() {
   lessor_.demote();
   keep_alives_.stop(why);
   if (snapshot_shipper_) snapshot_shipper_->stop();
+  if (deferred_hard_state_) {
+    // Not needed for safety (see submit_storage), but a clean stop leaves the newest commit.
+    wal_worker_->submit(StorageWrite{.write_id = last_submitted_write_id_,
+                                     .snapshot = std::nullopt,
+                                     .entries = {},
+                                     .hard_state = deferred_hard_state_});
+  }
   wal_worker_->stop();
   apply_worker_->stop(why);
   for (auto& [index, proposal] : proposals_) proposal.done(why);

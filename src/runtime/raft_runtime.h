@@ -225,6 +225,9 @@ class RaftRuntime {
   // A command of the engine's own (a lease revoke or checkpoint), proposed without a caller.
   void propose_internal(std::string command);
   void process_ready();
+  // Hands the Ready's log write to the WAL worker; false when it needed no disk and counts as
+  // persisted at once (the caller reports it to the core after the rest of the Ready).
+  bool submit_storage(Ready& ready);
   // Ready contract step 0 on a follower: the log restarts after the leader's image.
   void begin_install(uint64_t write_id, const SnapshotMeta& snapshot);
   // The image's log write is durable: it may replace the state machine now.
@@ -259,6 +262,10 @@ class RaftRuntime {
     ImageToInstall image;
   };
   std::deque<PendingInstall> pending_installs_;
+  uint64_t last_submitted_write_id_ = 0;
+  uint64_t last_persisted_write_id_ = 0;
+  std::optional<HardState> last_written_hard_state_;  // the newest given to the WAL worker
+  std::optional<HardState> deferred_hard_state_;      // commit-only, written with the next write
   bool running_ = true;
   Status fatal_;
   Term lease_primary_term_ = 0;  // the term in which the lessor was promoted; 0: not primary

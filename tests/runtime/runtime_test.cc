@@ -161,6 +161,24 @@ TEST(Runtime, ConcurrentProposalsAreEachAnsweredOnceInLogOrder) {
   EXPECT_LE(cluster.runtime(1).wal_worker().syncs(), cluster.runtime(1).wal_worker().writes());
 }
 
+// ready.h: a write that only moves the commit index needs no disk of its own. A sequential
+// writer's commits therefore never reach the WAL worker: one log write per proposal, not two.
+TEST(Runtime, ACommitThatOnlyMovesTheCommitIndexCostsNoWalWrite) {
+  Cluster cluster({1});
+  ASSERT_EQ(cluster.await_leader(), 1u);
+  RaftRuntime& runtime = cluster.runtime(1);
+  const uint64_t writes_before = runtime.wal_worker().writes();
+  constexpr int kProposals = 20;
+  for (int i = 0; i < kProposals; ++i) {
+    ASSERT_TRUE(propose_and_wait(runtime, put_command("k", std::to_string(i))));
+  }
+  EXPECT_EQ(runtime.wal_worker().writes() - writes_before, static_cast<uint64_t>(kProposals));
+  // The last commit index was held back; a clean stop writes it.
+  const Index last = cluster.nodes.at(1)->log->last_index();
+  cluster.stop(1);
+  EXPECT_EQ(cluster.nodes.at(1)->log->hard_state().commit, last);
+}
+
 TEST(Runtime, LinearizableReadSeesEveryAcknowledgedWrite) {
   Cluster cluster({1});
   ASSERT_EQ(cluster.await_leader(), 1u);
