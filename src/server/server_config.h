@@ -1,0 +1,103 @@
+#pragma once
+
+// dengine-server's configuration: etcd 3.4.23's flags, environment variables (ETCD_*) and YAML
+// config file, with etcd's defaults, precedence and validation (etcdmain/config.go,
+// embed/config.go, pkg/flags/flag.go). Everything is checked here, before anything is written.
+
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dengine/status.h"
+
+namespace dengine::server {
+
+// An http(s)://host:port URL. `text` is the canonical spelling (lower-case scheme, IPv6 hosts
+// in brackets); it is what member ids are hashed over, so it must match etcd's url.String().
+struct Url {
+  std::string scheme;  // "http" or "https"
+  std::string host;    // without brackets for IPv6
+  uint16_t port = 0;
+  std::string text;
+
+  friend bool operator==(const Url&, const Url&) = default;
+};
+
+// One name of --initial-cluster with all its peer URLs, in the order given.
+struct InitialClusterMember {
+  std::string name;
+  std::vector<Url> peer_urls;
+
+  friend bool operator==(const InitialClusterMember&, const InitialClusterMember&) = default;
+};
+
+enum class InitialClusterState : uint8_t { kNew, kExisting };
+std::string_view initial_cluster_state_name(InitialClusterState state);  // "new" | "existing"
+
+// What the command line asks for: run the server, or print help or the version and exit 0.
+enum class ServerAction : uint8_t { kRun, kHelp, kVersion };
+
+// etcd's quota when --quota-backend-bytes is 0 (etcdserver/quota.go DefaultQuotaBytes).
+inline constexpr int64_t kDefaultQuotaBackendBytes = int64_t{2} * 1024 * 1024 * 1024;
+// etcd rejects longer election timeouts (embed/config.go maxElectionMs).
+inline constexpr uint64_t kMaxElectionTimeoutMs = 50000;
+
+// A default-constructed ServerConfig is exactly what `dengine-server` with no arguments runs.
+struct ServerConfig {
+  ServerAction action = ServerAction::kRun;
+  std::string config_file;  // empty unless --config-file / ETCD_CONFIG_FILE was given
+
+  std::string name = "default";
+  std::string data_dir = "default.dengine";  // "<name>.dengine" unless given
+  std::vector<Url> listen_client_urls = {{"http", "127.0.0.1", 2379, "http://127.0.0.1:2379"}};
+  std::vector<Url> advertise_client_urls = {{"http", "127.0.0.1", 2379, "http://127.0.0.1:2379"}};
+  std::vector<Url> listen_peer_urls = {{"http", "127.0.0.1", 2380, "http://127.0.0.1:2380"}};
+  std::vector<Url> initial_advertise_peer_urls = {
+      {"http", "127.0.0.1", 2380, "http://127.0.0.1:2380"}};
+  // "<name>=<initial-advertise-peer-urls>" unless given.
+  std::vector<InitialClusterMember> initial_cluster = {
+      {"default", {{"http", "127.0.0.1", 2380, "http://127.0.0.1:2380"}}}};
+  InitialClusterState initial_cluster_state = InitialClusterState::kNew;
+  std::string initial_cluster_token = "etcd-cluster";
+
+  uint64_t heartbeat_interval_ms = 100;
+  uint64_t election_timeout_ms = 1000;
+  uint64_t snapshot_count = 100000;  // 0 given means this default, as in etcd
+  int64_t quota_backend_bytes = 0;   // 0 means kDefaultQuotaBackendBytes
+  uint64_t max_request_bytes = 1572864;
+  uint64_t max_txn_ops = 128;
+  std::string log_level = "info";  // debug | info | warn | error | dpanic | panic | fatal
+
+  // Things etcd logs and carries on with: ignored flags when a config file is used,
+  // unrecognized ETCD_* variables, unknown config-file keys. The caller prints them.
+  std::vector<std::string> warnings;
+};
+
+// `args` excludes argv[0]; `env` is the process environment (only ETCD_* entries matter).
+// Flags override ETCD_* variables, which override defaults; a variable that shadows a flag
+// given on the command line is an error. With --config-file (or ETCD_CONFIG_FILE) the file
+// alone is used. Flags may be written -flag or --flag, with the value as `=value` or the next
+// argument. The first problem found is returned as InvalidArgument (IoError for an unreadable
+// config file), naming the flag and the offending value.
+Result<ServerConfig> parse_server_config(std::span<const std::string> args,
+                                         const std::map<std::string, std::string>& env);
+
+// Help text for --help: every flag with its default.
+std::string server_usage();
+
+// "http://10.0.0.1:2380". Error messages start with `what` when it is not empty
+// ("--listen-peer-urls: URL \"x\" has no port; ...").
+Result<Url> parse_url(std::string_view text, std::string_view what);
+// Comma-separated, surrounding spaces ignored, at least one URL, order kept.
+Result<std::vector<Url>> parse_url_list(std::string_view text, std::string_view what);
+// "a=http://h1:2380,b=http://h2:2380,a=http://h3:2380": a name may repeat to list more URLs;
+// members keep the order in which their name first appears. Error messages describe the value
+// only ("entry \"x\" is not name=url"); the caller says which setting it came from.
+Result<std::vector<InitialClusterMember>> parse_initial_cluster(std::string_view text);
+// The inverse of parse_initial_cluster: "a=http://h1:2380,a=http://h3:2380,b=...".
+std::string format_initial_cluster(std::span<const InitialClusterMember> members);
+
+}  // namespace dengine::server
