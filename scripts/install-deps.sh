@@ -13,6 +13,10 @@ packages=(
   libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libconcurrentqueue-dev
+  # dengine-server: etcd's YAML config files, and SHA-1 for etcd's member and cluster ids.
+  libyaml-cpp-dev libssl-dev
+  # etcdctl 3.4.23, which the server's end-to-end tests drive.
+  etcd-client
   # libFuzzer's runtime for the fuzz preset.
   clang-14 libclang-rt-14-dev
   clang-format clang-tidy

@@ -251,6 +251,12 @@ class KvClient {
         },
         token, put_request(std::move(key), std::move(value), options), options.ttl);
   }
+  // The whole etcd request (a lease, prev_kv, ignore_value, ignore_lease), as the etcd API
+  // layer has it.
+  template <typename Token>
+  auto async_put(PutRequest request, Token&& token) {
+    return async_write<PutResponse>(std::move(request), std::forward<Token>(token));
+  }
   template <typename Token>
   auto async_range(RangeRequest request, ReadOptions options, Token&& token) {
     return asio::async_initiate<Token, void(Result<RangeResponse>)>(
@@ -268,6 +274,16 @@ class KvClient {
   template <typename Token>
   auto async_txn(TxnRequest request, Token&& token) {
     return async_write<TxnResponse>(std::move(request), std::forward<Token>(token));
+  }
+  // Txns without writes (is_read_only): served at `options.consistency`, without the log.
+  template <typename Token>
+  auto async_read_txn(TxnRequest request, ReadOptions options, Token&& token) {
+    return asio::async_initiate<Token, void(Result<TxnResponse>)>(
+        [backend = backend_](auto handler, TxnRequest txn, Read consistency) {
+          backend->submit_read_txn(std::move(txn), consistency,
+                                   detail::make_completion<TxnResponse>(std::move(handler)));
+        },
+        token, std::move(request), options.consistency);
   }
   template <typename Token>
   auto async_compact(int64_t revision, Token&& token) {

@@ -1,0 +1,43 @@
+#pragma once
+
+// dengine-server's moving parts: the engine on the data dir, and etcd's gRPC services on the
+// client URLs in front of it. start() returns once clients can connect; stop() is graceful
+// (calls in flight are answered, then the engine stops and flushes).
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dengine/status.h"
+#include "server/server_config.h"
+
+namespace dengine::server {
+
+struct ServerIds {
+  uint64_t cluster_id = 0;
+  uint64_t member_id = 0;
+  std::vector<uint64_t> member_ids;  // every member of the initial cluster, this one included
+};
+
+class EtcdServer {
+ public:
+  // `ids` come from the flags; an existing data dir's own ids take their place.
+  static Result<std::unique_ptr<EtcdServer>> start(const ServerConfig& config, ServerIds ids);
+  ~EtcdServer();
+  EtcdServer(const EtcdServer&) = delete;
+  EtcdServer& operator=(const EtcdServer&) = delete;
+
+  // The ids this member serves with.
+  [[nodiscard]] const ServerIds& ids() const;
+  // "host:port" per client URL, with the port the system chose for a port 0.
+  [[nodiscard]] const std::vector<std::string>& client_addresses() const;
+  // Idempotent.
+  Status stop();
+
+ private:
+  struct Parts;
+  explicit EtcdServer(std::unique_ptr<Parts> parts);
+  std::unique_ptr<Parts> parts_;
+};
+
+}  // namespace dengine::server

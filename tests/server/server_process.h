@@ -1,0 +1,56 @@
+#pragma once
+
+// Real dengine-server processes and etcdctl runs for the end-to-end tests: everything on
+// 127.0.0.1 with ports the system picks, every process stopped by its owner.
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include <sys/types.h>
+
+namespace dengine::test {
+
+// A port on 127.0.0.1 that nothing listens on right now (bound once, then released).
+int free_local_port();
+
+struct CommandResult {
+  int exit_code = -1;  // the process's exit status, or -1 when it did not exit normally
+  std::string out;
+  std::string err;
+};
+
+// Runs `argv` to completion with `input` on its stdin; kills it after `timeout`.
+CommandResult run_command(const std::vector<std::string>& argv, const std::string& input = "",
+                          std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+class ServerProcess {
+ public:
+  // Starts dengine-server (DENGINE_SERVER_PATH) on fresh ports with `data_dir`, plus `extra`
+  // arguments, and waits until it answers etcdctl. Check started() and log().
+  ServerProcess(std::string data_dir, std::vector<std::string> extra = {});
+  ~ServerProcess();
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+
+  [[nodiscard]] bool started() const { return started_; }
+  [[nodiscard]] const std::string& endpoint() const { return endpoint_; }
+  // What the server wrote to stderr so far.
+  [[nodiscard]] std::string log() const;
+
+  // etcdctl (API 3) against this server; `args` after the global flags.
+  CommandResult etcdctl(const std::vector<std::string>& args, const std::string& input = "") const;
+
+  // SIGTERM, then the exit status (-1 if it did not exit within the deadline and was killed).
+  int terminate();
+  void kill_hard();
+
+ private:
+  std::string data_dir_;
+  std::string endpoint_;
+  std::string log_path_;
+  pid_t pid_ = -1;
+  bool started_ = false;
+};
+
+}  // namespace dengine::test
