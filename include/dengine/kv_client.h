@@ -294,6 +294,11 @@ class KvClient {
     return async_write<LeaseGrantResponse>(LeaseGrantRequest{kNoLease, ttl.count()},
                                            std::forward<Token>(token));
   }
+  // With the id the caller chose (kNoLease: the engine chooses), as etcd's LeaseGrant.
+  template <typename Token>
+  auto async_grant(LeaseGrantRequest request, Token&& token) {
+    return async_write<LeaseGrantResponse>(request, std::forward<Token>(token));
+  }
   template <typename Token>
   auto async_revoke(LeaseId id, Token&& token) {
     return async_write<LeaseRevokeResponse>(LeaseRevokeRequest{id}, std::forward<Token>(token));

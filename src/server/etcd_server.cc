@@ -6,8 +6,10 @@
 #include <grpcpp/grpcpp.h>
 
 #include "api/kv_service.h"
+#include "api/lease_service.h"
 #include "api/maintenance_service.h"
 #include "api/member_header.h"
+#include "api/watch_service.h"
 #include "dengine/embedded_engine.h"
 #include "server/server_ids_file.h"
 
@@ -46,6 +48,8 @@ struct EtcdServer::Parts {
   std::unique_ptr<api::MemberHeader> header;
   std::unique_ptr<api::KvService> kv;
   std::unique_ptr<api::MaintenanceService> maintenance;
+  std::unique_ptr<api::WatchService> watch;
+  std::unique_ptr<api::LeaseService> lease;
   std::unique_ptr<grpc::Server> grpc_server;
   std::vector<std::string> client_addresses;
   ServerIds ids;
@@ -87,6 +91,8 @@ Result<std::unique_ptr<EtcdServer>> EtcdServer::start(const ServerConfig& config
       *parts->header, api::KvServiceLimits{.max_request_bytes = config.max_request_bytes,
                                            .max_txn_ops = config.max_txn_ops});
   parts->maintenance = std::make_unique<api::MaintenanceService>(*parts->header, config.data_dir);
+  parts->watch = std::make_unique<api::WatchService>(*parts->header);
+  parts->lease = std::make_unique<api::LeaseService>(*parts->header);
 
   grpc::ServerBuilder builder;
   std::vector<int> ports(config.listen_client_urls.size(), 0);
@@ -103,6 +109,8 @@ Result<std::unique_ptr<EtcdServer>> EtcdServer::start(const ServerConfig& config
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   builder.RegisterService(parts->kv.get());
   builder.RegisterService(parts->maintenance.get());
+  builder.RegisterService(parts->watch.get());
+  builder.RegisterService(parts->lease.get());
   parts->grpc_server = builder.BuildAndStart();
   for (size_t i = 0; i < ports.size(); ++i) {
     const Url& url = config.listen_client_urls[i];

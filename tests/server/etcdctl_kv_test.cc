@@ -4,7 +4,11 @@
 
 #include <string>
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "tests/server/server_process.h"
 #include "tests/support/scratch_dir.h"
@@ -117,6 +121,25 @@ TEST_F(EtcdctlKv, BadRequestsGetEtcdsErrorsAndTheServerKeepsServing) {
   EXPECT_NE(fails({"put", "k", "v", "--lease=1234"}).find("etcdserver: requested lease not found"),
             std::string::npos);
   EXPECT_EQ(ok({"put", "after", "fine"}), "OK\n");
+}
+
+TEST_F(EtcdctlKv, GarbageOnTheClientPortLeavesTheServerServing) {
+  const std::string& endpoint = server_.endpoint();
+  const int port = std::stoi(endpoint.substr(endpoint.rfind(':') + 1));
+  for (const std::string& garbage :
+       {std::string("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), std::string(4096, '\xff'),
+        std::string("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n") + std::string(64, '\0')}) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<uint16_t>(port));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+    EXPECT_GT(::write(fd, garbage.data(), garbage.size()), 0);
+    ::close(fd);
+  }
+  EXPECT_EQ(ok({"put", "still", "serving"}), "OK\n");
+  EXPECT_EQ(ok({"get", "still"}), "still\nserving\n");
 }
 
 TEST_F(EtcdctlKv, EndpointStatusAndHealthDescribeTheMember) {

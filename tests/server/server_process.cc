@@ -59,7 +59,7 @@ int free_local_port() {
 }
 
 CommandResult run_command(const std::vector<std::string>& argv, const std::string& input,
-                          std::chrono::milliseconds timeout) {
+                          std::chrono::milliseconds timeout, const std::string& until) {
   std::array<int, 2> in{}, out{}, err{};
   if (::pipe2(in.data(), O_CLOEXEC) != 0 || ::pipe2(out.data(), O_CLOEXEC) != 0 ||
       ::pipe2(err.data(), O_CLOEXEC) != 0) {
@@ -85,7 +85,10 @@ CommandResult run_command(const std::vector<std::string>& argv, const std::strin
   std::array<std::string*, 2> sinks{&result.out, &result.err};
   const auto give_up = std::chrono::steady_clock::now() + timeout;
   int open_pipes = 2;
-  while (open_pipes > 0 && std::chrono::steady_clock::now() < give_up) {
+  const auto done_early = [&] {
+    return !until.empty() && result.out.find(until) != std::string::npos;
+  };
+  while (open_pipes > 0 && std::chrono::steady_clock::now() < give_up && !done_early()) {
     if (::poll(fds.data(), fds.size(), 100) <= 0) continue;
     for (size_t i = 0; i < fds.size(); ++i) {
       if (fds[i].fd < 0 || (fds[i].revents & (POLLIN | POLLHUP)) == 0) continue;
@@ -149,6 +152,14 @@ ServerProcess::ServerProcess(std::string data_dir, std::vector<std::string> extr
 
 ServerProcess::~ServerProcess() {
   if (pid_ > 0) (void)terminate();
+}
+
+CommandResult ServerProcess::etcdctl_until(const std::vector<std::string>& args,
+                                           const std::string& until,
+                                           std::chrono::milliseconds timeout) const {
+  std::vector<std::string> argv = {"etcdctl", "--endpoints=" + endpoint_};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_command(argv, "", timeout, until);
 }
 
 std::string ServerProcess::log() const {

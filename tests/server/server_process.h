@@ -20,9 +20,12 @@ struct CommandResult {
   std::string err;
 };
 
-// Runs `argv` to completion with `input` on its stdin; kills it after `timeout`.
+// Runs `argv` to completion with `input` on its stdin; kills it after `timeout`, or as soon as
+// its stdout contains `until` when that is not empty (for commands that never end by
+// themselves, such as a watch). A killed command's exit_code is -1.
 CommandResult run_command(const std::vector<std::string>& argv, const std::string& input = "",
-                          std::chrono::milliseconds timeout = std::chrono::seconds(30));
+                          std::chrono::milliseconds timeout = std::chrono::seconds(30),
+                          const std::string& until = "");
 
 class ServerProcess {
  public:
@@ -40,6 +43,10 @@ class ServerProcess {
 
   // etcdctl (API 3) against this server; `args` after the global flags.
   CommandResult etcdctl(const std::vector<std::string>& args, const std::string& input = "") const;
+  // etcdctl that does not end by itself (watch): stopped once stdout holds `until`, or after
+  // `timeout`.
+  CommandResult etcdctl_until(const std::vector<std::string>& args, const std::string& until,
+                              std::chrono::milliseconds timeout = std::chrono::seconds(20)) const;
 
   // SIGTERM, then the exit status (-1 if it did not exit within the deadline and was killed).
   int terminate();
