@@ -15,8 +15,9 @@ packages=(
   libconcurrentqueue-dev
   # dengine-server: etcd's YAML config files, and SHA-1 for etcd's member and cluster ids.
   libyaml-cpp-dev libssl-dev
-  # etcdctl 3.4.23, which the server's end-to-end tests drive.
-  etcd-client
+  # etcdctl 3.4.23, which the server's end-to-end tests drive, and etcd 3.4.23 itself, which the
+  # differential test runs the same etcdctl script against.
+  etcd-client etcd-server
   # libFuzzer's runtime for the fuzz preset.
   clang-14 libclang-rt-14-dev
   clang-format clang-tidy

@@ -112,14 +112,15 @@ CommandResult run_command(const std::vector<std::string>& argv, const std::strin
   return result;
 }
 
-ServerProcess::ServerProcess(std::string data_dir, std::vector<std::string> extra)
+ServerProcess::ServerProcess(std::string binary, std::string data_dir,
+                             std::vector<std::string> extra)
     : data_dir_(std::move(data_dir)) {
   const int client_port = free_local_port();
   const int peer_port = free_local_port();
   endpoint_ = "127.0.0.1:" + std::to_string(client_port);
   const std::string peer_url = "http://127.0.0.1:" + std::to_string(peer_port);
   log_path_ = fresh_test_dir() + "/server.log";
-  std::vector<std::string> argv = {DENGINE_SERVER_PATH,
+  std::vector<std::string> argv = {std::move(binary),
                                    "--data-dir=" + data_dir_,
                                    "--listen-client-urls=http://" + endpoint_,
                                    "--advertise-client-urls=http://" + endpoint_,

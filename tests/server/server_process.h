@@ -31,7 +31,11 @@ class ServerProcess {
  public:
   // Starts dengine-server (DENGINE_SERVER_PATH) on fresh ports with `data_dir`, plus `extra`
   // arguments, and waits until it answers etcdctl. Check started() and log().
-  ServerProcess(std::string data_dir, std::vector<std::string> extra = {});
+  ServerProcess(std::string data_dir, std::vector<std::string> extra = {})
+      : ServerProcess(DENGINE_SERVER_PATH, std::move(data_dir), std::move(extra)) {}
+  // Another etcd-compatible server binary with the same flags (Debian's etcd, for the
+  // differential test).
+  ServerProcess(std::string binary, std::string data_dir, std::vector<std::string> extra);
   ~ServerProcess();
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
