@@ -1,5 +1,7 @@
 #include "server/server_config.h"
 
+#include "dengine/kv_types.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -495,6 +497,13 @@ Status validate(const ServerConfig& config, std::span<const Setting> settings, S
   }
   if (config.max_txn_ops == 0) {
     return Status::invalid_argument("--max-txn-ops must be >0: no transaction could run");
+  }
+  // The replicated command format bounds every op list at etcd's default (kv_limits), and
+  // every replica checks it again when applying: a larger limit would admit txns that fail.
+  if (config.max_txn_ops > kv_limits::kMaxTxnOps) {
+    return Status::invalid_argument("--max-txn-ops " + std::to_string(config.max_txn_ops) +
+                                    " is above " + std::to_string(kv_limits::kMaxTxnOps) +
+                                    ", the most this build's command format carries");
   }
   if (config.max_request_bytes == 0) {
     return Status::invalid_argument("--max-request-bytes must be >0: no request could be accepted");

@@ -520,6 +520,10 @@ TEST(ServerConfigNumbers, ZeroMaxTxnOpsIsRefused) {
   EXPECT_TRUE(has(error_of({"--max-txn-ops=0"}), "--max-txn-ops must be >0"));
 }
 
+TEST(ServerConfigNumbers, MaxTxnOpsAboveWhatTheCommandFormatCarriesIsRefused) {
+  EXPECT_TRUE(has(error_of({"--max-txn-ops=129"}), "--max-txn-ops 129 is above 128"));
+}
+
 TEST(ServerConfigNumbers, ZeroMaxRequestBytesIsRefused) {
   EXPECT_TRUE(has(error_of({"--max-request-bytes=0"}), "--max-request-bytes must be >0"));
 }
