@@ -32,7 +32,8 @@ class BidiStream : public grpc::ServerBidiReactor<Request, Response> {
       return;
     }
     on_request(request_);
-    this->StartRead(&request_);
+    std::lock_guard lock(mutex_);
+    if (!finished_) this->StartRead(&request_);  // no reads once the stream has finished
   }
 
   void OnWriteDone(bool ok) override {

@@ -1,0 +1,141 @@
+// The Watch service with a real gRPC client: a client that stops reading while thousands of
+// revisions are written must still receive every event exactly once, in revision order, once
+// it reads again (the server holds a bounded queue and catches the watch up from history), and
+// several watches share one stream without mixing their events.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include "etcd/etcdserverpb/rpc.grpc.pb.h"
+#include "tests/server/server_process.h"
+#include "tests/support/scratch_dir.h"
+
+namespace dengine::test {
+namespace {
+
+using etcdserverpb::WatchRequest;
+using etcdserverpb::WatchResponse;
+
+class WatchStream : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(server_.started()) << server_.log();
+    channel_ = grpc::CreateChannel(server_.endpoint(), grpc::InsecureChannelCredentials());
+    kv_ = etcdserverpb::KV::NewStub(channel_);
+    watch_ = etcdserverpb::Watch::NewStub(channel_);
+  }
+
+  int64_t put(const std::string& key, const std::string& value) {
+    etcdserverpb::PutRequest request;
+    request.set_key(key);
+    request.set_value(value);
+    etcdserverpb::PutResponse response;
+    grpc::ClientContext context;
+    const grpc::Status status = kv_->Put(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response.header().revision();
+  }
+
+  static WatchRequest create_prefix(const std::string& prefix, int64_t watch_id) {
+    WatchRequest request;
+    auto* create = request.mutable_create_request();
+    create->set_key(prefix);
+    std::string end = prefix;
+    end.back() = static_cast<char>(end.back() + 1);
+    create->set_range_end(end);
+    create->set_watch_id(watch_id);
+    return request;
+  }
+
+  ServerProcess server_{fresh_test_dir() + "/data"};
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<etcdserverpb::KV::Stub> kv_;
+  std::unique_ptr<etcdserverpb::Watch::Stub> watch_;
+};
+
+TEST_F(WatchStream, AClientThatStopsReadingStillGetsEveryEventOnceInOrder) {
+  grpc::ClientContext context;
+  auto stream = watch_->Watch(&context);
+  ASSERT_TRUE(stream->Write(create_prefix("slow/", 0)));
+  WatchResponse created;
+  ASSERT_TRUE(stream->Read(&created));
+  ASSERT_TRUE(created.created());
+
+  // Written while the client reads nothing: far more than the server's queue holds.
+  constexpr int kPuts = 3000;
+  const std::string value(512, 'v');
+  int64_t last_revision = 0;
+  for (int i = 0; i < kPuts; ++i) last_revision = put("slow/" + std::to_string(i), value);
+
+  int64_t expected_revision = created.header().revision() + 1;
+  int received = 0;
+  WatchResponse response;
+  while (received < kPuts && stream->Read(&response)) {
+    ASSERT_FALSE(response.canceled()) << response.cancel_reason();
+    for (const auto& event : response.events()) {
+      ASSERT_EQ(event.kv().mod_revision(), expected_revision) << "a gap or a duplicate";
+      ASSERT_EQ(event.kv().key(), "slow/" + std::to_string(received));
+      ++expected_revision;
+      ++received;
+    }
+  }
+  EXPECT_EQ(received, kPuts);
+  EXPECT_EQ(expected_revision - 1, last_revision);
+  context.TryCancel();
+}
+
+TEST_F(WatchStream, WatchesOnOneStreamKeepTheirOwnEventsAndCancelAlone) {
+  grpc::ClientContext context;
+  auto stream = watch_->Watch(&context);
+  ASSERT_TRUE(stream->Write(create_prefix("a/", 7)));
+  ASSERT_TRUE(stream->Write(create_prefix("b/", 0)));
+  WatchResponse response;
+  ASSERT_TRUE(stream->Read(&response));
+  EXPECT_TRUE(response.created());
+  EXPECT_EQ(response.watch_id(), 7);
+  ASSERT_TRUE(stream->Read(&response));
+  EXPECT_TRUE(response.created());
+  EXPECT_EQ(response.watch_id(), 0);
+  // A duplicate id is refused with etcd's text.
+  ASSERT_TRUE(stream->Write(create_prefix("c/", 7)));
+  ASSERT_TRUE(stream->Read(&response));
+  EXPECT_TRUE(response.canceled());
+  EXPECT_EQ(response.cancel_reason(), "mvcc: duplicate watch ID provided on the WatchStream");
+
+  put("a/1", "x");
+  put("b/1", "y");
+  ASSERT_TRUE(stream->Read(&response));
+  EXPECT_EQ(response.watch_id(), 7);
+  ASSERT_EQ(response.events_size(), 1);
+  EXPECT_EQ(response.events(0).kv().key(), "a/1");
+  ASSERT_TRUE(stream->Read(&response));
+  EXPECT_EQ(response.watch_id(), 0);
+  ASSERT_EQ(response.events_size(), 1);
+  EXPECT_EQ(response.events(0).kv().key(), "b/1");
+
+  WatchRequest cancel;
+  cancel.mutable_cancel_request()->set_watch_id(7);
+  ASSERT_TRUE(stream->Write(cancel));
+  ASSERT_TRUE(stream->Read(&response));
+  EXPECT_TRUE(response.canceled());
+  EXPECT_EQ(response.watch_id(), 7);
+  put("a/2", "x");
+  put("b/2", "y");
+  ASSERT_TRUE(stream->Read(&response));
+  EXPECT_EQ(response.watch_id(), 0) << "the cancelled watch still delivered";
+  EXPECT_EQ(response.events(0).kv().key(), "b/2");
+
+  // The client closes its side: the server ends the stream with OK.
+  ASSERT_TRUE(stream->WritesDone());
+  while (stream->Read(&response)) {
+  }
+  EXPECT_TRUE(stream->Finish().ok());
+}
+
+}  // namespace
+}  // namespace dengine::test
