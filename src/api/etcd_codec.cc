@@ -145,4 +145,8 @@ void to_wire(const TxnResponse& response, etcdserverpb::TxnResponse* wire) {
   for (const ResponseOp& op : response.responses) op_to_wire(op, wire->add_responses());
 }
 
+void to_wire(const CompactionResponse& response, etcdserverpb::CompactionResponse* wire) {
+  wire->mutable_header()->set_revision(response.revision);
+}
+
 }  // namespace dengine::api

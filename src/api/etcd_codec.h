@@ -23,5 +23,6 @@ void to_wire(const RangeResponse& response, etcdserverpb::RangeResponse* wire);
 void to_wire(const PutResponse& response, etcdserverpb::PutResponse* wire);
 void to_wire(const DeleteRangeResponse& response, etcdserverpb::DeleteRangeResponse* wire);
 void to_wire(const TxnResponse& response, etcdserverpb::TxnResponse* wire);
+void to_wire(const CompactionResponse& response, etcdserverpb::CompactionResponse* wire);
 
 }  // namespace dengine::api

@@ -113,13 +113,7 @@ grpc::ServerUnaryReactor* KvService::Compact(grpc::CallbackServerContext* contex
                                              etcdserverpb::CompactionResponse* response) {
   // `physical` needs no wait here: a compaction is applied, records and all, before it answers.
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  header_.engine().client().async_compact(
-      request->revision(), [reactor, response, this](Result<CompactionResponse> result) {
-        if (!result) return reactor->Finish(to_grpc_status(result.status()));
-        response->mutable_header()->set_revision(result->revision);
-        header_.fill(response->mutable_header());
-        reactor->Finish(grpc::Status::OK);
-      });
+  header_.engine().client().async_compact(request->revision(), answer(reactor, response, header_));
   return reactor;
 }
 

@@ -1,7 +1,5 @@
 #include "server/server_config.h"
 
-#include "dengine/kv_types.h"
-
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -15,6 +13,8 @@
 
 #include <arpa/inet.h>
 #include <yaml-cpp/yaml.h>
+
+#include "dengine/kv_types.h"
 
 namespace dengine::server {
 namespace {
