@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <deque>
+#include <iterator>
 #include <mutex>
 
 #include <grpcpp/support/server_callback.h>
@@ -53,7 +54,8 @@ class BidiStream : public grpc::ServerBidiReactor<Request, Response> {
 
   void OnCancel() override {
     std::lock_guard lock(mutex_);
-    queue_.clear();
+    // The response being written belongs to gRPC until OnWriteDone: drop only the others.
+    queue_.erase(writing_ ? std::next(queue_.begin()) : queue_.begin(), queue_.end());
     finish_locked(grpc::Status::CANCELLED);
   }
 

@@ -113,7 +113,7 @@ TEST(EtcdDifferential, EtcdctlSeesTheSameAnswersFromEtcdAndFromDengine) {
       }
       CommandResult result = step.until.empty()
                                  ? server.etcdctl(args, step.input)
-                                 : server.etcdctl_until(args, step.until, std::chrono::seconds(10));
+                                 : server.etcdctl_until(args, step.until, std::chrono::seconds(30));
       std::smatch granted;
       if (std::regex_search(result.out, granted, std::regex("lease ([0-9a-f]{16}) granted"))) {
         lease = granted[1];

@@ -40,7 +40,7 @@ TEST(ServerKill, EveryAcknowledgedWriteSurvivesASigkill) {
         put.set_value("value-" + std::to_string(i));
         etcdserverpb::PutResponse response;
         grpc::ClientContext context;
-        context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+        context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
         if (!kv->Put(&context, put, &response).ok()) return;  // the server died under it
         acknowledged.push_back(i);
         acked.store(static_cast<int>(acknowledged.size()));
