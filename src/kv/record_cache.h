@@ -28,7 +28,8 @@ class RecordCache {
   RecordCache& operator=(const RecordCache&) = delete;
 
   [[nodiscard]] std::optional<MvccRecord> find(Revision revision);
-  // Keeps a copy, evicting the least recently used records past the capacity.
+  // Keeps a copy, evicting the oldest records not read since they were cached (CLOCK) until
+  // it fits.
   void insert(Revision revision, const MvccRecord& record);
   void erase(Revision revision);
 
