@@ -22,10 +22,19 @@ struct InProcessNetwork::Impl final : runtime::PeerRouter {
   void join(NodeId id, runtime::RaftRuntime& runtime);
   // Detaches it; returns once nobody still uses it, so it may then stop.
   void leave(NodeId id);
-  std::unique_ptr<Lease> reach(NodeId id) override;
-  void release();
+  bool reaches(NodeId id) override;
+  void propose(NodeId leader, std::string command, int hops, runtime::ProposalDone done) override;
+  void renew_lease(NodeId leader, LeaseId id, LeaseDone done) override;
+  void lease_time_left(NodeId leader, LeaseId id, LeaseDone done) override;
+  void change_membership(NodeId leader, std::vector<ConfChange> changes,
+                         IndexDone done) override;
+  void transfer_leadership(NodeId leader, NodeId target, StatusDone done) override;
 
  private:
+  // Runs `call` with `id`'s runtime, kept from leaving meanwhile; false when it is not here.
+  template <typename Call>
+  bool with_member(NodeId id, Call&& call);
+
   std::mutex mutex_;
   std::condition_variable released_;
   std::map<NodeId, runtime::RaftRuntime*> members_;

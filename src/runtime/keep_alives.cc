@@ -27,29 +27,40 @@ void KeepAlives::add(std::shared_ptr<KeepAliveTicketImpl> ticket, uint64_t due) 
   added_.push_back(Scheduled{std::move(ticket), due});
 }
 
+KeepAlives::RenewDone KeepAlives::follow_up(KeepAlives& self,
+                                            std::shared_ptr<KeepAliveTicketImpl> ticket,
+                                            uint64_t sent) {
+  return [&self, ticket = std::move(ticket), sent](Result<LeaseTimeLeft> renewed) mutable {
+    if (renewed) {
+      ticket->renewed();
+      return self.add(std::move(ticket), next_due(sent, renewed->granted_ttl_seconds));
+    }
+    const StatusCode code = renewed.status().code();
+    if (code == StatusCode::kNotLeader || code == StatusCode::kUnavailable) {
+      return self.add(std::move(ticket), sent);  // no leader keeping time yet: the next round
+    }
+    ticket->lose(renewed.status());
+  };
+}
+
 void KeepAlives::run(uint64_t now, Renew& renew) {
   {
     std::lock_guard lock(mutex_);
     for (Scheduled& added : added_) scheduled_.push_back(std::move(added));
     added_.clear();
   }
+  std::vector<std::shared_ptr<KeepAliveTicketImpl>> due;
   std::erase_if(scheduled_, [&](Scheduled& scheduled) {
-    KeepAliveTicketImpl& ticket = *scheduled.ticket;
-    if (ticket.stopped()) return true;
+    if (scheduled.ticket->stopped()) return true;
     if (scheduled.due > now) return false;
-    Result<LeaseTimeLeft> renewed = renew(ticket.id());
-    if (renewed) {
-      ticket.renewed();
-      scheduled.due = next_due(now, renewed->granted_ttl_seconds);
-      return false;
-    }
-    if (renewed.status().code() == StatusCode::kNotLeader ||
-        renewed.status().code() == StatusCode::kUnavailable) {
-      return false;  // no leader keeping time here yet: the next round tries again
-    }
-    ticket.lose(renewed.status());
+    due.push_back(std::move(scheduled.ticket));
     return true;
   });
+  // Outside the loop: an answer given at once comes back through add() meanwhile.
+  for (std::shared_ptr<KeepAliveTicketImpl>& ticket : due) {
+    const LeaseId id = ticket->id();
+    renew(id, follow_up(*this, std::move(ticket), now));
+  }
 }
 
 void KeepAlives::stop(const Status& why) {

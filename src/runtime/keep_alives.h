@@ -43,14 +43,21 @@ class KeepAliveTicketImpl final : public detail::KeepAliveTicket {
 
 class KeepAlives {
  public:
-  // A renewal attempt: the lease's time, or why not (kNotLeader: try again later).
-  using Renew = UniqueFunction<Result<LeaseTimeLeft>(LeaseId)>;
+  using RenewDone = UniqueFunction<void(Result<LeaseTimeLeft>)>;
+  // A renewal attempt; its answer (on any thread) is the lease's time, or why not
+  // (kNotLeader, kUnavailable: try again later).
+  using Renew = UniqueFunction<void(LeaseId, RenewDone)>;
 
   // Any thread: renews `ticket`'s lease from `due` on; after stop() the ticket is lost at once.
   void add(std::shared_ptr<KeepAliveTicketImpl> ticket, uint64_t due);
   // When the next renewal is due after one at `now` that found `granted_ttl_seconds`.
   static uint64_t next_due(uint64_t now, int64_t granted_ttl_seconds);
-  // The core thread: renews what is due at `now`.
+  // What to do with the answer to a renewal of `ticket` sent at `sent`: schedule the next
+  // one, retry at the next round (no leader keeping time yet), or lose the ticket.
+  static RenewDone follow_up(KeepAlives& self, std::shared_ptr<KeepAliveTicketImpl> ticket,
+                             uint64_t sent);
+  // The core thread: renews what is due at `now`. A ticket is out of the schedule while its
+  // renewal is on its way (a follower asks the leader) and comes back with the answer.
   void run(uint64_t now, Renew& renew);
   // Ends every keep-alive with `why`.
   void stop(const Status& why);

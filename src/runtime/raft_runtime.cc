@@ -61,7 +61,9 @@ RaftRuntime::RaftRuntime(std::unique_ptr<raft::RaftNode> raft, bool keeps_lease_
   for (const LeaseInfo& lease : state_machine_.leases()) {
     lessor_.on_lease_changed(lease.id, lease, clock_->now_nanos());
   }
-  renew_for_keep_alive_ = [this](LeaseId id) { return renew_lease(id); };
+  renew_for_keep_alive_ = [this](LeaseId id, PeerRouter::LeaseDone done) {
+    renew_lease(id, std::move(done));
+  };
   auto report = [this](CoreInput input) { queue_.push(std::move(input)); };
   wal_worker_ = std::make_unique<WalWorker>(log, std::move(compaction_record), report);
   apply_worker_ = std::make_unique<ApplyWorker>(state_machine_, state_mutex_, lessor_, *clock_,
@@ -136,20 +138,21 @@ Status RaftRuntime::accept_snapshot_chunk(std::string_view chunk) {
   return snapshot_inbox_.accept(chunk);
 }
 
-std::unique_ptr<PeerRouter::Lease> RaftRuntime::reach_leader() {
+NodeId RaftRuntime::reachable_leader() {
   const NodeId leader = status().leader;
-  if (router_ == nullptr || leader == kNoNode || leader == id_) return nullptr;
-  return router_->reach(leader);
+  if (router_ == nullptr || leader == kNoNode || leader == id_) return kNoNode;
+  return router_->reaches(leader) ? leader : kNoNode;
 }
 
-Result<LeaseTimeLeft> RaftRuntime::renew_lease(LeaseId id) {
-  Result<LeaseTimeLeft> renewed = renew_lease_here(id);
-  if (renewed || renewed.status().code() != StatusCode::kNotLeader) return renewed;
-  if (auto leader = reach_leader()) return leader->runtime().renew_lease_here(id);
-  return renewed;
+void RaftRuntime::renew_lease(LeaseId id, PeerRouter::LeaseDone done) {
+  Result<LeaseTimeLeft> renewed = renew_lease_as_leader(id);
+  if (renewed || renewed.status().code() != StatusCode::kNotLeader) return done(renewed);
+  const NodeId leader = reachable_leader();
+  if (leader == kNoNode) return done(renewed);
+  router_->renew_lease(leader, id, std::move(done));
 }
 
-Result<LeaseTimeLeft> RaftRuntime::renew_lease_here(LeaseId id) {
+Result<LeaseTimeLeft> RaftRuntime::renew_lease_as_leader(LeaseId id) {
   if (stopped_.load(std::memory_order_acquire)) return engine_stopped();
   bool clear_checkpoint = false;
   Result<LeaseTimeLeft> renewed = lessor_.renew(id, clock_->now_nanos(), clear_checkpoint);
@@ -162,68 +165,65 @@ Result<LeaseTimeLeft> RaftRuntime::renew_lease_here(LeaseId id) {
   return renewed;
 }
 
-Result<LeaseTimeLeft> RaftRuntime::lease_time_left(LeaseId id) {
-  Result<LeaseTimeLeft> left = lease_time_left_here(id);
-  if (left || left.status().code() != StatusCode::kNotLeader) return left;
-  if (auto leader = reach_leader()) return leader->runtime().lease_time_left_here(id);
-  return left;
+void RaftRuntime::lease_time_left(LeaseId id, PeerRouter::LeaseDone done) {
+  Result<LeaseTimeLeft> left = lease_time_left_as_leader(id);
+  if (left || left.status().code() != StatusCode::kNotLeader) return done(left);
+  const NodeId leader = reachable_leader();
+  if (leader == kNoNode) return done(left);
+  router_->lease_time_left(leader, id, std::move(done));
 }
 
-Result<LeaseTimeLeft> RaftRuntime::lease_time_left_here(LeaseId id) const {
+Result<LeaseTimeLeft> RaftRuntime::lease_time_left_as_leader(LeaseId id) const {
   if (stopped_.load(std::memory_order_acquire)) return engine_stopped();
   return lessor_.time_left(id, clock_->now_nanos());
 }
 
-void RaftRuntime::change_membership(std::vector<ConfChange> changes,
-                                    UniqueFunction<void(Result<Index>)> done) {
+void RaftRuntime::change_membership(std::vector<ConfChange> changes, PeerRouter::IndexDone done) {
   run_on_core(
       [this, changes = std::move(changes), done = std::move(done)](raft::RaftNode* raft) mutable {
         if (raft == nullptr) return done(engine_stopped());
         if (raft->role() != RaftRole::kLeader) {
-          if (auto leader = reach_leader()) {
-            // The leader's own core answers; it does not forward again.
-            return leader->runtime().run_on_core(
-                [changes = std::move(changes), done = std::move(done)](raft::RaftNode* at) mutable {
-                  if (at == nullptr) return done(engine_stopped());
-                  done(at->propose_conf_change(std::move(changes)));
-                });
+          const NodeId leader = reachable_leader();
+          if (leader != kNoNode) {
+            return router_->change_membership(leader, std::move(changes), std::move(done));
           }
         }
         done(raft->propose_conf_change(std::move(changes)));
       });
 }
 
-void RaftRuntime::transfer_leadership(NodeId target, UniqueFunction<void(Status)> done) {
+void RaftRuntime::change_membership_as_leader(std::vector<ConfChange> changes,
+                                              PeerRouter::IndexDone done) {
+  run_on_core(
+      [changes = std::move(changes), done = std::move(done)](raft::RaftNode* raft) mutable {
+        if (raft == nullptr) return done(engine_stopped());
+        done(raft->propose_conf_change(std::move(changes)));
+      });
+}
+
+void RaftRuntime::transfer_leadership(NodeId target, PeerRouter::StatusDone done) {
   run_on_core([this, target, done = std::move(done)](raft::RaftNode* raft) mutable {
     if (raft == nullptr) return done(engine_stopped());
     if (raft->role() != RaftRole::kLeader) {
-      if (auto leader = reach_leader()) {
-        return leader->runtime().run_on_core(
-            [target, done = std::move(done)](raft::RaftNode* at) mutable {
-              if (at == nullptr) return done(engine_stopped());
-              done(at->transfer_leadership(target));
-            });
-      }
+      const NodeId leader = reachable_leader();
+      if (leader != kNoNode) return router_->transfer_leadership(leader, target, std::move(done));
     }
     done(raft->transfer_leadership(target));
   });
 }
 
+void RaftRuntime::transfer_leadership_as_leader(NodeId target, PeerRouter::StatusDone done) {
+  run_on_core([target, done = std::move(done)](raft::RaftNode* raft) mutable {
+    if (raft == nullptr) return done(engine_stopped());
+    done(raft->transfer_leadership(target));
+  });
+}
+
 void RaftRuntime::keep_alive(std::shared_ptr<KeepAliveTicketImpl> ticket) {
-  // The first renewal happens now, on the caller's thread, as etcd's client sends its first
-  // keep-alive at once; the core thread does the rest on the engine's clock.
-  const uint64_t now = clock_->now_nanos();
-  Result<LeaseTimeLeft> renewed = renew_lease(ticket->id());
-  if (renewed) {
-    ticket->renewed();
-    return keep_alives_.add(std::move(ticket),
-                            KeepAlives::next_due(now, renewed->granted_ttl_seconds));
-  }
-  const StatusCode code = renewed.status().code();
-  if (code != StatusCode::kNotLeader && code != StatusCode::kUnavailable) {
-    return ticket->lose(renewed.status());
-  }
-  keep_alives_.add(std::move(ticket), now);  // no leader keeping time yet: try every round
+  // The first renewal happens now, as etcd's client sends its first keep-alive at once; the
+  // core thread does the rest on the engine's clock.
+  const LeaseId id = ticket->id();
+  renew_lease(id, KeepAlives::follow_up(keep_alives_, std::move(ticket), clock_->now_nanos()));
 }
 
 NodeStatus RaftRuntime::status() const {
@@ -304,9 +304,8 @@ bool RaftRuntime::forward_proposal(ProposeInput& input) {
   if (router_ == nullptr || raft_->role() == RaftRole::kLeader) return false;
   const NodeId leader = raft_->leader();
   if (leader == kNoNode || leader == raft_->id() || input.hops >= kMaxHops) return false;
-  std::unique_ptr<PeerRouter::Lease> target = router_->reach(leader);
-  if (!target) return false;
-  target->runtime().propose(std::move(input.command), std::move(input.done), input.hops + 1);
+  if (!router_->reaches(leader)) return false;
+  router_->propose(leader, std::move(input.command), input.hops + 1, std::move(input.done));
   return true;
 }
 

@@ -125,8 +125,13 @@ class RaftRuntime {
 
   // ---- leases: served by the leader keeping lease time, without a log entry; a follower asks
   // the leader through the router ----
-  Result<LeaseTimeLeft> renew_lease(LeaseId id);
-  Result<LeaseTimeLeft> lease_time_left(LeaseId id);
+  // `done` runs on any thread, possibly before the call returns.
+  void renew_lease(LeaseId id, PeerRouter::LeaseDone done);
+  void lease_time_left(LeaseId id, PeerRouter::LeaseDone done);
+  // What a follower's PeerRouter asks of this node: served here, never forwarded (kNotLeader
+  // when this node no longer leads).
+  Result<LeaseTimeLeft> renew_lease_as_leader(LeaseId id);
+  [[nodiscard]] Result<LeaseTimeLeft> lease_time_left_as_leader(LeaseId id) const;
   // Renews `ticket`'s lease every third of its TTL, starting now, until it is stopped or lost.
   void keep_alive(std::shared_ptr<KeepAliveTicketImpl> ticket);
 
@@ -136,9 +141,11 @@ class RaftRuntime {
   // ---- membership (joint consensus, thesis §4.3), on the leader; a follower asks it ----
   // `done` gets the index of the entry that enters the new configuration once it is
   // appended; the change is in force on a node once its status().conf shows it.
-  void change_membership(std::vector<ConfChange> changes, UniqueFunction<void(Result<Index>)> done);
+  void change_membership(std::vector<ConfChange> changes, PeerRouter::IndexDone done);
+  void change_membership_as_leader(std::vector<ConfChange> changes, PeerRouter::IndexDone done);
   // Thesis §3.10; `done` once the transfer started (it completes when `target` leads).
-  void transfer_leadership(NodeId target, UniqueFunction<void(Status)> done);
+  void transfer_leadership(NodeId target, PeerRouter::StatusDone done);
+  void transfer_leadership_as_leader(NodeId target, PeerRouter::StatusDone done);
 
   // Serializable reads on the caller's thread: `reader` runs with the state machine while no
   // apply is in progress.
@@ -199,10 +206,8 @@ class RaftRuntime {
   void handle_proposal(ProposeInput& input);
   // Whether `input` went to the leader (this node knows another leader and can reach it).
   bool forward_proposal(ProposeInput& input);
-  Result<LeaseTimeLeft> renew_lease_here(LeaseId id);
-  Result<LeaseTimeLeft> lease_time_left_here(LeaseId id) const;
-  // The leader's runtime when it is another node that the router reaches.
-  std::unique_ptr<PeerRouter::Lease> reach_leader();
+  // The leader when it is another node that the router reaches, else kNoNode.
+  NodeId reachable_leader();
   // Admits a caller's request (Admission), or says why not: overloaded, or stopped.
   Status admit();
   // Wraps an admitted request's completion so that answering it ends the admission.
