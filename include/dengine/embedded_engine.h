@@ -27,7 +27,9 @@ namespace dengine {
 class EmbeddedEngine;
 namespace runtime {  // the library's internals (src/runtime/engine_internals.h)
 class RaftRuntime;
+struct PeerWiring;
 RaftRuntime& runtime_of(EmbeddedEngine& engine);
+Result<std::unique_ptr<EmbeddedEngine>> start_with_peers(EngineOptions options, PeerWiring wiring);
 }  // namespace runtime
 
 class EmbeddedEngine {
@@ -79,6 +81,10 @@ class EmbeddedEngine {
 
  private:
   friend runtime::RaftRuntime& runtime::runtime_of(EmbeddedEngine& engine);
+  friend Result<std::unique_ptr<EmbeddedEngine>> runtime::start_with_peers(
+      EngineOptions options, runtime::PeerWiring wiring);
+  static Result<std::unique_ptr<EmbeddedEngine>> start(EngineOptions options,
+                                                       runtime::PeerWiring* wiring);
   Status change_membership(ConfChange change, std::chrono::milliseconds timeout);
   explicit EmbeddedEngine(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

@@ -6,13 +6,36 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "log/posix_file_system.h"
+#include "log/snapshot_sender.h"
 #include "net/message_codec.h"
+#include "net/peer_channel.h"
 #include "raftpb/raft.grpc.pb.h"
+#include "runtime/compaction_record.h"
 #include "runtime/worker_thread.h"
 
 namespace dengine::net {
 
-// One peer's queue and the thread that drains it into a Deliver stream.
+namespace {
+
+// A batch is cut once it holds this much, so that one write never nears the message bound.
+constexpr size_t kBatchBytes = 4 * 1024 * 1024;
+
+// Votes, heartbeats and the like travel apart from entries and images (a lane each), so that
+// a long append never delays an election or a lease.
+bool is_control(const Message& message) {
+  return message.type != MessageType::kAppend && message.type != MessageType::kSnapshot;
+}
+
+size_t rough_bytes(const Message& message) {
+  size_t bytes = 64;
+  for (const Entry& entry : message.entries) bytes += 32 + entry.data.size();
+  return bytes;
+}
+
+}  // namespace
+
+// One peer lane's queue and the thread that drains it into a Deliver stream.
 class PeerSender {
  public:
   PeerSender(const GrpcTransportOptions& options, NodeId peer, std::string address)
@@ -52,8 +75,7 @@ class PeerSender {
 
  private:
   void run() {
-    auto stub = raftpb::RaftPeer::NewStub(
-        grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
+    auto stub = raftpb::RaftPeer::NewStub(make_peer_channel(address_));
     std::chrono::milliseconds backoff = options_.first_backoff;
     while (true) {
       raftpb::DeliverResponse response;
@@ -86,8 +108,12 @@ class PeerSender {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
       if (stopping_) return false;
-      for (const Message& message : queue_) to_wire(message, batch.add_messages());
-      queue_.clear();
+      size_t bytes = 0;
+      while (!queue_.empty() && (bytes == 0 || bytes + rough_bytes(queue_.front()) <= kBatchBytes)) {
+        bytes += rough_bytes(queue_.front());
+        to_wire(queue_.front(), batch.add_messages());
+        queue_.pop_front();
+      }
     }
     return stream.Write(batch);
   }
@@ -106,11 +132,16 @@ class PeerSender {
 
 GrpcTransport::GrpcTransport(GrpcTransportOptions options) : options_(std::move(options)) {}
 
-GrpcTransport::~GrpcTransport() = default;
-
-PeerSender* GrpcTransport::sender_for(NodeId peer) {
+GrpcTransport::~GrpcTransport() {
   std::lock_guard lock(mutex_);
-  if (auto it = senders_.find(peer); it != senders_.end()) return it->second.get();
+  stopping_ = true;
+  for (grpc::ClientContext* context : snapshot_contexts_) context->TryCancel();
+}
+
+PeerSender* GrpcTransport::sender_for(NodeId peer, bool control) {
+  std::lock_guard lock(mutex_);
+  const std::pair<NodeId, bool> lane{peer, control};
+  if (auto it = senders_.find(lane); it != senders_.end()) return it->second.get();
   std::optional<std::string> address = options_.address_of(peer);
   if (!address) {
     ++dropped_unknown_;
@@ -118,19 +149,77 @@ PeerSender* GrpcTransport::sender_for(NodeId peer) {
   }
   auto sender = std::make_unique<PeerSender>(options_, peer, std::move(*address));
   PeerSender* view = sender.get();
-  senders_.emplace(peer, std::move(sender));
+  senders_.emplace(lane, std::move(sender));
   return view;
 }
 
 void GrpcTransport::send(std::vector<Message> messages) {
   for (Message& message : messages) {
-    if (PeerSender* sender = sender_for(message.to)) sender->enqueue(std::move(message));
+    const bool control = is_control(message);
+    if (PeerSender* sender = sender_for(message.to, control)) sender->enqueue(std::move(message));
   }
 }
 
-Status GrpcTransport::send_snapshot(const Message& message, const std::string& /*image_dir*/) {
-  return Status::unavailable("net: sending a snapshot image to node " + std::to_string(message.to) +
-                             " over gRPC is not supported yet");
+Status GrpcTransport::send_snapshot(const Message& message, const std::string& image_dir) {
+  const std::optional<std::string> address = options_.address_of(message.to);
+  if (!address) {
+    return Status::unavailable("net: no address for node " + std::to_string(message.to) +
+                               " to send an image to");
+  }
+  Result<log::SnapshotSender> image = log::SnapshotSender::open(
+      std::make_shared<log::PosixFileSystem>(), image_dir, next_snapshot_id(),
+      runtime::encode_compaction_record(message.snapshot));
+  if (!image) return image.status();
+  auto stub = raftpb::RaftPeer::NewStub(make_peer_channel(*address));
+  grpc::ClientContext context;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return Status::unavailable("net: the transport is stopping");
+    snapshot_contexts_.insert(&context);
+  }
+  raftpb::SnapshotResponse response;
+  std::unique_ptr<grpc::ClientWriter<raftpb::SnapshotChunk>> stream =
+      stub->SendSnapshot(&context, &response);
+  Status failed;
+  raftpb::SnapshotChunk chunk;
+  chunk.mutable_header()->set_cluster_id(options_.cluster_id);
+  chunk.mutable_header()->set_from(options_.self);
+  while (failed.is_ok()) {
+    Result<std::optional<std::string>> next = image->next_chunk();
+    if (!next) {
+      failed = next.status();
+    } else if (!next->has_value()) {
+      break;
+    } else {
+      chunk.set_chunk(std::move(**next));
+      // A refused write shows its reason in Finish() below.
+      if (!stream->Write(chunk)) break;
+    }
+  }
+  if (failed.is_ok()) {
+    stream->WritesDone();
+  } else {
+    context.TryCancel();
+  }
+  const grpc::Status finished = stream->Finish();
+  {
+    std::lock_guard lock(mutex_);
+    snapshot_contexts_.erase(&context);
+  }
+  if (!failed.is_ok()) return failed;
+  if (!finished.ok()) {
+    return Status::unavailable("net: node " + std::to_string(message.to) + " at " + *address +
+                               " did not take the image: " + finished.error_message());
+  }
+  // The peer holds the whole image: the message that installs it may follow.
+  send({message});
+  return Status::ok();
+}
+
+uint64_t GrpcTransport::next_snapshot_id() {
+  // Unique enough across senders: a receiver refuses only an id it installed before.
+  std::lock_guard lock(mutex_);
+  return random_();
 }
 
 uint64_t GrpcTransport::dropped() const {

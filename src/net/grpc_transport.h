@@ -3,7 +3,8 @@
 // The sending end of the peer transport (DESIGN §2): runtime::Transport over gRPC. Each peer
 // gets a sender that keeps one Deliver stream open and writes whatever queued up since its last
 // write as one batch, so messages to a peer stay in order and a busy core never waits on the
-// network. Delivery is best effort, as Raft expects: a peer that cannot be reached is retried
+// network. Votes, heartbeats and reads go on a control stream of their own, so that they never
+// wait behind entries; images go on a SendSnapshot stream per image. Delivery is best effort, as Raft expects: a peer that cannot be reached is retried
 // with backoff (100 ms doubling to 2 s), and past max_queued_messages new messages to it are
 // dropped rather than held.
 
@@ -15,10 +16,17 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <random>
+#include <set>
+#include <utility>
 #include <string>
 #include <vector>
 
 #include "runtime/transport.h"
+
+namespace grpc {
+class ClientContext;
+}
 
 namespace dengine::net {
 
@@ -42,8 +50,8 @@ class GrpcTransport final : public runtime::Transport {
   GrpcTransport& operator=(const GrpcTransport&) = delete;
 
   void send(std::vector<Message> messages) override;
-  // Snapshot images travel on a stream of their own, which is not built yet: kUnavailable,
-  // which makes the core probe the follower again later.
+  // The image travels on a SendSnapshot stream of its own, then the message on the peer's
+  // replication lane. kUnavailable when the peer cannot be reached or refuses the image.
   Status send_snapshot(const Message& message, const std::string& image_dir) override;
 
   // Messages dropped because a peer's queue was full or its address unknown (for tests and
@@ -51,11 +59,16 @@ class GrpcTransport final : public runtime::Transport {
   [[nodiscard]] uint64_t dropped() const;
 
  private:
-  PeerSender* sender_for(NodeId peer);
+  // Each peer has two lanes: control messages (votes, heartbeats...) and replication.
+  PeerSender* sender_for(NodeId peer, bool control);
+  uint64_t next_snapshot_id();
 
   const GrpcTransportOptions options_;
   mutable std::mutex mutex_;
-  std::map<NodeId, std::unique_ptr<PeerSender>> senders_;
+  std::map<std::pair<NodeId, bool>, std::unique_ptr<PeerSender>> senders_;
+  std::set<grpc::ClientContext*> snapshot_contexts_;  // images being sent, cancelled on stop
+  bool stopping_ = false;
+  std::mt19937_64 random_{std::random_device{}()};
   uint64_t dropped_unknown_ = 0;
 };
 

@@ -96,4 +96,29 @@ Result<Message> from_wire(const raftpb::Message& wire) {
   return message;
 }
 
+void to_wire(const ConfChange& change, raftpb::ConfChange* wire) {
+  wire->set_op(static_cast<raftpb::ConfChangeOp>(change.op));
+  wire->set_node(change.node);
+}
+
+Result<ConfChange> from_wire(const raftpb::ConfChange& wire) {
+  if (wire.op() < raftpb::ADD_VOTER || wire.op() > raftpb::REMOVE_NODE) {
+    return Status::invalid_argument("net: configuration change op " + std::to_string(wire.op()) +
+                                    " is unknown");
+  }
+  return ConfChange{static_cast<ConfChangeOp>(wire.op()), wire.node()};
+}
+
+uint32_t code_to_wire(StatusCode code) {
+  return static_cast<uint32_t>(code);
+}
+
+Status status_from_wire(uint32_t code, const std::string& message) {
+  if (code > static_cast<uint32_t>(StatusCode::kCancelled)) {
+    return Status::internal("net: a peer answered with unknown status code " +
+                            std::to_string(code) + ": " + message);
+  }
+  return {static_cast<StatusCode>(code), message};
+}
+
 }  // namespace dengine::net

@@ -10,6 +10,7 @@
 #include "raft/raft_config.h"
 #include "runtime/data_dir.h"
 #include "runtime/engine_internals.h"
+#include "runtime/engine_internals.h"
 #include "runtime/engine_kv_backend.h"
 #include "runtime/in_process_network_impl.h"
 #include "runtime/raft_runtime.h"
@@ -142,7 +143,24 @@ Result<std::unique_ptr<EmbeddedEngine>> EmbeddedEngine::start(const std::string&
 }
 
 Result<std::unique_ptr<EmbeddedEngine>> EmbeddedEngine::start(EngineOptions options) {
-  if (Status valid = options.validate(); !valid) return valid;
+  return start(std::move(options), nullptr);
+}
+
+Result<std::unique_ptr<EmbeddedEngine>> runtime::start_with_peers(EngineOptions options,
+                                                                  PeerWiring wiring) {
+  if (options.network) {
+    return Status::invalid_argument(
+        "engine: an engine reached through peer wiring takes no in-process network");
+  }
+  if (!wiring.transport || wiring.router == nullptr) {
+    return Status::invalid_argument("engine: peer wiring needs a transport and a router");
+  }
+  return EmbeddedEngine::start(std::move(options), &wiring);
+}
+
+Result<std::unique_ptr<EmbeddedEngine>> EmbeddedEngine::start(EngineOptions options,
+                                                              runtime::PeerWiring* wiring) {
+  if (Status valid = runtime::validate_options(options, wiring != nullptr); !valid) return valid;
   auto impl = std::make_unique<Impl>();
   Result<runtime::DataDir> dir = runtime::open_data_dir(options.data_dir, options.node_id);
   if (!dir) return dir.status();
@@ -185,6 +203,9 @@ Result<std::unique_ptr<EmbeddedEngine>> EmbeddedEngine::start(EngineOptions opti
   if (impl->network) {
     transport = impl->network->impl().network.transport_for(options.node_id);
     runtime_options.router = &impl->network->impl();
+  } else if (wiring != nullptr) {
+    transport = std::move(wiring->transport);
+    runtime_options.router = wiring->router;
   }
   Result<std::unique_ptr<runtime::RaftRuntime>> started = runtime::RaftRuntime::start(
       raft_config(options, image_survives), std::move(*boot), *impl->log, *impl->state_machine,

@@ -1,8 +1,17 @@
 #include "dengine/engine_options.h"
 
+#include "runtime/engine_internals.h"
+
 namespace dengine {
 
 Status EngineOptions::validate() const {
+  return runtime::validate_options(*this, /*peers_wired=*/false);
+}
+
+Status runtime::validate_options(const EngineOptions& options, bool peers_wired) {
+  const auto& [data_dir, node_id, initial_members, network, heartbeat_interval, election_timeout,
+               max_in_flight_requests, snapshot_every_entries, retained_log_entries, storage,
+               clock] = options;
   if (data_dir.empty()) return Status::invalid_argument("engine: data_dir is empty");
   if (node_id == kNoNode) return Status::invalid_argument("engine: node_id must not be 0");
   for (NodeId member : initial_members) {
@@ -10,7 +19,7 @@ Status EngineOptions::validate() const {
   }
   const bool alone = initial_members.empty() ||
                      (initial_members.size() == 1 && initial_members.front() == node_id);
-  if (!alone && !network) {
+  if (!alone && !network && !peers_wired) {
     return Status::invalid_argument(
         "engine: initial_members names other members but no network is given (set "
         "EngineOptions::network to an InProcessNetwork shared by the engines)");

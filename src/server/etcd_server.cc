@@ -2,6 +2,9 @@
 
 #include <chrono>
 #include <climits>
+#include <optional>
+#include <set>
+#include <string_view>
 
 #include <grpcpp/grpcpp.h>
 
@@ -11,6 +14,11 @@
 #include "api/member_header.h"
 #include "api/watch_service.h"
 #include "dengine/embedded_engine.h"
+#include "net/grpc_peer_router.h"
+#include "net/grpc_transport.h"
+#include "net/peer_channel.h"
+#include "net/peer_service.h"
+#include "runtime/engine_internals.h"
 #include "server/server_ids_file.h"
 
 namespace dengine::server {
@@ -24,10 +32,47 @@ constexpr int kReceiveHeadroomBytes = 512 * 1024;
 constexpr int kClientPingIntervalMs = 5'000;
 // How long a graceful stop lets calls in flight finish.
 constexpr auto kShutdownGrace = std::chrono::seconds(5);
+// Peer calls left once the engine stopped are streams the other members keep open.
+constexpr auto kPeerShutdownGrace = std::chrono::seconds(1);
 
 std::string grpc_address(const Url& url) {
   const bool ipv6 = url.host.find(':') != std::string::npos;
   return (ipv6 ? "[" + url.host + "]" : url.host) + ":" + std::to_string(url.port);
+}
+
+// A member's peer listener, from the first of its peer URLs.
+std::optional<std::string> peer_address(const ServerIds& ids, NodeId member) {
+  auto urls = ids.peer_urls.find(member);
+  if (urls == ids.peer_urls.end() || urls->second.empty()) return std::nullopt;
+  return grpc_address(urls->second.front());
+}
+
+Status check_plain_http(const std::vector<Url>& urls, std::string_view flag) {
+  for (const Url& url : urls) {
+    if (url.scheme != "http") {
+      return Status::invalid_argument("dengine-server: " + std::string(flag) + " " + url.text +
+                                      ": TLS (https) is not supported yet; use http");
+    }
+  }
+  return Status::ok();
+}
+
+// Binds every URL; "host:port" per URL with the port the system chose for a port 0, or why not.
+Result<std::vector<std::string>> bound_addresses(const std::vector<Url>& urls,
+                                                 const std::vector<int>& ports,
+                                                 const grpc::Server* server,
+                                                 std::string_view what) {
+  std::vector<std::string> addresses;
+  for (size_t i = 0; i < urls.size(); ++i) {
+    if (server == nullptr || ports[i] == 0) {
+      return Status::unavailable("dengine-server: cannot listen for " + std::string(what) +
+                                 " on " + urls[i].text + " (address in use, or not this host's?)");
+    }
+    Url bound = urls[i];
+    bound.port = static_cast<uint16_t>(ports[i]);
+    addresses.push_back(grpc_address(bound));
+  }
+  return addresses;
 }
 
 EngineOptions engine_options(const ServerConfig& config, const ServerIds& ids) {
@@ -44,6 +89,33 @@ EngineOptions engine_options(const ServerConfig& config, const ServerIds& ids) {
 }  // namespace
 
 struct EtcdServer::Parts {
+  ~Parts() { (void)shut_down(); }
+
+  // Clients' calls in flight finish first (their completions need the engine). Stopping the
+  // engine answers what other members asked of it (kUnavailable), so the peer listener's calls
+  // end; then the router's own calls are cancelled, before the engine whose completions they
+  // hold is destroyed. Idempotent; also for a server that only partly started.
+  Status shut_down() {
+    if (grpc_server) {
+      grpc_server->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);
+      grpc_server->Wait();
+      grpc_server.reset();
+    }
+    Status engine_stop;
+    if (engine) engine_stop = engine->stop();
+    if (peer_server) {
+      peer_server->Shutdown(std::chrono::system_clock::now() + kPeerShutdownGrace);
+      peer_server->Wait();
+      peer_server.reset();
+    }
+    router.reset();
+    return engine_stop;
+  }
+
+  std::unique_ptr<net::PeerService> peer_service;
+  std::unique_ptr<grpc::Server> peer_server;
+  std::vector<std::string> peer_addresses;
+  std::unique_ptr<net::GrpcPeerRouter> router;
   std::unique_ptr<EmbeddedEngine> engine;
   std::unique_ptr<api::MemberHeader> header;
   std::unique_ptr<api::KvService> kv;
@@ -57,17 +129,12 @@ struct EtcdServer::Parts {
 };
 
 Result<std::unique_ptr<EtcdServer>> EtcdServer::start(const ServerConfig& config, ServerIds ids) {
-  if (ids.member_ids.size() > 1) {
-    return Status::failed_precondition(
-        "dengine-server: --initial-cluster lists " + std::to_string(ids.member_ids.size()) +
-        " members; clusters need the peer transport, which this build does not have yet: start "
-        "a single member");
+  if (Status plain = check_plain_http(config.listen_client_urls, "--listen-client-urls");
+      !plain) {
+    return plain;
   }
-  for (const Url& url : config.listen_client_urls) {
-    if (url.scheme != "http") {
-      return Status::invalid_argument("dengine-server: --listen-client-urls " + url.text +
-                                      ": TLS (https) is not supported yet; use http");
-    }
+  if (Status plain = check_plain_http(config.listen_peer_urls, "--listen-peer-urls"); !plain) {
+    return plain;
   }
 
   // An existing data dir overrides the bootstrap flags, as in etcd.
@@ -81,10 +148,40 @@ Result<std::unique_ptr<EtcdServer>> EtcdServer::start(const ServerConfig& config
 
   auto parts = std::make_unique<Parts>();
   parts->ids = ids;
-  Result<std::unique_ptr<EmbeddedEngine>> engine =
-      EmbeddedEngine::start(engine_options(config, ids));
+
+  // The peer listener first: the other members may already be calling.
+  const std::set<uint64_t> members(ids.member_ids.begin(), ids.member_ids.end());
+  parts->peer_service = std::make_unique<net::PeerService>(
+      ids.cluster_id, ids.member_id, [members](NodeId id) { return members.contains(id); });
+  grpc::ServerBuilder peer_builder;
+  std::vector<int> peer_ports(config.listen_peer_urls.size(), 0);
+  for (size_t i = 0; i < config.listen_peer_urls.size(); ++i) {
+    peer_builder.AddListeningPort(grpc_address(config.listen_peer_urls[i]),
+                                  grpc::InsecureServerCredentials(), &peer_ports[i]);
+  }
+  peer_builder.SetMaxReceiveMessageSize(net::kMaxPeerMessageBytes);
+  peer_builder.SetMaxSendMessageSize(net::kMaxPeerMessageBytes);
+  peer_builder.RegisterService(parts->peer_service.get());
+  parts->peer_server = peer_builder.BuildAndStart();
+  Result<std::vector<std::string>> peer_addresses = bound_addresses(
+      config.listen_peer_urls, peer_ports, parts->peer_server.get(), "peers");
+  if (!peer_addresses) return peer_addresses.status();
+  parts->peer_addresses = std::move(*peer_addresses);
+
+  auto address_of = [ids](NodeId member) { return peer_address(ids, member); };
+  parts->router = std::make_unique<net::GrpcPeerRouter>(net::GrpcPeerRouterOptions{
+      .cluster_id = ids.cluster_id, .self = ids.member_id, .address_of = address_of});
+  net::GrpcTransportOptions transport_options;
+  transport_options.cluster_id = ids.cluster_id;
+  transport_options.self = ids.member_id;
+  transport_options.address_of = address_of;
+  Result<std::unique_ptr<EmbeddedEngine>> engine = runtime::start_with_peers(
+      engine_options(config, ids),
+      runtime::PeerWiring{.transport = std::make_unique<net::GrpcTransport>(transport_options),
+                          .router = parts->router.get()});
   if (!engine) return engine.status();
   parts->engine = std::move(*engine);
+  parts->peer_service->serve_with(&runtime::runtime_of(*parts->engine));
   parts->header = std::make_unique<api::MemberHeader>(
       api::MemberIds{.cluster_id = ids.cluster_id, .member_id = ids.member_id}, *parts->engine);
   parts->kv = std::make_unique<api::KvService>(
@@ -112,17 +209,10 @@ Result<std::unique_ptr<EtcdServer>> EtcdServer::start(const ServerConfig& config
   builder.RegisterService(parts->watch.get());
   builder.RegisterService(parts->lease.get());
   parts->grpc_server = builder.BuildAndStart();
-  for (size_t i = 0; i < ports.size(); ++i) {
-    const Url& url = config.listen_client_urls[i];
-    if (parts->grpc_server == nullptr || ports[i] == 0) {
-      (void)parts->engine->stop();
-      return Status::unavailable("dengine-server: cannot listen for clients on " + url.text +
-                                 " (address in use, or not this host's?)");
-    }
-    Url bound = url;
-    bound.port = static_cast<uint16_t>(ports[i]);
-    parts->client_addresses.push_back(grpc_address(bound));
-  }
+  Result<std::vector<std::string>> client_addresses = bound_addresses(
+      config.listen_client_urls, ports, parts->grpc_server.get(), "clients");
+  if (!client_addresses) return client_addresses.status();
+  parts->client_addresses = std::move(*client_addresses);
   return std::unique_ptr<EtcdServer>(new EtcdServer(std::move(parts)));
 }
 
@@ -140,13 +230,15 @@ const std::vector<std::string>& EtcdServer::client_addresses() const {
   return parts_->client_addresses;
 }
 
+const std::vector<std::string>& EtcdServer::peer_addresses() const {
+  return parts_->peer_addresses;
+}
+
 Status EtcdServer::stop() {
   if (parts_->stopped) return Status::ok();
   parts_->stopped = true;
   // Calls in flight finish first: their completions need the engine.
-  parts_->grpc_server->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);
-  parts_->grpc_server->Wait();
-  return parts_->engine->stop();
+  return parts_->shut_down();
 }
 
 }  // namespace dengine::server

@@ -4,6 +4,7 @@
 // client URLs in front of it. start() returns once clients can connect; stop() is graceful
 // (calls in flight are answered, then the engine stops and flushes).
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,6 +18,8 @@ struct ServerIds {
   uint64_t cluster_id = 0;
   uint64_t member_id = 0;
   std::vector<uint64_t> member_ids;  // every member of the initial cluster, this one included
+  // Where each member of the initial cluster listens for its peers (--initial-cluster).
+  std::map<uint64_t, std::vector<Url>> peer_urls;
 };
 
 class EtcdServer {
@@ -31,6 +34,8 @@ class EtcdServer {
   [[nodiscard]] const ServerIds& ids() const;
   // "host:port" per client URL, with the port the system chose for a port 0.
   [[nodiscard]] const std::vector<std::string>& client_addresses() const;
+  // "host:port" per peer URL, likewise.
+  [[nodiscard]] const std::vector<std::string>& peer_addresses() const;
   // Idempotent.
   Status stop();
 

@@ -70,8 +70,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   ServerIds ids{
-      .cluster_id = identity->cluster_id, .member_id = identity->member_id, .member_ids = {}};
-  for (const auto& member : identity->members) ids.member_ids.push_back(member.id);
+      .cluster_id = identity->cluster_id, .member_id = identity->member_id, .member_ids = {}, .peer_urls = {}};
+  for (const auto& member : identity->members) {
+    ids.member_ids.push_back(member.id);
+    ids.peer_urls[member.id] = member.peer_urls;
+  }
 
   const sigset_t signals = stop_signals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);

@@ -11,7 +11,25 @@ namespace {
 
 constexpr const char* kFileName = "server-ids";
 constexpr const char* kHeader = "dengine server ids";
-constexpr int kFormat = 1;
+// Format 1 knew a single member; format 2 lists every initial member with its peer URLs.
+constexpr int kFormat = 2;
+
+// "peer HEX URL,URL..." lines, after the member and cluster lines.
+bool read_peers(std::istringstream& in, ServerIds& ids) {
+  std::string word;
+  while (in >> word) {
+    if (word != "peer") return false;
+    uint64_t id = 0;
+    std::string urls;
+    in >> std::hex >> id >> urls;
+    if (in.fail() || id == 0) return false;
+    Result<std::vector<Url>> parsed = parse_url_list(urls, "");
+    if (!parsed) return false;
+    ids.member_ids.push_back(id);
+    ids.peer_urls[id] = std::move(*parsed);
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -30,15 +48,20 @@ Result<std::optional<ServerIds>> read_server_ids(const std::string& data_dir) {
   ServerIds ids;
   in >> format_word >> format >> member_word >> std::hex >> ids.member_id >> cluster_word >>
       ids.cluster_id;
-  const bool well_formed = header == kHeader && format_word == "format" && format == kFormat &&
-                           member_word == "member" && cluster_word == "cluster" && !in.fail() &&
-                           ids.member_id != 0;
+  bool well_formed = header == kHeader && format_word == "format" &&
+                     (format == 1 || format == kFormat) && member_word == "member" &&
+                     cluster_word == "cluster" && !in.fail() && ids.member_id != 0;
+  if (well_formed && format == kFormat) {
+    well_formed = read_peers(in, ids) && ids.peer_urls.contains(ids.member_id);
+  } else if (well_formed) {
+    ids.member_ids = {ids.member_id};  // format 1: a single member, peers unknown
+  }
   if (!well_formed) {
     return Status::corruption("server: " + path +
-                              " is corrupt (expected \"dengine server ids / format 1 / member "
-                              "HEX / cluster HEX\")");
+                              " is corrupt (expected \"dengine server ids / format 2 / member "
+                              "HEX / cluster HEX\" and a \"peer HEX URLS\" line per member, "
+                              "this one included)");
   }
-  ids.member_ids = {ids.member_id};
   return std::optional<ServerIds>(ids);
 }
 
@@ -49,6 +72,18 @@ Status write_server_ids(const std::string& data_dir, const ServerIds& ids) {
   std::ostringstream out;
   out << kHeader << "\nformat " << kFormat << "\nmember " << std::hex << ids.member_id
       << "\ncluster " << ids.cluster_id << "\n";
+  for (uint64_t id : ids.member_ids) {
+    out << "peer " << id << " ";
+    auto urls = ids.peer_urls.find(id);
+    if (urls == ids.peer_urls.end() || urls->second.empty()) {
+      return Status::invalid_argument("server: member " + std::to_string(id) +
+                                      " has no peer URL to record");
+    }
+    for (size_t i = 0; i < urls->second.size(); ++i) {
+      out << (i == 0 ? "" : ",") << urls->second[i].text;
+    }
+    out << "\n";
+  }
   return kv::write_file_atomically(data_dir, kFileName, out.str());
 }
 
