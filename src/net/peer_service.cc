@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "kv/command_codec.h"
 #include "net/message_codec.h"
 #include "net/outcome_codec.h"
 #include "runtime/raft_runtime.h"
@@ -109,6 +110,16 @@ grpc::ServerUnaryReactor* PeerService::Propose(grpc::CallbackServerContext* cont
   runtime::RaftRuntime* runtime = refused.ok() ? serving(refused) : nullptr;
   if (runtime == nullptr) {
     reactor->Finish(refused);
+    return reactor;
+  }
+  // Bytes that are not a command must never become an entry: every member would fail to
+  // apply it.
+  if (Result<kv::KvCommand> command = kv::decode_command(request->command()); !command) {
+    refused_.fetch_add(1);
+    reactor->Finish({grpc::StatusCode::INVALID_ARGUMENT,
+                     "net: node " + hex(request->header().from()) +
+                         " forwarded a write that is not a command: " +
+                         command.status().message()});
     return reactor;
   }
   // The hop count keeps a node that believes the sender leads from sending it back.

@@ -112,6 +112,21 @@ CommandResult run_command(const std::vector<std::string>& argv, const std::strin
   return result;
 }
 
+std::vector<MemberFlags> plan_cluster(size_t size, const std::string& token) {
+  std::vector<MemberFlags> members(size);
+  std::string initial_cluster;
+  for (size_t i = 0; i < size; ++i) {
+    members[i].name = "m" + std::to_string(i + 1);
+    members[i].client_port = free_local_port();
+    members[i].peer_port = free_local_port();
+    members[i].initial_cluster_token = token;
+    initial_cluster += (i == 0 ? "" : ",") + members[i].name + "=http://127.0.0.1:" +
+                       std::to_string(members[i].peer_port);
+  }
+  for (MemberFlags& member : members) member.initial_cluster = initial_cluster;
+  return members;
+}
+
 ServerProcess::ServerProcess(std::string binary, std::string data_dir,
                              std::vector<std::string> extra)
     : data_dir_(std::move(data_dir)) {
@@ -119,7 +134,6 @@ ServerProcess::ServerProcess(std::string binary, std::string data_dir,
   const int peer_port = free_local_port();
   endpoint_ = "127.0.0.1:" + std::to_string(client_port);
   const std::string peer_url = "http://127.0.0.1:" + std::to_string(peer_port);
-  log_path_ = fresh_test_dir() + "/server.log";
   std::vector<std::string> argv = {std::move(binary),
                                    "--data-dir=" + data_dir_,
                                    "--listen-client-urls=http://" + endpoint_,
@@ -128,6 +142,30 @@ ServerProcess::ServerProcess(std::string binary, std::string data_dir,
                                    "--initial-advertise-peer-urls=" + peer_url,
                                    "--initial-cluster=default=" + peer_url};
   argv.insert(argv.end(), extra.begin(), extra.end());
+  launch(std::move(argv));
+  wait_healthy(kStartPatience);
+}
+
+ServerProcess::ServerProcess(const MemberFlags& member, std::string data_dir,
+                             std::vector<std::string> extra)
+    : data_dir_(std::move(data_dir)) {
+  endpoint_ = "127.0.0.1:" + std::to_string(member.client_port);
+  const std::string peer_url = "http://127.0.0.1:" + std::to_string(member.peer_port);
+  std::vector<std::string> argv = {DENGINE_SERVER_PATH,
+                                   "--name=" + member.name,
+                                   "--data-dir=" + data_dir_,
+                                   "--listen-client-urls=http://" + endpoint_,
+                                   "--advertise-client-urls=http://" + endpoint_,
+                                   "--listen-peer-urls=" + peer_url,
+                                   "--initial-advertise-peer-urls=" + peer_url,
+                                   "--initial-cluster=" + member.initial_cluster,
+                                   "--initial-cluster-token=" + member.initial_cluster_token};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  launch(std::move(argv));
+}
+
+void ServerProcess::launch(std::vector<std::string> argv) {
+  log_path_ = fresh_test_dir() + "/server.log";
   std::vector<char*> args = c_argv(argv);
   pid_ = ::fork();
   if (pid_ == 0) {
@@ -137,18 +175,22 @@ ServerProcess::ServerProcess(std::string binary, std::string data_dir,
     ::execv(args[0], args.data());
     ::_exit(127);
   }
-  const auto give_up = std::chrono::steady_clock::now() + kStartPatience;
-  while (std::chrono::steady_clock::now() < give_up) {
+}
+
+bool ServerProcess::wait_healthy(std::chrono::milliseconds timeout) {
+  const auto give_up = std::chrono::steady_clock::now() + timeout;
+  while (pid_ > 0 && std::chrono::steady_clock::now() < give_up) {
     if (wait_exit(pid_, std::chrono::milliseconds(0)) != -2) {
       pid_ = -1;  // exited: it will not serve
-      return;
+      return false;
     }
     if (etcdctl({"endpoint", "health"}).exit_code == 0) {
       started_ = true;
-      return;
+      return true;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+  return started_;
 }
 
 ServerProcess::~ServerProcess() {

@@ -27,8 +27,23 @@ CommandResult run_command(const std::vector<std::string>& argv, const std::strin
                           std::chrono::milliseconds timeout = std::chrono::seconds(30),
                           const std::string& until = "");
 
+// One member of a cluster on 127.0.0.1: its name, ports and the cluster's --initial-cluster.
+struct MemberFlags {
+  std::string name;
+  int client_port = 0;
+  int peer_port = 0;
+  std::string initial_cluster;
+  std::string initial_cluster_token = "etcd-cluster";
+};
+
+// `size` members on fresh ports, named m1, m2, ...
+std::vector<MemberFlags> plan_cluster(size_t size, const std::string& token = "etcd-cluster");
+
 class ServerProcess {
  public:
+  // A member of a planned cluster. It cannot answer before a quorum runs, so this does not
+  // wait: call wait_healthy() once every member was started.
+  ServerProcess(const MemberFlags& member, std::string data_dir, std::vector<std::string> extra = {});
   // Starts dengine-server (DENGINE_SERVER_PATH) on fresh ports with `data_dir`, plus `extra`
   // arguments, and waits until it answers etcdctl. Check started() and log().
   ServerProcess(std::string data_dir, std::vector<std::string> extra = {})
@@ -41,6 +56,9 @@ class ServerProcess {
   ServerProcess& operator=(const ServerProcess&) = delete;
 
   [[nodiscard]] bool started() const { return started_; }
+  // Waits until etcdctl endpoint health succeeds (or the process exits, or `timeout` passes).
+  bool wait_healthy(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  [[nodiscard]] bool running() const { return pid_ > 0; }
   [[nodiscard]] const std::string& endpoint() const { return endpoint_; }
   // What the server wrote to stderr so far.
   [[nodiscard]] std::string log() const;
@@ -57,6 +75,8 @@ class ServerProcess {
   void kill_hard();
 
  private:
+  void launch(std::vector<std::string> argv);
+
   std::string data_dir_;
   std::string endpoint_;
   std::string log_path_;

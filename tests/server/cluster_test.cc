@@ -1,0 +1,359 @@
+// Three dengine-server processes on 127.0.0.1 form one cluster and are driven by Debian's
+// etcdctl 3.4.23 through any member: writes and reads, txn, leases, watches and compaction
+// through followers; etcdctl's lock and elect between contending processes; the leader killed
+// with SIGKILL while etcdctl keeps writing; hostile bytes and foreign peers on the peer port.
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <arpa/inet.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "etcd/etcdserverpb/rpc.grpc.pb.h"
+#include "raftpb/raft.grpc.pb.h"
+#include "tests/server/server_process.h"
+#include "tests/support/scratch_dir.h"
+
+namespace dengine::test {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+void send_raw_bytes(int port, const std::string& bytes) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  EXPECT_GT(::write(fd, bytes.data(), bytes.size()), 0);
+  ::close(fd);
+}
+
+class Cluster : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (size_t i = 0; i < plan_.size(); ++i) start(i);
+    for (size_t i = 0; i < plan_.size(); ++i) {
+      ASSERT_TRUE(members_[i]->wait_healthy()) << "member " << i << ":\n" << members_[i]->log();
+    }
+  }
+
+  void start(size_t i) {
+    members_[i] = std::make_unique<ServerProcess>(plan_[i], data_dirs_[i]);
+  }
+
+  ServerProcess& member(size_t i) { return *members_[i]; }
+
+  // etcdctl through member `i`, expecting success: its stdout.
+  std::string ok(size_t i, const std::vector<std::string>& args, const std::string& input = "") {
+    CommandResult result = member(i).etcdctl(args, input);
+    EXPECT_EQ(result.exit_code, 0) << "etcdctl via member " << i << " failed: " << result.err;
+    return result.out;
+  }
+  // etcdctl through member `i`, expecting failure: its stderr.
+  std::string fails(size_t i, const std::vector<std::string>& args) {
+    CommandResult result = member(i).etcdctl(args);
+    EXPECT_NE(result.exit_code, 0) << "etcdctl via member " << i << " succeeded: " << result.out;
+    return result.err;
+  }
+
+  // The member that leads now (asked of every running member), or -1.
+  int leader() {
+    for (size_t i = 0; i < members_.size(); ++i) {
+      if (!members_[i] || !members_[i]->running()) continue;
+      auto stub = etcdserverpb::Maintenance::NewStub(
+          grpc::CreateChannel(members_[i]->endpoint(), grpc::InsecureChannelCredentials()));
+      grpc::ClientContext context;
+      context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+      etcdserverpb::StatusResponse status;
+      if (!stub->Status(&context, etcdserverpb::StatusRequest(), &status).ok()) continue;
+      if (status.leader() != 0 && status.leader() == status.header().member_id()) {
+        return static_cast<int>(i);
+      }
+    }
+    return -1;
+  }
+
+  // The store revision now, from a read's header through member `i`.
+  int64_t revision(size_t i) {
+    const std::string fields = ok(i, {"get", "any", "-w", "fields"});
+    std::smatch match;
+    if (!std::regex_search(fields, match, std::regex("\"Revision\" : (\\d+)"))) return -1;
+    return std::stoll(match[1]);
+  }
+
+  std::vector<MemberFlags> plan_ = plan_cluster(3);
+  std::string root_ = fresh_test_dir();
+  std::vector<std::string> data_dirs_ = {root_ + "/m1", root_ + "/m2", root_ + "/m3"};
+  std::vector<std::unique_ptr<ServerProcess>> members_{3};
+};
+
+TEST_F(Cluster, WritesThroughAnyMemberAreReadFromEveryMember) {
+  EXPECT_EQ(ok(0, {"put", "fruit/apple", "red"}), "OK\n");
+  EXPECT_EQ(ok(1, {"put", "fruit/banana", "yellow"}), "OK\n");
+  EXPECT_EQ(ok(2, {"put", "fruit/cherry", "dark red"}), "OK\n");
+  EXPECT_EQ(ok(2, {"put", "fruit/apple", "green"}), "OK\n");
+  const std::string all = "fruit/apple\ngreen\nfruit/banana\nyellow\nfruit/cherry\ndark red\n";
+  for (size_t i = 0; i < 3; ++i) {
+    // Linearizable by default: every member sees every acknowledged write at once.
+    EXPECT_EQ(ok(i, {"get", "fruit/", "--prefix"}), all) << "member " << i;
+    EXPECT_EQ(ok(i, {"get", "fruit/", "--prefix", "--limit=1", "--sort-by=VALUE", "--order=DESCEND"}),
+              "fruit/banana\nyellow\n");
+    EXPECT_EQ(ok(i, {"get", "fruit/banana", "fruit/d", "--keys-only"}),
+              "fruit/banana\n\nfruit/cherry\n\n");
+  }
+  // The first value of fruit/apple is still readable at its revision, from a follower.
+  const int64_t now = revision(1);
+  EXPECT_EQ(ok(1, {"get", "fruit/apple", "--rev=" + std::to_string(now - 3)}), "fruit/apple\nred\n");
+  // Serializable reads are local: a follower catches up on its own.
+  const auto give_up = Clock::now() + std::chrono::seconds(10);
+  for (size_t i = 0; i < 3; ++i) {
+    while (ok(i, {"get", "fruit/", "--prefix", "--consistency=s"}) != all &&
+           Clock::now() < give_up) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_EQ(ok(i, {"get", "fruit/", "--prefix", "--consistency=s"}), all) << "member " << i;
+  }
+  EXPECT_EQ(ok(1, {"del", "fruit/", "--prefix", "--prev-kv"}),
+            "3\nfruit/apple\ngreen\nfruit/banana\nyellow\nfruit/cherry\ndark red\n");
+  EXPECT_EQ(ok(2, {"get", "fruit/", "--prefix"}), "");
+}
+
+TEST_F(Cluster, TxnLeasesWatchesAndCompactionWorkThroughFollowers) {
+  const int lead = leader();
+  ASSERT_GE(lead, 0);
+  const size_t a = (static_cast<size_t>(lead) + 1) % 3;
+  const size_t b = (static_cast<size_t>(lead) + 2) % 3;
+
+  // A txn in interactive mode through a follower.
+  ok(a, {"put", "door", "closed"});
+  const std::string prompts = "compares:\nsuccess requests (get, put, del):\n"
+                              "failure requests (get, put, del):\n";
+  EXPECT_EQ(ok(a, {"txn", "-i"}, "value(\"door\") = \"closed\"\n\nput door open\n\nget door\n\n"),
+            prompts + "SUCCESS\n\nOK\n");
+  EXPECT_EQ(ok(b, {"get", "door"}), "door\nopen\n");
+
+  // A lease granted through one follower, used through the other, renewed and revoked.
+  const std::string granted = ok(a, {"lease", "grant", "30"});
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(granted, match, std::regex("lease ([0-9a-f]+) granted")));
+  const std::string lease = match[1];
+  ok(b, {"put", "session/a", "here", "--lease=" + lease});
+  EXPECT_NE(ok(static_cast<size_t>(lead), {"lease", "timetolive", lease, "--keys"})
+                .find("attached keys([session/a])"),
+            std::string::npos);
+  EXPECT_EQ(ok(b, {"lease", "keep-alive", "--once", lease}),
+            "lease " + lease + " keepalived with TTL(30)\n");
+  EXPECT_NE(ok(a, {"lease", "list"}).find(lease), std::string::npos);
+  EXPECT_EQ(ok(a, {"lease", "revoke", lease}), "lease " + lease + " revoked\n");
+  EXPECT_EQ(ok(b, {"get", "session/a"}), "");
+
+  // A key goes when its lease expires, with nobody renewing it through any member.
+  const std::string short_lease_text = ok(b, {"lease", "grant", "2"});
+  ASSERT_TRUE(std::regex_search(short_lease_text, match, std::regex("lease ([0-9a-f]+) granted")));
+  ok(a, {"put", "ephemeral", "soon gone", "--lease=" + match[1].str()});
+  const auto give_up = Clock::now() + std::chrono::seconds(20);
+  while (!ok(b, {"get", "ephemeral"}).empty() && Clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_EQ(ok(b, {"get", "ephemeral"}), "");
+
+  // A watch on one follower replays, with previous values, what the other follower wrote.
+  const int64_t start = revision(a) + 1;
+  ok(a, {"put", "w/x", "1"});
+  ok(a, {"put", "w/x", "2"});
+  ok(a, {"del", "w/x"});
+  const CommandResult watched = member(b).etcdctl_until(
+      {"watch", "w/", "--prefix", "--prev-kv", "--rev=" + std::to_string(start)}, "DELETE");
+  EXPECT_NE(watched.out.find("PUT\nw/x\n1\nPUT\nw/x\n1\nw/x\n2\nDELETE"), std::string::npos)
+      << watched.out;
+
+  // Compaction through a follower; the other refuses the compacted revision as etcd does.
+  const int64_t now = revision(a);
+  EXPECT_EQ(ok(a, {"compact", std::to_string(now)}),
+            "compacted revision " + std::to_string(now) + "\n");
+  EXPECT_NE(fails(b, {"get", "door", "--rev=2"})
+                .find("etcdserver: mvcc: required revision has been compacted"),
+            std::string::npos);
+  const CommandResult compacted =
+      member(b).etcdctl_until({"watch", "door", "--rev=2"}, "compacted", std::chrono::seconds(10));
+  EXPECT_NE((compacted.out + compacted.err).find("required revision has been compacted"),
+            std::string::npos)
+      << compacted.out << compacted.err;
+}
+
+TEST_F(Cluster, EtcdctlLockExcludesAndElectHandsOverBetweenProcessesOnDifferentMembers) {
+  // Two lock holders on different members, each logging its critical section: the sections
+  // never overlap.
+  const std::string log = root_ + "/sections.log";
+  auto hold = [&](size_t i) {
+    return member(i).etcdctl(
+        {"lock", "the-lock", "--", "sh", "-c",
+         "echo start >> " + log + "; sleep 0.5; echo end >> " + log});
+  };
+  CommandResult first, second;
+  std::thread one([&] { first = hold(0); });
+  std::thread two([&] { second = hold(2); });
+  one.join();
+  two.join();
+  EXPECT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_EQ(second.exit_code, 0) << second.err;
+  std::FILE* sections = std::fopen(log.c_str(), "r");
+  ASSERT_NE(sections, nullptr);
+  char line[64];
+  std::string order;
+  while (std::fgets(line, sizeof(line), sections) != nullptr) order += line;
+  std::fclose(sections);
+  EXPECT_EQ(order, "start\nend\nstart\nend\n");
+
+  // The first candidate leads until interrupted (etcdctl then resigns); a second one, waiting
+  // on another member meanwhile, leads only after that, and announces its own proposal.
+  CommandResult alice, bob;
+  Clock::time_point alice_done, bob_elected;
+  std::thread first_candidate([&] {
+    alice = run_command({"timeout", "-s", "INT", "3", "etcdctl",
+                         "--endpoints=" + member(0).endpoint(), "elect", "the-election", "alice"},
+                        "", std::chrono::seconds(20));
+    alice_done = Clock::now();
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  bob = member(1).etcdctl_until({"elect", "the-election", "bob"}, "bob",
+                                std::chrono::seconds(30));
+  bob_elected = Clock::now();
+  first_candidate.join();
+  EXPECT_NE(alice.out.find("the-election/"), std::string::npos) << alice.out << alice.err;
+  EXPECT_NE(alice.out.find("alice"), std::string::npos) << alice.out << alice.err;
+  EXPECT_NE(bob.out.find("bob"), std::string::npos) << bob.out << bob.err;
+  EXPECT_GE(bob_elected, alice_done) << "two leaders of one election at once";
+}
+
+TEST_F(Cluster, WritesResumeAfterTheLeaderIsKilledAndNoAcknowledgedWriteIsLost) {
+  const int killed = leader();
+  ASSERT_GE(killed, 0);
+  std::string all_endpoints;
+  for (size_t i = 0; i < 3; ++i) {
+    all_endpoints += (i == 0 ? "" : ",") + member(i).endpoint();
+  }
+  // One etcdctl process per write, as a shell script would, against every member.
+  std::mutex mutex;
+  std::vector<int> acknowledged;
+  std::vector<Clock::time_point> acknowledged_at;
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    for (int i = 0; !stop.load(); ++i) {
+      const CommandResult put = run_command(
+          {"etcdctl", "--endpoints=" + all_endpoints, "--command-timeout=2s", "put",
+           "acked/" + std::to_string(i), "value-" + std::to_string(i)},
+          "", std::chrono::seconds(10));
+      if (put.exit_code == 0) {
+        std::lock_guard lock(mutex);
+        acknowledged.push_back(i);
+        acknowledged_at.push_back(Clock::now());
+      }
+    }
+  });
+  auto count = [&] {
+    std::lock_guard lock(mutex);
+    return acknowledged.size();
+  };
+  const auto give_up = Clock::now() + std::chrono::seconds(60);
+  while (count() < 20 && Clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const Clock::time_point kill_time = Clock::now();
+  member(static_cast<size_t>(killed)).kill_hard();
+  const size_t before_kill = count();
+  while (count() < before_kill + 20 && Clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  stop = true;
+  writer.join();
+  ASSERT_GE(acknowledged.size(), before_kill + 20) << "writes did not resume after the kill";
+
+  // Unavailable: from the kill to the first write acknowledged after it.
+  const auto resumed = *std::find_if(acknowledged_at.begin(), acknowledged_at.end(),
+                                     [&](Clock::time_point at) { return at > kill_time; });
+  const auto unavailable_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(resumed - kill_time).count();
+  std::printf("writes were unavailable for %lld ms after the leader was killed\n",
+              static_cast<long long>(unavailable_ms));
+  RecordProperty("unavailable_ms", std::to_string(unavailable_ms));
+
+  auto read_all_from = [&](size_t i) {
+    for (const int key : acknowledged) {
+      const std::string value =
+          ok(i, {"get", "acked/" + std::to_string(key), "--print-value-only"});
+      ASSERT_EQ(value, "value-" + std::to_string(key) + "\n")
+          << "acknowledged write " << key << " read from member " << i;
+    }
+  };
+  read_all_from((static_cast<size_t>(killed) + 1) % 3);
+  // The killed member comes back on its data dir, catches up, and has every write too.
+  start(static_cast<size_t>(killed));
+  ASSERT_TRUE(member(static_cast<size_t>(killed)).wait_healthy())
+      << member(static_cast<size_t>(killed)).log();
+  read_all_from(static_cast<size_t>(killed));
+}
+
+TEST_F(Cluster, HostileBytesAndForeignPeersOnThePeerPortLeaveTheClusterServing) {
+  for (const MemberFlags& flags : plan_) {
+    for (const std::string& garbage :
+         {std::string("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), std::string(4096, '\xff'),
+          std::string("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n") + std::string(64, '\0')}) {
+      send_raw_bytes(flags.peer_port, garbage);
+      send_raw_bytes(flags.client_port, garbage);
+    }
+  }
+  const int lead = leader();
+  ASSERT_GE(lead, 0);
+  auto peer = raftpb::RaftPeer::NewStub(grpc::CreateChannel(
+      "127.0.0.1:" + std::to_string(plan_[static_cast<size_t>(lead)].peer_port),
+      grpc::InsecureChannelCredentials()));
+
+  // A write from a node of another cluster, and one from a node that is no member.
+  raftpb::ProposeRequest foreign;
+  foreign.mutable_header()->set_cluster_id(0x1234);
+  foreign.mutable_header()->set_from(1);
+  foreign.set_command("anything");
+  raftpb::ProposeResponse response;
+  {
+    grpc::ClientContext context;
+    const grpc::Status refused = peer->Propose(&context, foreign, &response);
+    EXPECT_EQ(refused.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_NE(refused.error_message().find("from cluster 1234"), std::string::npos)
+        << refused.error_message();
+  }
+  // A batch of Raft messages from another cluster is refused too, before any is stepped.
+  {
+    grpc::ClientContext context;
+    raftpb::DeliverResponse delivered;
+    auto stream = peer->Deliver(&context, &delivered);
+    raftpb::MessageBatch batch;
+    batch.set_cluster_id(0x1234);
+    batch.set_from(1);
+    batch.add_messages()->set_term(1'000'000);
+    (void)stream->Write(batch);
+    (void)stream->WritesDone();
+    const grpc::Status refused = stream->Finish();
+    EXPECT_EQ(refused.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  }
+  EXPECT_EQ(ok(0, {"put", "still", "serving"}), "OK\n");
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(ok(i, {"get", "still"}), "still\nserving\n");
+  EXPECT_EQ(leader(), lead) << "a foreign term must not have disturbed the leader";
+}
+
+}  // namespace
+}  // namespace dengine::test
