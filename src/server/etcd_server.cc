@@ -83,6 +83,7 @@ EngineOptions engine_options(const ServerConfig& config, const ServerIds& ids) {
   options.heartbeat_interval = std::chrono::milliseconds(config.heartbeat_interval_ms);
   options.election_timeout = std::chrono::milliseconds(config.election_timeout_ms);
   options.snapshot_every_entries = config.snapshot_count;
+  options.retained_log_entries = config.snapshot_catchup_entries;
   return options;
 }
 
@@ -96,6 +97,7 @@ struct EtcdServer::Parts {
   // end; then the router's own calls are cancelled, before the engine whose completions they
   // hold is destroyed. Idempotent; also for a server that only partly started.
   Status shut_down() {
+    hand_over_leadership();
     if (grpc_server) {
       grpc_server->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);
       grpc_server->Wait();
@@ -112,6 +114,21 @@ struct EtcdServer::Parts {
     return engine_stop;
   }
 
+  // As etcd does before a graceful stop: a leader hands over to another voter, so that the
+  // cluster goes on without waiting out an election timeout. Best effort: a transfer that does
+  // not complete in time leaves the election to the others.
+  void hand_over_leadership() {
+    if (!engine || handed_over || !engine->is_leader()) return;
+    handed_over = true;
+    for (const NodeId voter : engine->members().voters) {
+      if (voter == engine->id()) continue;
+      (void)engine->transfer_leadership(voter, 2 * election_timeout);
+      return;
+    }
+  }
+
+  std::chrono::milliseconds election_timeout{1000};
+  bool handed_over = false;
   std::unique_ptr<net::PeerService> peer_service;
   std::unique_ptr<grpc::Server> peer_server;
   std::vector<std::string> peer_addresses;
@@ -148,6 +165,7 @@ Result<std::unique_ptr<EtcdServer>> EtcdServer::start(const ServerConfig& config
 
   auto parts = std::make_unique<Parts>();
   parts->ids = ids;
+  parts->election_timeout = std::chrono::milliseconds(config.election_timeout_ms);
 
   // The peer listener first: the other members may already be calling.
   const std::set<uint64_t> members(ids.member_ids.begin(), ids.member_ids.end());

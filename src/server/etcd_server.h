@@ -1,8 +1,9 @@
 #pragma once
 
 // dengine-server's moving parts: the engine on the data dir, and etcd's gRPC services on the
-// client URLs in front of it. start() returns once clients can connect; stop() is graceful
-// (calls in flight are answered, then the engine stops and flushes).
+// client URLs in front of it, and the peer listener beside it. start() returns once clients can
+// connect; stop() is graceful (a leader hands leadership to another voter first, calls in
+// flight are answered, then the engine stops and flushes).
 
 #include <map>
 #include <memory>

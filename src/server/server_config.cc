@@ -147,6 +147,11 @@ constexpr FlagSpec kFlags[] = {
      set_text<&ServerConfig::data_dir>},
     {"snapshot-count", "100000", "Number of committed transactions to trigger a snapshot to disk.",
      set_unsigned<&ServerConfig::snapshot_count>},
+    // etcd 3.5's flag (3.4 hard-codes 5000): entries kept behind a snapshot for slow followers.
+    {"experimental-snapshot-catchup-entries", "5000",
+     "Number of entries for a slow follower to catch up after compacting the raft storage "
+     "entries.",
+     set_unsigned<&ServerConfig::snapshot_catchup_entries>},
     {"heartbeat-interval", "100", "Time (in milliseconds) of a heartbeat interval.",
      set_unsigned<&ServerConfig::heartbeat_interval_ms>},
     {"election-timeout", "1000", "Time (in milliseconds) for an election to timeout.",

@@ -66,6 +66,7 @@ struct ServerConfig {
   uint64_t heartbeat_interval_ms = 100;
   uint64_t election_timeout_ms = 1000;
   uint64_t snapshot_count = 100000;  // 0 given means this default, as in etcd
+  uint64_t snapshot_catchup_entries = 5000;  // etcd 3.5's --experimental-snapshot-catchup-entries
   int64_t quota_backend_bytes = 0;   // 0 means kDefaultQuotaBackendBytes
   uint64_t max_request_bytes = 1572864;
   uint64_t max_txn_ops = 128;

@@ -52,7 +52,7 @@ class Cluster : public ::testing::Test {
   }
 
   void start(size_t i) {
-    members_[i] = std::make_unique<ServerProcess>(plan_[i], data_dirs_[i]);
+    members_[i] = std::make_unique<ServerProcess>(plan_[i], data_dirs_[i], extra_flags_);
   }
 
   ServerProcess& member(size_t i) { return *members_[i]; }
@@ -95,6 +95,7 @@ class Cluster : public ::testing::Test {
     return std::stoll(match[1]);
   }
 
+  std::vector<std::string> extra_flags_;
   std::vector<MemberFlags> plan_ = plan_cluster(3);
   std::string root_ = fresh_test_dir();
   std::vector<std::string> data_dirs_ = {root_ + "/m1", root_ + "/m2", root_ + "/m3"};
@@ -308,6 +309,18 @@ TEST_F(Cluster, WritesResumeAfterTheLeaderIsKilledAndNoAcknowledgedWriteIsLost) 
   read_all_from(static_cast<size_t>(killed));
 }
 
+TEST_F(Cluster, AGracefullyStoppedLeaderHandsOverBeforeItGoes) {
+  const int old_leader = leader();
+  ASSERT_GE(old_leader, 0);
+  EXPECT_EQ(member(static_cast<size_t>(old_leader)).terminate(), 0);
+  // Another member leads the moment the old one is gone: nobody waits out an election timeout.
+  const int new_leader = leader();
+  EXPECT_GE(new_leader, 0);
+  EXPECT_NE(new_leader, old_leader);
+  const size_t survivor = (static_cast<size_t>(old_leader) + 1) % 3;
+  EXPECT_EQ(ok(survivor, {"put", "after", "handover"}), "OK\n");
+}
+
 TEST_F(Cluster, HostileBytesAndForeignPeersOnThePeerPortLeaveTheClusterServing) {
   for (const MemberFlags& flags : plan_) {
     for (const std::string& garbage :
@@ -353,6 +366,41 @@ TEST_F(Cluster, HostileBytesAndForeignPeersOnThePeerPortLeaveTheClusterServing) 
   EXPECT_EQ(ok(0, {"put", "still", "serving"}), "OK\n");
   for (size_t i = 0; i < 3; ++i) EXPECT_EQ(ok(i, {"get", "still"}), "still\nserving\n");
   EXPECT_EQ(leader(), lead) << "a foreign term must not have disturbed the leader";
+}
+
+// Members that compact their logs often, keeping only a few entries behind each image.
+class CompactingCluster : public Cluster {
+ protected:
+  void SetUp() override {
+    extra_flags_ = {"--snapshot-count=20", "--experimental-snapshot-catchup-entries=5"};
+    Cluster::SetUp();
+  }
+};
+
+TEST_F(CompactingCluster, AMemberBackFromDowntimeCatchesUpFromTheLeadersImage) {
+  const int lead = leader();
+  ASSERT_GE(lead, 0);
+  const size_t away = (static_cast<size_t>(lead) + 1) % 3;
+  EXPECT_EQ(member(away).terminate(), 0);
+  // Far more than the 5 entries the others keep behind their images: the log that the
+  // returning member misses is gone, and only an image can bring it up to date.
+  for (int i = 0; i < 120; ++i) {
+    ok(static_cast<size_t>(lead), {"put", "while-away/" + std::to_string(i), std::to_string(i)});
+  }
+  start(away);
+  ASSERT_TRUE(member(away).wait_healthy()) << member(away).log();
+  EXPECT_EQ(ok(away, {"get", "while-away/119", "--print-value-only"}), "119\n");
+  const std::string count = ok(away, {"get", "while-away/", "--prefix",
+                                      "--keys-only", "--consistency=s"});
+  size_t keys = 0;
+  for (size_t at = count.find("while-away/"); at != std::string::npos;
+       at = count.find("while-away/", at + 1)) {
+    ++keys;
+  }
+  EXPECT_EQ(keys, 120U);
+  // And it takes part again: a write through it is read back from the others.
+  EXPECT_EQ(ok(away, {"put", "back", "again"}), "OK\n");
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(ok(i, {"get", "back", "--print-value-only"}), "again\n");
 }
 
 }  // namespace
