@@ -47,8 +47,8 @@ struct WatchOptions {
 };
 
 struct WatchBatch {
-  // Whole revisions, in order. Empty only when filters removed every change of the
-  // revisions this batch covers.
+  // Whole revisions, in order. Empty when filters removed every change of the revisions this
+  // batch covers, or for a progress batch (Watch::request_progress).
   std::vector<Event> events;
   // The store revision the watch has seen up to (etcd's header revision).
   int64_t revision = 0;
@@ -66,6 +66,7 @@ class WatchChannel {
   // The next batch if one is buffered, or why the watch ended; nullopt otherwise.
   virtual std::optional<Result<WatchBatch>> poll() = 0;
   virtual void cancel() = 0;
+  virtual void request_progress() = 0;
   [[nodiscard]] virtual int64_t compact_revision() const = 0;
 };
 
@@ -110,6 +111,13 @@ class Watch {
           channel->next(std::move(done));
         },
         token);
+  }
+  // etcd's progress notification: once the watch has every revision up to the store's, it
+  // gets a batch without events carrying the store's revision, in order with its events (so
+  // nothing at or below that revision is still to come). Nothing comes while it is catching
+  // up or its buffer is full: ask again later.
+  void request_progress() {
+    if (channel_) channel_->request_progress();
   }
   // Ends the watch; a next() waiting gets kCancelled. Idempotent.
   void cancel() {

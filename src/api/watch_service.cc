@@ -23,11 +23,53 @@ constexpr const char* kDuplicateIdReason = "mvcc: duplicate watch ID provided on
 using Request = etcdserverpb::WatchRequest;
 using Response = etcdserverpb::WatchResponse;
 
-class WatchStream final : public BidiStream<Request, Response> {
+// etcd's sendFragments: a response over the limit with more than one event goes out in pieces
+// of whole events, each but the last marked `fragment`; a single event is never split.
+std::vector<Response> fragments(Response whole, size_t limit) {
+  std::vector<Response> pieces;
+  if (whole.ByteSizeLong() < limit || whole.events_size() < 2) {
+    pieces.push_back(std::move(whole));
+    return pieces;
+  }
+  Response empty = whole;
+  empty.clear_events();
+  Response current = empty;
+  for (mvccpb::Event& event : *whole.mutable_events()) {
+    current.add_events()->Swap(&event);
+    if (current.events_size() > 1 && current.ByteSizeLong() >= limit) {
+      Response next = empty;
+      next.add_events()->Swap(current.mutable_events(current.events_size() - 1));
+      current.mutable_events()->RemoveLast();
+      current.set_fragment(true);
+      pieces.push_back(std::move(current));
+      current = std::move(next);
+    }
+  }
+  pieces.push_back(std::move(current));
+  return pieces;
+}
+
+class WatchStream final : public BidiStream<Request, Response>,
+                          public WatchService::ProgressListener {
  public:
-  explicit WatchStream(const MemberHeader& header)
-      : BidiStream(kMaxQueuedResponses), header_(header) {
+  WatchStream(const MemberHeader& header, WatchService& service, size_t max_response_bytes)
+      : BidiStream(kMaxQueuedResponses),
+        header_(header),
+        service_(service),
+        max_response_bytes_(max_response_bytes) {
+    service_.listen(this);
     start();
+  }
+
+  void notify_progress() override {
+    std::vector<std::shared_ptr<Watch>> asking;
+    {
+      std::lock_guard lock(mutex_);
+      for (const auto& [id, entry] : watches_) {
+        if (entry.watch && entry.progress_notify) asking.push_back(entry.watch);
+      }
+    }
+    for (const std::shared_ptr<Watch>& watch : asking) watch->request_progress();
   }
 
  private:
@@ -68,7 +110,9 @@ class WatchStream final : public BidiStream<Request, Response> {
       created.set_created(true);
       // Queued before the watch exists, so it goes out before any of its events.
       send_locked(std::move(created));
-      watches_[id] = nullptr;  // reserved
+      watches_[id] = Entry{.watch = nullptr,  // reserved
+                           .progress_notify = create.progress_notify(),
+                           .fragment = create.fragment()};
     }
     auto watch = std::make_shared<Watch>(
         header_.engine().client().watch_range(std::move(key), range_end, options));
@@ -76,7 +120,7 @@ class WatchStream final : public BidiStream<Request, Response> {
       std::lock_guard lock(mutex_);
       auto it = watches_.find(id);
       if (it == watches_.end()) return;  // cancelled meanwhile; `watch` ends with this scope
-      it->second = watch;
+      it->second.watch = watch;
     }
     pull(id, watch);
   }
@@ -87,7 +131,7 @@ class WatchStream final : public BidiStream<Request, Response> {
       std::lock_guard lock(mutex_);
       auto it = watches_.find(id);
       if (it == watches_.end()) return;  // etcd says nothing of an unknown id
-      watch = std::move(it->second);
+      watch = std::move(it->second.watch);
       watches_.erase(it);
       parked_.erase(id);
       Response canceled = with_current_header(id);
@@ -113,7 +157,8 @@ class WatchStream final : public BidiStream<Request, Response> {
   std::shared_ptr<Watch> deliver(int64_t id, Result<WatchBatch> batch) {
     std::lock_guard lock(mutex_);
     auto it = watches_.find(id);
-    if (it == watches_.end() || !it->second) return nullptr;  // cancelled
+    if (it == watches_.end() || !it->second.watch) return nullptr;  // cancelled
+    Entry& entry = it->second;
     if (!batch) {
       Response ended;
       ended.set_watch_id(id);
@@ -121,7 +166,7 @@ class WatchStream final : public BidiStream<Request, Response> {
       const std::optional<KvError> error = kv_error_of(batch.status());
       if (error && *error == KvError::kCompacted) {
         // etcd: the compacted response carries the compaction revision and a zero header.
-        ended.set_compact_revision(it->second->compact_revision());
+        ended.set_compact_revision(entry.watch->compact_revision());
         header_.fill_without_revision(ended.mutable_header());
       } else if (batch.status().code() == StatusCode::kCancelled) {
         return nullptr;
@@ -133,15 +178,23 @@ class WatchStream final : public BidiStream<Request, Response> {
       send_locked(std::move(ended));
       return nullptr;
     }
-    if (!batch->events.empty()) {
+    // A batch without events is a progress notification (or all filtered out): etcd's
+    // progress response, for the watches that asked for them.
+    if (!batch->events.empty() || entry.progress_notify) {
       Response events;
       header_.fill_without_revision(events.mutable_header());
       events.mutable_header()->set_revision(batch->revision);
       events.set_watch_id(id);
       for (const Event& event : batch->events) to_wire(event, events.add_events());
-      send_locked(std::move(events));
+      if (entry.fragment) {
+        for (Response& piece : fragments(std::move(events), max_response_bytes_)) {
+          send_locked(std::move(piece));
+        }
+      } else {
+        send_locked(std::move(events));
+      }
     }
-    if (queue_has_room_locked()) return it->second;
+    if (queue_has_room_locked()) return entry.watch;
     parked_.insert(id);  // pulled again once the client reads
     return nullptr;
   }
@@ -152,7 +205,9 @@ class WatchStream final : public BidiStream<Request, Response> {
       std::lock_guard lock(mutex_);
       for (auto it = parked_.begin(); it != parked_.end() && queue_has_room_locked();) {
         auto watch = watches_.find(*it);
-        if (watch != watches_.end() && watch->second) ready.emplace_back(*it, watch->second);
+        if (watch != watches_.end() && watch->second.watch) {
+          ready.emplace_back(*it, watch->second.watch);
+        }
         it = parked_.erase(it);
       }
     }
@@ -160,17 +215,20 @@ class WatchStream final : public BidiStream<Request, Response> {
   }
 
   void on_client_closed() override { cancel_all(); }
-  void on_stream_done() override { cancel_all(); }
+  void on_stream_done() override {
+    service_.unlisten(this);
+    cancel_all();
+  }
 
   void cancel_all() {
-    std::map<int64_t, std::shared_ptr<Watch>> ending;
+    std::map<int64_t, Entry> ending;
     {
       std::lock_guard lock(mutex_);
       ending.swap(watches_);
       parked_.clear();
     }
-    for (auto& [id, watch] : ending) {
-      if (watch) watch->cancel();
+    for (auto& [id, entry] : ending) {
+      if (entry.watch) entry.watch->cancel();
     }
   }
 
@@ -195,18 +253,64 @@ class WatchStream final : public BidiStream<Request, Response> {
     return response;
   }
 
+  struct Entry {
+    std::shared_ptr<Watch> watch;  // null: reserved while its create is being answered
+    bool progress_notify = false;
+    bool fragment = false;
+  };
+
   const MemberHeader& header_;
-  // Guarded by mutex_. A null watch is reserved: its create is being answered.
-  std::map<int64_t, std::shared_ptr<Watch>> watches_;
+  WatchService& service_;
+  const size_t max_response_bytes_;
+  // Guarded by mutex_.
+  std::map<int64_t, Entry> watches_;
   std::set<int64_t> parked_;  // held back while the client's queue is full
   int64_t next_id_ = 0;
 };
 
 }  // namespace
 
+WatchService::WatchService(const MemberHeader& header, WatchServiceOptions options)
+    : header_(header), options_(options) {
+  timer_ = std::thread([this] { run_progress_timer(); });
+}
+
+WatchService::~WatchService() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  timer_.join();
+}
+
 grpc::ServerBidiReactor<Request, Response>* WatchService::Watch(
     grpc::CallbackServerContext* /*context*/) {
-  return new WatchStream(header_);  // deletes itself when done (BidiStream)
+  return new WatchStream(header_, *this, options_.max_response_bytes);  // deletes itself
+}
+
+void WatchService::listen(ProgressListener* listener) {
+  std::lock_guard lock(mutex_);
+  listeners_.insert(listener);
+}
+
+void WatchService::unlisten(ProgressListener* listener) {
+  // The timer calls listeners with mutex_ held: once this has it, no call is in progress.
+  std::lock_guard lock(mutex_);
+  listeners_.erase(listener);
+}
+
+// One thread for every stream: a progress round asks each watch that wants progress for it;
+// the engine answers those that are synced, in line with their events.
+void WatchService::run_progress_timer() {
+  const std::chrono::milliseconds interval = options_.progress_interval.count() > 0
+                                                 ? options_.progress_interval
+                                                 : std::chrono::milliseconds(600'000);
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    if (wake_.wait_for(lock, interval, [this] { return stopping_; })) return;
+    for (ProgressListener* listener : listeners_) listener->notify_progress();
+  }
 }
 
 }  // namespace dengine::api

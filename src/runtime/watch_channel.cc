@@ -36,7 +36,7 @@ void WatchChannelImpl::next(UniqueFunction<void(Result<WatchBatch>)> done) {
       return;
     }
   }
-  if (resume) link_->notify(id_, /*cancel=*/false);
+  if (resume) link_->notify(id_, WatchNotice::kResume);
   done(std::move(*ready));
 }
 
@@ -52,7 +52,7 @@ std::optional<Result<WatchBatch>> WatchChannelImpl::poll() {
       ready.emplace(*ended_);
     }
   }
-  if (resume) link_->notify(id_, /*cancel=*/false);
+  if (resume) link_->notify(id_, WatchNotice::kResume);
   return ready;
 }
 
@@ -66,8 +66,16 @@ void WatchChannelImpl::cancel() {
     buffered_events_ = 0;
     waiting = std::move(waiting_);
   }
-  link_->notify(id_, /*cancel=*/true);
+  link_->notify(id_, WatchNotice::kCancel);
   if (waiting) waiting(Status::cancelled("watch: cancelled"));
+}
+
+void WatchChannelImpl::request_progress() {
+  {
+    std::lock_guard lock(mutex_);
+    if (ended_) return;
+  }
+  link_->notify(id_, WatchNotice::kProgress);
 }
 
 int64_t WatchChannelImpl::compact_revision() const {

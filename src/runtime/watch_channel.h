@@ -17,15 +17,21 @@ namespace dengine::runtime {
 
 // How a channel reaches its hub from the consumer's thread; cut when the hub stops, so a
 // Watch handle may outlive its engine.
+// What a channel's consumer asks of the hub.
+enum class WatchNotice : uint8_t {
+  kResume,    // room was made: catch up
+  kCancel,    // drop the watch
+  kProgress,  // offer a progress batch if synced
+};
+
 class WatchHubLink {
  public:
-  using Notify = UniqueFunction<void(uint64_t watch_id, bool cancel)>;
+  using Notify = UniqueFunction<void(uint64_t watch_id, WatchNotice notice)>;
 
   explicit WatchHubLink(Notify notify) : notify_(std::move(notify)) {}
-  // Asks the hub to resume (catch up) or drop the watch.
-  void notify(uint64_t watch_id, bool cancel) {
+  void notify(uint64_t watch_id, WatchNotice notice) {
     std::lock_guard lock(mutex_);
-    if (notify_) notify_(watch_id, cancel);
+    if (notify_) notify_(watch_id, notice);
   }
   void cut() {
     std::lock_guard lock(mutex_);
@@ -46,6 +52,7 @@ class WatchChannelImpl final : public detail::WatchChannel {
   void next(UniqueFunction<void(Result<WatchBatch>)> done) override;
   std::optional<Result<WatchBatch>> poll() override;
   void cancel() override;
+  void request_progress() override;
   [[nodiscard]] int64_t compact_revision() const override;
 
   // ---- the hub (apply worker thread) ----

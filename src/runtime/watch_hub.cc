@@ -22,7 +22,8 @@ Status compacted_at(int64_t compact_revision) {
 
 WatchHub::WatchHub(const StateMachine& state, UniqueFunction<void(UniqueFunction<void()>)> post)
     : state_(state), post_(std::move(post)) {
-  link_ = std::make_shared<WatchHubLink>([this](uint64_t id, bool cancel) { notify(id, cancel); });
+  link_ = std::make_shared<WatchHubLink>(
+      [this](uint64_t id, WatchNotice notice) { notify(id, notice); });
 }
 
 WatchHub::~WatchHub() {
@@ -41,10 +42,10 @@ std::shared_ptr<detail::WatchChannel> WatchHub::open(WatchSpec spec) {
   return channel;
 }
 
-void WatchHub::notify(uint64_t id, bool cancel) {
+void WatchHub::notify(uint64_t id, WatchNotice notice) {
   std::lock_guard lock(mutex_);
   if (stopped_) return;
-  pending_.notices.emplace_back(id, cancel);
+  pending_.notices.emplace_back(id, notice);
   schedule_locked();
 }
 
@@ -69,13 +70,20 @@ void WatchHub::run_pending() {
     scheduled_ = false;
   }
   for (auto& [spec, channel] : pending.opened) add(std::move(spec), std::move(channel));
-  for (auto [id, cancel] : pending.notices) {
-    if (cancel) {
+  for (auto [id, notice] : pending.notices) {
+    if (notice == WatchNotice::kCancel) {
       remove(id);
       continue;
     }
     auto it = watches_.find(id);
-    if (it != watches_.end() && !it->second.synced) {
+    if (it == watches_.end()) continue;
+    if (notice == WatchNotice::kProgress) {
+      // etcd's progressIfSync: only a synced watch has seen every revision up to the store's;
+      // in line with its events, a batch without any says so. A full buffer skips this one.
+      if (it->second.synced) {
+        (void)it->second.channel->offer(WatchBatch{.events = {}, .revision = state_.current_revision()});
+      }
+    } else if (!it->second.synced) {
       make_catching_up(id, it->second, it->second.next_revision);
     }
   }

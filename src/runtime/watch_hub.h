@@ -46,8 +46,8 @@ class WatchHub {
   // Any thread: a new watch. It is registered on the hub's thread; once the hub stopped it
   // ends at once with `why` of stop().
   std::shared_ptr<detail::WatchChannel> open(WatchSpec spec);
-  // Any thread: a channel's consumer made room (resume) or cancelled.
-  void notify(uint64_t id, bool cancel);
+  // Any thread: a channel's consumer made room, cancelled, or asks for progress.
+  void notify(uint64_t id, WatchNotice notice);
 
   // ---- the apply worker's thread ----
   // The events of one applied revision (moved from; none: nothing to deliver).
@@ -76,7 +76,7 @@ class WatchHub {
   };
   struct Pending {
     std::vector<std::pair<WatchSpec, std::shared_ptr<WatchChannelImpl>>> opened;
-    std::vector<std::pair<uint64_t, bool>> notices;  // id, cancel
+    std::vector<std::pair<uint64_t, WatchNotice>> notices;
   };
 
   void schedule_locked();

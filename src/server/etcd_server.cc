@@ -206,7 +206,11 @@ Result<std::unique_ptr<EtcdServer>> EtcdServer::start(const ServerConfig& config
       *parts->header, api::KvServiceLimits{.max_request_bytes = config.max_request_bytes,
                                            .max_txn_ops = config.max_txn_ops});
   parts->maintenance = std::make_unique<api::MaintenanceService>(*parts->header, config.data_dir);
-  parts->watch = std::make_unique<api::WatchService>(*parts->header);
+  parts->watch = std::make_unique<api::WatchService>(
+      *parts->header,
+      api::WatchServiceOptions{
+          .progress_interval = std::chrono::milliseconds(config.watch_progress_notify_interval_ms),
+          .max_response_bytes = config.max_request_bytes});
   parts->lease = std::make_unique<api::LeaseService>(*parts->header);
 
   grpc::ServerBuilder builder;

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -71,6 +72,56 @@ Status set_text(ServerConfig& config, std::string_view text) {
 template <uint64_t ServerConfig::*field>
 Status set_unsigned(ServerConfig& config, std::string_view text) {
   auto value = parse_unsigned(text);
+  if (!value) return value.status();
+  config.*field = *value;
+  return Status::ok();
+}
+
+// Go's time.ParseDuration, as etcd's duration flags take: a sequence of decimal numbers, each
+// with a unit (ns, us, µs, ms, s, m, h), such as "10m0s" or "1.5s"; "0" alone is zero.
+Result<uint64_t> parse_duration_ms(std::string_view text) {
+  if (text == "0") return uint64_t{0};
+  static constexpr std::pair<std::string_view, double> kUnits[] = {
+      {"ns", 1e-6}, {"us", 1e-3}, {"\u00b5s", 1e-3}, {"ms", 1.0},
+      {"s", 1e3},   {"m", 6e4},   {"h", 3.6e6}};
+  const std::string bad = "is not a duration such as 500ms, 10s or 10m0s";
+  if (text.empty()) return Status::invalid_argument(bad);
+  double total_ms = 0;
+  size_t at = 0;
+  while (at < text.size()) {
+    size_t number_end = at;
+    while (number_end < text.size() &&
+           ((text[number_end] >= '0' && text[number_end] <= '9') || text[number_end] == '.')) {
+      ++number_end;
+    }
+    if (number_end == at) return Status::invalid_argument(bad);
+    double number = 0;
+    try {
+      number = std::stod(std::string(text.substr(at, number_end - at)));
+    } catch (const std::exception&) {
+      return Status::invalid_argument(bad);
+    }
+    at = number_end;
+    double unit_ms = 0;
+    size_t unit_length = 0;
+    for (const auto& [unit, ms] : kUnits) {
+      // The longest unit that matches ("ms" before "m").
+      if (text.substr(at, unit.size()) == unit && unit.size() > unit_length) {
+        unit_ms = ms;
+        unit_length = unit.size();
+      }
+    }
+    if (unit_length == 0) return Status::invalid_argument(bad + " (a number lacks its unit)");
+    total_ms += number * unit_ms;
+    at += unit_length;
+  }
+  if (total_ms > 1e15) return Status::invalid_argument("is too long a duration");
+  return static_cast<uint64_t>(total_ms);
+}
+
+template <uint64_t ServerConfig::*field>
+Status set_duration_ms(ServerConfig& config, std::string_view text) {
+  auto value = parse_duration_ms(text);
   if (!value) return value.status();
   config.*field = *value;
   return Status::ok();
@@ -152,6 +203,9 @@ constexpr FlagSpec kFlags[] = {
      "Number of entries for a slow follower to catch up after compacting the raft storage "
      "entries.",
      set_unsigned<&ServerConfig::snapshot_catchup_entries>},
+    {"experimental-watch-progress-notify-interval", "10m0s",
+     "Duration of periodic watch progress notifications.",
+     set_duration_ms<&ServerConfig::watch_progress_notify_interval_ms>},
     {"heartbeat-interval", "100", "Time (in milliseconds) of a heartbeat interval.",
      set_unsigned<&ServerConfig::heartbeat_interval_ms>},
     {"election-timeout", "1000", "Time (in milliseconds) for an election to timeout.",

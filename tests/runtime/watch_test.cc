@@ -127,6 +127,49 @@ TEST_P(WatchTest, ASlowConsumerCatchesUpFromHistoryWithEveryEventOnce) {
   }
 }
 
+TEST_P(WatchTest, AProgressBatchCarriesTheStoreRevisionAfterEveryEarlierEvent) {
+  Watch watch = kv().watch("quiet");
+  ASSERT_TRUE(kv().put("other", "1"));
+  const int64_t now = kv().put("other", "2").value().revision;
+  watch.request_progress();
+  Result<WatchBatch> progress = watch.next();
+  ASSERT_TRUE(progress) << progress.status().to_string();
+  EXPECT_TRUE(progress->events.empty());
+  EXPECT_EQ(progress->revision, now);
+
+  // Events still undelivered come first (or in the same batch): never a progress past them.
+  const int64_t put = kv().put("quiet", "x").value().revision;
+  watch.request_progress();
+  std::vector<Event> events;
+  int64_t seen = 0;
+  while (seen < put) {
+    Result<WatchBatch> batch = watch.next();
+    ASSERT_TRUE(batch) << batch.status().to_string();
+    events.insert(events.end(), batch->events.begin(), batch->events.end());
+    seen = batch->revision;
+    if (events.empty()) {
+      EXPECT_LT(seen, put) << "progress reported past an undelivered event";
+    }
+  }
+  ASSERT_EQ(events.size(), 1U);
+  EXPECT_EQ(events[0].kv.mod_revision, put);
+}
+
+TEST_P(WatchTest, AWatchStillCatchingUpGetsNoProgressUntilItIsSynced) {
+  const int64_t first = kv().put("c/0", "0").value().revision;
+  for (int i = 1; i < 2000; ++i) ASSERT_TRUE(kv().put("c/" + std::to_string(i % 7), "v"));
+  Watch watch = kv().watch_prefix("c/", {.start_revision = first, .buffer_events = 16});
+  watch.request_progress();
+  // Whatever comes, a revision is only claimed once every event up to it has come.
+  size_t events = 0;
+  while (events < 2000) {
+    Result<WatchBatch> batch = watch.next();
+    ASSERT_TRUE(batch) << batch.status().to_string();
+    events += batch->events.size();
+    EXPECT_EQ(batch->revision, first + static_cast<int64_t>(events) - 1);
+  }
+}
+
 TEST_P(WatchTest, AStartRevisionAlreadyCompactedEndsTheWatchNamingTheRevision) {
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(kv().put("c", std::to_string(i)));
   const int64_t compacted = kv().put("c", "last").value().revision;

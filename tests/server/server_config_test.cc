@@ -157,6 +157,26 @@ TEST(ServerConfigDefaults, SnapshotCountZeroMeansTheDefault) {
 
 // ---- flag syntax -------------------------------------------------------------------------------
 
+TEST(ServerConfigFlags, DurationsAreGoDurations) {
+  EXPECT_EQ(parse({}).value().watch_progress_notify_interval_ms, 600'000U);
+  auto config = parse({"--experimental-watch-progress-notify-interval=1m30s"});
+  ASSERT_TRUE(config) << config.status().message();
+  EXPECT_EQ(config->watch_progress_notify_interval_ms, 90'000U);
+  config = parse({"--experimental-watch-progress-notify-interval=1.5s"});
+  ASSERT_TRUE(config) << config.status().message();
+  EXPECT_EQ(config->watch_progress_notify_interval_ms, 1'500U);
+  config = parse({"--experimental-watch-progress-notify-interval=250ms"});
+  ASSERT_TRUE(config) << config.status().message();
+  EXPECT_EQ(config->watch_progress_notify_interval_ms, 250U);
+  for (const char* bad : {"5", "ms", "1x", "", "-1s", "1h2"}) {
+    auto refused = parse({std::string("--experimental-watch-progress-notify-interval=") + bad});
+    ASSERT_FALSE(refused) << bad;
+    EXPECT_NE(refused.status().message().find("--experimental-watch-progress-notify-interval"),
+              std::string::npos)
+        << refused.status().message();
+  }
+}
+
 TEST(ServerConfigFlags, ValueMayFollowAsNextArgument) {
   auto config = parse({"--heartbeat-interval", "50", "--election-timeout", "500"});
   ASSERT_TRUE(config.has_value()) << config.status().to_string();
