@@ -37,6 +37,9 @@ struct ApplyResult {
   // existed before: what watchers of these keys receive.
   std::vector<Event> events;
   int64_t revision = 0;  // the store revision after the entry
+  // The entry's index in the log. Set by the engine, not the state machine: a member that
+  // forwarded the write waits until it applied this index itself before it answers.
+  Index log_index = 0;
   // The leases whose replicated facts (existence, TTL, checkpointed TTL) the entry changed;
   // key attachments are not among them. The engine's lease clock follows these.
   std::vector<LeaseId> changed_leases;

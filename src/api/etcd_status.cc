@@ -34,6 +34,9 @@ grpc::Status to_grpc_status(const Status& status) {
     case StatusCode::kResourceExhausted:
       return {grpc::StatusCode::RESOURCE_EXHAUSTED, "etcdserver: too many requests"};
     case StatusCode::kNotLeader: return {grpc::StatusCode::UNAVAILABLE, "etcdserver: no leader"};
+    case StatusCode::kAborted:
+      // A write whose entry a new leader replaced: etcd's ErrLeaderChanged, which clients retry.
+      return {grpc::StatusCode::UNAVAILABLE, "etcdserver: leader changed"};
     case StatusCode::kTimedOut:
       return {grpc::StatusCode::UNAVAILABLE, "etcdserver: request timed out"};
     case StatusCode::kUnavailable:

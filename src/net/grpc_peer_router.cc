@@ -92,70 +92,62 @@ Status no_address(NodeId leader) {
                              std::to_string(leader));
 }
 
-template <typename Call>
-void set_deadline(Call& call, std::chrono::milliseconds timeout) {
-  call.context.set_deadline(std::chrono::system_clock::now() + timeout);
-}
-
 }  // namespace
+
+// Every call goes the same way: header and deadline set, the call registered (so that the
+// destructor can cancel it), the request sent; gRPC's answer, or its failure, goes to
+// `answer` with the caller's completion, on a gRPC thread.
+template <typename Request, typename Response, typename Done, typename Send, typename Answer>
+void GrpcPeerRouter::call(NodeId leader, std::chrono::milliseconds timeout, Request request,
+                          Done done, Send send, Answer answer) {
+  Peer* target = peer(leader);
+  if (target == nullptr) return done(no_address(leader));
+  using Call = PeerCall<Request, Response, Done>;
+  auto pending = std::make_unique<Call>();
+  pending->request = std::move(request);
+  pending->request.mutable_header()->set_cluster_id(options_.cluster_id);
+  pending->request.mutable_header()->set_from(options_.self);
+  pending->context.set_deadline(std::chrono::system_clock::now() + timeout);
+  if (!begin(&pending->context)) return done(stopping());
+  pending->done = std::move(done);
+  Call* raw = pending.release();
+  send(*target->stub->async(), &raw->context, &raw->request, &raw->response,
+       [this, raw, answer, leader, address = target->address](const grpc::Status& status) {
+         std::unique_ptr<Call> owned(raw);
+         if (status.ok()) {
+           answer(owned->response, owned->done);
+         } else {
+           owned->done(call_failure(status, leader, address));
+         }
+         end(&owned->context);
+       });
+}
 
 void GrpcPeerRouter::propose(NodeId leader, std::string command, int hops,
                              runtime::ProposalDone done) {
-  Peer* target = peer(leader);
-  if (target == nullptr) return done(no_address(leader));
-  using Call = PeerCall<raftpb::ProposeRequest, raftpb::ProposeResponse, runtime::ProposalDone>;
-  auto call = std::make_unique<Call>();
-  call->request.mutable_header()->set_cluster_id(options_.cluster_id);
-  call->request.mutable_header()->set_from(options_.self);
-  call->request.set_command(std::move(command));
-  call->request.set_hops(hops);
-  set_deadline(*call, options_.propose_timeout);
-  if (!begin(&call->context)) return done(stopping());
-  call->done = std::move(done);
-  Call* raw = call.release();
-  target->stub->async()->Propose(
-      &raw->context, &raw->request, &raw->response,
-      [this, raw, leader, address = target->address](const grpc::Status& status) {
-        std::unique_ptr<Call> owned(raw);
-        auto& answer = owned->done;
-        if (status.ok()) {
-          answer(decode_outcome(owned->response.outcome()));
-        } else {
-          answer(call_failure(status, leader, address));
-        }
-        end(&owned->context);
+  raftpb::ProposeRequest request;
+  request.set_command(std::move(command));
+  request.set_hops(hops);
+  call<raftpb::ProposeRequest, raftpb::ProposeResponse>(
+      leader, options_.propose_timeout, std::move(request), std::move(done),
+      [](auto& stub, auto... args) { stub.Propose(args...); },
+      [](const raftpb::ProposeResponse& response, runtime::ProposalDone& answer) {
+        answer(decode_outcome(response.outcome()));
       });
 }
 
 void GrpcPeerRouter::lease_call(NodeId leader, LeaseId id, bool renew, LeaseDone done) {
-  Peer* target = peer(leader);
-  if (target == nullptr) return done(no_address(leader));
-  using Call = PeerCall<raftpb::LeaseRequest, raftpb::LeaseResponse, LeaseDone>;
-  auto call = std::make_unique<Call>();
-  call->request.mutable_header()->set_cluster_id(options_.cluster_id);
-  call->request.mutable_header()->set_from(options_.self);
-  call->request.set_lease_id(id);
-  call->request.set_renew(renew);
-  set_deadline(*call, options_.quick_timeout);
-  if (!begin(&call->context)) return done(stopping());
-  call->done = std::move(done);
-  Call* raw = call.release();
-  target->stub->async()->Lease(
-      &raw->context, &raw->request, &raw->response,
-      [this, raw, leader, id, address = target->address](const grpc::Status& status) {
-        std::unique_ptr<Call> owned(raw);
-        auto& answer = owned->done;
-        if (!status.ok()) {
-          answer(call_failure(status, leader, address));
-        } else if (owned->response.code() != 0) {
-          answer(status_from_wire(owned->response.code(), owned->response.message()));
-        } else {
-          answer(runtime::LeaseTimeLeft{.id = id,
-                                      .ttl_seconds = owned->response.ttl_seconds(),
-                                      .granted_ttl_seconds =
-                                          owned->response.granted_ttl_seconds()});
-        }
-        end(&owned->context);
+  raftpb::LeaseRequest request;
+  request.set_lease_id(id);
+  request.set_renew(renew);
+  call<raftpb::LeaseRequest, raftpb::LeaseResponse>(
+      leader, options_.quick_timeout, std::move(request), std::move(done),
+      [](auto& stub, auto... args) { stub.Lease(args...); },
+      [id](const raftpb::LeaseResponse& response, LeaseDone& answer) {
+        if (response.code() != 0) return answer(status_from_wire(response.code(), response.message()));
+        answer(runtime::LeaseTimeLeft{.id = id,
+                                      .ttl_seconds = response.ttl_seconds(),
+                                      .granted_ttl_seconds = response.granted_ttl_seconds()});
       });
 }
 
@@ -169,56 +161,25 @@ void GrpcPeerRouter::lease_time_left(NodeId leader, LeaseId id, LeaseDone done) 
 
 void GrpcPeerRouter::change_membership(NodeId leader, std::vector<ConfChange> changes,
                                        IndexDone done) {
-  Peer* target = peer(leader);
-  if (target == nullptr) return done(no_address(leader));
-  using Call = PeerCall<raftpb::MembershipRequest, raftpb::MembershipResponse, IndexDone>;
-  auto call = std::make_unique<Call>();
-  call->request.mutable_header()->set_cluster_id(options_.cluster_id);
-  call->request.mutable_header()->set_from(options_.self);
-  for (const ConfChange& change : changes) to_wire(change, call->request.add_changes());
-  set_deadline(*call, options_.quick_timeout);
-  if (!begin(&call->context)) return done(stopping());
-  call->done = std::move(done);
-  Call* raw = call.release();
-  target->stub->async()->ChangeMembership(
-      &raw->context, &raw->request, &raw->response,
-      [this, raw, leader, address = target->address](const grpc::Status& status) {
-        std::unique_ptr<Call> owned(raw);
-        auto& answer = owned->done;
-        if (!status.ok()) {
-          answer(call_failure(status, leader, address));
-        } else if (owned->response.code() != 0) {
-          answer(status_from_wire(owned->response.code(), owned->response.message()));
-        } else {
-          answer(Index{owned->response.index()});
-        }
-        end(&owned->context);
+  raftpb::MembershipRequest request;
+  for (const ConfChange& change : changes) to_wire(change, request.add_changes());
+  call<raftpb::MembershipRequest, raftpb::MembershipResponse>(
+      leader, options_.quick_timeout, std::move(request), std::move(done),
+      [](auto& stub, auto... args) { stub.ChangeMembership(args...); },
+      [](const raftpb::MembershipResponse& response, IndexDone& answer) {
+        if (response.code() != 0) return answer(status_from_wire(response.code(), response.message()));
+        answer(Index{response.index()});
       });
 }
 
-void GrpcPeerRouter::transfer_leadership(NodeId leader, NodeId target_id, StatusDone done) {
-  Peer* target = peer(leader);
-  if (target == nullptr) return done(no_address(leader));
-  using Call = PeerCall<raftpb::TransferRequest, raftpb::TransferResponse, StatusDone>;
-  auto call = std::make_unique<Call>();
-  call->request.mutable_header()->set_cluster_id(options_.cluster_id);
-  call->request.mutable_header()->set_from(options_.self);
-  call->request.set_target(target_id);
-  set_deadline(*call, options_.quick_timeout);
-  if (!begin(&call->context)) return done(stopping());
-  call->done = std::move(done);
-  Call* raw = call.release();
-  target->stub->async()->TransferLeadership(
-      &raw->context, &raw->request, &raw->response,
-      [this, raw, leader, address = target->address](const grpc::Status& status) {
-        std::unique_ptr<Call> owned(raw);
-        auto& answer = owned->done;
-        if (!status.ok()) {
-          answer(call_failure(status, leader, address));
-        } else {
-          answer(status_from_wire(owned->response.code(), owned->response.message()));
-        }
-        end(&owned->context);
+void GrpcPeerRouter::transfer_leadership(NodeId leader, NodeId target, StatusDone done) {
+  raftpb::TransferRequest request;
+  request.set_target(target);
+  call<raftpb::TransferRequest, raftpb::TransferResponse>(
+      leader, options_.quick_timeout, std::move(request), std::move(done),
+      [](auto& stub, auto... args) { stub.TransferLeadership(args...); },
+      [](const raftpb::TransferResponse& response, StatusDone& answer) {
+        answer(status_from_wire(response.code(), response.message()));
       });
 }
 

@@ -57,6 +57,9 @@ class GrpcPeerRouter final : public runtime::PeerRouter {
 
  private:
   Peer* peer(NodeId id);
+  template <typename Request, typename Response, typename Done, typename Send, typename Answer>
+  void call(NodeId leader, std::chrono::milliseconds timeout, Request request, Done done,
+            Send send, Answer answer);
   void lease_call(NodeId leader, LeaseId id, bool renew, LeaseDone done);
   // Every call is registered from its start to its completion, so the destructor can cancel
   // and wait for it.

@@ -207,6 +207,7 @@ std::string encode_outcome(const Result<ApplyResult>& outcome) {
   encoder.out.u8(static_cast<uint8_t>(status.code()));
   encoder.out.bytes(status.message().substr(0, kMaxMessageBytes));
   encoder.out.i64(outcome ? outcome->revision : 0);
+  encoder.out.u64(outcome ? outcome->log_index : 0);
   if (outcome && status.is_ok()) {
     encoder.response(outcome->response);
   } else {
@@ -232,6 +233,7 @@ Result<ApplyResult> decode_outcome(std::string_view encoded) {
   std::string message = in.bytes("status message", kMaxMessageBytes);
   ApplyResult result;
   result.revision = in.i64("revision");
+  result.log_index = in.u64("log index");
   result.response = decoder.response();
   if (in.ok() && !in.at_end()) in.fail("outcome", "is followed by more bytes");
   if (!in.ok()) return in.status();

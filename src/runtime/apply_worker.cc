@@ -117,6 +117,7 @@ bool ApplyWorker::apply(ApplyBatch& batch) {
         published.push_back(Published{result->revision, std::move(result->events)});
       }
       if (waiter != batch.waiters.end() && waiter->first == entry.index) {
+        result->log_index = entry.index;
         answers.emplace_back(std::move(waiter->second), std::move(result));
         ++waiter;
       }

@@ -305,7 +305,21 @@ bool RaftRuntime::forward_proposal(ProposeInput& input) {
   const NodeId leader = raft_->leader();
   if (leader == kNoNode || leader == raft_->id() || input.hops >= kMaxHops) return false;
   if (!router_->reaches(leader)) return false;
-  router_->propose(leader, std::move(input.command), input.hops + 1, std::move(input.done));
+  router_->propose(
+      leader, std::move(input.command), input.hops + 1,
+      [this, done = std::move(input.done)](Result<ApplyResult> outcome) mutable {
+        if (!outcome || outcome->log_index == 0) return done(std::move(outcome));
+        // etcd's applyWait: the answer waits until this member applied the entry too, so that
+        // a serializable read here right after the write sees it.
+        const Index index = outcome->log_index;
+        read(
+            ReadMode::kConfirmed,
+            [outcome = std::move(outcome), done = std::move(done)](
+                Result<const StateMachine*> /*applied or stopped: applied on the leader*/) mutable {
+              done(std::move(outcome));
+            },
+            index);
+      });
   return true;
 }
 

@@ -159,6 +159,14 @@ Result<std::unique_ptr<EtcdServer>> EtcdServer::start(const ServerConfig& config
   if (!stored) return stored.status();
   if (*stored) {
     ids = **stored;
+  } else if (config.initial_cluster_state == InitialClusterState::kExisting) {
+    // Bootstrapping from --initial-cluster would start a second cluster beside the running
+    // one; joining it takes `member add` first, which the Cluster service does not offer yet.
+    return Status::failed_precondition(
+        "dengine-server: --initial-cluster-state existing on an empty data dir (" +
+        config.data_dir +
+        ") means joining a running cluster, which this version cannot do yet; start every "
+        "member of a new cluster with --initial-cluster-state new");
   } else if (Status written = write_server_ids(config.data_dir, ids); !written) {
     return written;
   }

@@ -25,6 +25,7 @@ ApplyResult applied(KvResponse response, int64_t revision) {
   ApplyResult result;
   result.response = std::move(response);
   result.revision = revision;
+  result.log_index = static_cast<Index>(revision) + 40;
   return result;
 }
 
@@ -34,6 +35,7 @@ void expect_round_trip(const ApplyResult& sent) {
   EXPECT_EQ(received->status.code(), sent.status.code());
   EXPECT_EQ(received->status.message(), sent.status.message());
   EXPECT_EQ(received->revision, sent.revision);
+  EXPECT_EQ(received->log_index, sent.log_index);
   EXPECT_TRUE(received->response == sent.response);
 }
 

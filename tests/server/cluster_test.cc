@@ -10,16 +10,13 @@
 #include <memory>
 #include <mutex>
 #include <regex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include <arpa/inet.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "etcd/etcdserverpb/rpc.grpc.pb.h"
 #include "raftpb/raft.grpc.pb.h"
@@ -30,17 +27,6 @@ namespace dengine::test {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-void send_raw_bytes(int port, const std::string& bytes) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
-  EXPECT_GT(::write(fd, bytes.data(), bytes.size()), 0);
-  ::close(fd);
-}
 
 class Cluster : public ::testing::Test {
  protected:
@@ -128,6 +114,24 @@ TEST_F(Cluster, WritesThroughAnyMemberAreReadFromEveryMember) {
     }
     EXPECT_EQ(ok(i, {"get", "fruit/", "--prefix", "--consistency=s"}), all) << "member " << i;
   }
+  // Every member reports the same leader, and one of them is it.
+  std::string all_endpoints;
+  for (size_t i = 0; i < 3; ++i) all_endpoints += (i == 0 ? "" : ",") + member(i).endpoint();
+  const CommandResult status = run_command(
+      {"etcdctl", "--endpoints=" + all_endpoints, "endpoint", "status", "-w", "fields"});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  std::regex leader_field("\"Leader\" : (\\d+)");
+  std::set<std::string> leaders;
+  for (auto it = std::sregex_iterator(status.out.begin(), status.out.end(), leader_field);
+       it != std::sregex_iterator(); ++it) {
+    leaders.insert((*it)[1]);
+  }
+  EXPECT_EQ(leaders.size(), 1U) << status.out;
+  EXPECT_EQ(leaders.count("0"), 0U) << status.out;
+  const CommandResult health = run_command(
+      {"etcdctl", "--endpoints=" + all_endpoints, "endpoint", "health"});
+  EXPECT_EQ(health.exit_code, 0) << health.err;
+
   EXPECT_EQ(ok(1, {"del", "fruit/", "--prefix", "--prev-kv"}),
             "3\nfruit/apple\ngreen\nfruit/banana\nyellow\nfruit/cherry\ndark red\n");
   EXPECT_EQ(ok(2, {"get", "fruit/", "--prefix"}), "");
@@ -138,6 +142,14 @@ TEST_F(Cluster, TxnLeasesWatchesAndCompactionWorkThroughFollowers) {
   ASSERT_GE(lead, 0);
   const size_t a = (static_cast<size_t>(lead) + 1) % 3;
   const size_t b = (static_cast<size_t>(lead) + 2) % 3;
+
+  // A follower answers a write once it applied it itself: a serializable (local) read right
+  // after it sees the write, as in etcd.
+  for (int i = 0; i < 20; ++i) {
+    ok(a, {"put", "mine", std::to_string(i)});
+    EXPECT_EQ(ok(a, {"get", "mine", "--consistency=s", "--print-value-only"}),
+              std::to_string(i) + "\n");
+  }
 
   // A txn in interactive mode through a follower.
   ok(a, {"put", "door", "closed"});
@@ -326,8 +338,8 @@ TEST_F(Cluster, HostileBytesAndForeignPeersOnThePeerPortLeaveTheClusterServing) 
     for (const std::string& garbage :
          {std::string("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), std::string(4096, '\xff'),
           std::string("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n") + std::string(64, '\0')}) {
-      send_raw_bytes(flags.peer_port, garbage);
-      send_raw_bytes(flags.client_port, garbage);
+      EXPECT_TRUE(send_raw_bytes(flags.peer_port, garbage));
+      EXPECT_TRUE(send_raw_bytes(flags.client_port, garbage));
     }
   }
   const int lead = leader();

@@ -4,11 +4,7 @@
 
 #include <string>
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "tests/server/server_process.h"
 #include "tests/support/scratch_dir.h"
@@ -120,6 +116,18 @@ TEST_F(EtcdctlKv, BadRequestsGetEtcdsErrorsAndTheServerKeepsServing) {
   EXPECT_NE(big.err.find("etcdserver: request is too large"), std::string::npos) << big.err;
   EXPECT_NE(fails({"put", "k", "v", "--lease=1234"}).find("etcdserver: requested lease not found"),
             std::string::npos);
+  // A txn over --max-txn-ops (128), and one writing a key twice.
+  std::string many = "\n";
+  for (int i = 0; i < 129; ++i) many += "put many/" + std::to_string(i) + " v\n";
+  const CommandResult too_many = server_.etcdctl({"txn"}, many + "\n\n");
+  EXPECT_NE(too_many.exit_code, 0);
+  EXPECT_NE(too_many.err.find("etcdserver: too many operations in txn request"), std::string::npos)
+      << too_many.err;
+  const CommandResult twice = server_.etcdctl({"txn"}, "\nput same 1\nput same 2\n\n\n");
+  EXPECT_NE(twice.exit_code, 0);
+  EXPECT_NE(twice.err.find("etcdserver: duplicate key given in txn request"), std::string::npos)
+      << twice.err;
+  EXPECT_EQ(ok({"get", "many/", "--prefix"}), "");
   EXPECT_EQ(ok({"put", "after", "fine"}), "OK\n");
 }
 
@@ -129,14 +137,7 @@ TEST_F(EtcdctlKv, GarbageOnTheClientPortLeavesTheServerServing) {
   for (const std::string& garbage :
        {std::string("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), std::string(4096, '\xff'),
         std::string("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n") + std::string(64, '\0')}) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(static_cast<uint16_t>(port));
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
-    EXPECT_GT(::write(fd, garbage.data(), garbage.size()), 0);
-    ::close(fd);
+    EXPECT_TRUE(send_raw_bytes(port, garbage));
   }
   EXPECT_EQ(ok({"put", "still", "serving"}), "OK\n");
   EXPECT_EQ(ok({"get", "still"}), "still\nserving\n");

@@ -49,6 +49,15 @@ TEST(ServerCli, TlsPeerUrlsAreRefusedBeforeAnythingIsWritten) {
   EXPECT_FALSE(std::filesystem::exists(data_dir));
 }
 
+TEST(ServerCli, JoiningARunningClusterIsRefusedRatherThanStartingASecondOne) {
+  const std::string data_dir = fresh_test_dir() + "/never";
+  const CommandResult result = run_server({"--data-dir=" + data_dir,
+                                           "--initial-cluster-state=existing"});
+  EXPECT_EQ(result.exit_code, 1) << result.err;
+  EXPECT_NE(result.err.find("--initial-cluster-state existing"), std::string::npos) << result.err;
+  EXPECT_FALSE(std::filesystem::exists(data_dir));
+}
+
 TEST(ServerCli, HelpAndVersionExitZero) {
   const CommandResult help = run_server({"--help"});
   EXPECT_EQ(help.exit_code, 0);

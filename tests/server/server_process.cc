@@ -112,6 +112,20 @@ CommandResult run_command(const std::vector<std::string>& argv, const std::strin
   return result;
 }
 
+bool send_raw_bytes(int port, const std::string& bytes) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool sent =
+      ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
+      ::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size());
+  ::close(fd);
+  return sent;
+}
+
 std::vector<MemberFlags> plan_cluster(size_t size, const std::string& token) {
   std::vector<MemberFlags> members(size);
   std::string initial_cluster;

@@ -14,6 +14,9 @@ namespace dengine::test {
 // A port on 127.0.0.1 that nothing listens on right now (bound once, then released).
 int free_local_port();
 
+// Connects to 127.0.0.1:`port`, writes `bytes` and hangs up; whether that all worked.
+bool send_raw_bytes(int port, const std::string& bytes);
+
 struct CommandResult {
   int exit_code = -1;  // the process's exit status, or -1 when it did not exit normally
   std::string out;
@@ -59,6 +62,7 @@ class ServerProcess {
   // Waits until etcdctl endpoint health succeeds (or the process exits, or `timeout` passes).
   bool wait_healthy(std::chrono::milliseconds timeout = std::chrono::seconds(30));
   [[nodiscard]] bool running() const { return pid_ > 0; }
+  [[nodiscard]] pid_t pid() const { return pid_; }
   [[nodiscard]] const std::string& endpoint() const { return endpoint_; }
   // What the server wrote to stderr so far.
   [[nodiscard]] std::string log() const;

@@ -4,6 +4,8 @@
 // several watches share one stream without mixing their events.
 
 #include <cstdint>
+#include <cstdio>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -195,6 +197,50 @@ TEST_F(WatchStream, AFragmentedWatchGetsLargeResponsesInPiecesOfWholeEvents) {
   EXPECT_GT(fragments, 0) << "20 events of 2 KB came without fragmenting";
   EXPECT_FALSE(last_was_fragment) << "the last piece must not be marked as a fragment";
   context.TryCancel();
+}
+
+// A field of /proc/<pid>/status ("Threads", "VmRSS"), as a number; -1 if absent.
+int64_t proc_status(pid_t pid, const std::string& field) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind(field + ":", 0) == 0) return std::stoll(line.substr(field.size() + 1));
+  }
+  return -1;
+}
+
+TEST_F(WatchStream, TenThousandOpenWatchStreamsCostMemoryNotThreads) {
+  constexpr int kStreams = 10'000;
+  const int64_t threads_before = proc_status(server_.pid(), "Threads");
+  const int64_t rss_before = proc_status(server_.pid(), "VmRSS");
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<std::unique_ptr<grpc::ClientReaderWriter<WatchRequest, WatchResponse>>> streams;
+  for (int i = 0; i < kStreams; ++i) {
+    contexts.push_back(std::make_unique<grpc::ClientContext>());
+    streams.push_back(watch_->Watch(contexts.back().get()));
+    ASSERT_TRUE(streams.back()->Write(create_prefix("many/", 0))) << "stream " << i;
+  }
+  WatchResponse response;
+  for (int i = 0; i < kStreams; ++i) {
+    ASSERT_TRUE(streams[static_cast<size_t>(i)]->Read(&response)) << "stream " << i;
+    ASSERT_TRUE(response.created()) << "stream " << i;
+  }
+  const int64_t threads_open = proc_status(server_.pid(), "Threads");
+  const int64_t rss_open = proc_status(server_.pid(), "VmRSS");
+  std::printf("%d watch streams: server threads %lld -> %lld, RSS %lld -> %lld kB\n", kStreams,
+              static_cast<long long>(threads_before), static_cast<long long>(threads_open),
+              static_cast<long long>(rss_before), static_cast<long long>(rss_open));
+  // gRPC's callback API: a few pollers and executors, never a thread per stream.
+  EXPECT_LT(threads_open, threads_before + 32);
+
+  // Every stream still sees a write.
+  const int64_t written = put("many/x", "1");
+  for (const auto& stream : streams) {
+    ASSERT_TRUE(stream->Read(&response));
+    ASSERT_EQ(response.events_size(), 1);
+    EXPECT_EQ(response.events(0).kv().mod_revision(), written);
+  }
+  for (const auto& context : contexts) context->TryCancel();
 }
 
 }  // namespace
