@@ -4,6 +4,8 @@
 #include <climits>
 #include <optional>
 #include <set>
+#include <string>
+#include <thread>
 #include <string_view>
 
 #include <grpcpp/grpcpp.h>
@@ -19,7 +21,9 @@
 #include "net/peer_channel.h"
 #include "net/peer_service.h"
 #include "runtime/engine_internals.h"
+#include "server/member_identity.h"
 #include "server/server_ids_file.h"
+#include "server/server_log.h"
 
 namespace dengine::server {
 namespace {
@@ -33,7 +37,7 @@ constexpr int kClientPingIntervalMs = 5'000;
 // How long a graceful stop lets calls in flight finish.
 constexpr auto kShutdownGrace = std::chrono::seconds(5);
 // Peer calls left once the engine stopped are streams the other members keep open.
-constexpr auto kPeerShutdownGrace = std::chrono::seconds(1);
+constexpr auto kPeerShutdownGrace = std::chrono::milliseconds(50);
 
 std::string grpc_address(const Url& url) {
   const bool ipv6 = url.host.find(':') != std::string::npos;
@@ -105,6 +109,7 @@ struct EtcdServer::Parts {
     }
     Status engine_stop;
     if (engine) engine_stop = engine->stop();
+    if (membership_log.joinable()) membership_log.join();  // ends with the engine
     if (peer_server) {
       peer_server->Shutdown(std::chrono::system_clock::now() + kPeerShutdownGrace);
       peer_server->Wait();
@@ -122,10 +127,43 @@ struct EtcdServer::Parts {
     handed_over = true;
     for (const NodeId voter : engine->members().voters) {
       if (voter == engine->id()) continue;
-      (void)engine->transfer_leadership(voter, 2 * election_timeout);
+      spdlog::info("handing leadership to {} before stopping", format_id(voter));
+      if (Status moved = engine->transfer_leadership(voter, 2 * election_timeout); !moved) {
+        spdlog::warn("leadership did not move to {}: {}", format_id(voter), moved.message());
+      }
       return;
     }
   }
+
+  // Logs who leads, and the membership, whenever either changes, until the engine stops.
+  void log_membership() {
+    MembershipWatch changes = engine->watch_membership();
+    std::optional<MembershipEvent> last;
+    while (true) {
+      Result<MembershipEvent> event = changes.next(std::chrono::seconds(1));
+      if (!event && event.status().code() == StatusCode::kTimedOut) continue;
+      if (!event) return;
+      if (!last || last->leader != event->leader || last->term != event->term) {
+        if (event->leader == kNoNode) {
+          spdlog::info("term {}: no leader", event->term);
+        } else {
+          spdlog::info("term {}: {} leads{}", event->term, format_id(event->leader),
+                       event->leader == ids.member_id ? " (this member)" : "");
+        }
+      }
+      if (!last || last->members != event->members) {
+        std::string voters;
+        for (const NodeId voter : event->members.voters) {
+          voters += (voters.empty() ? "" : ",") + format_id(voter);
+        }
+        spdlog::info("voters: {}{}", voters,
+                     event->members.learners.empty() ? "" : " (and learners)");
+      }
+      last = *event;
+    }
+  }
+
+  std::thread membership_log;
 
   std::chrono::milliseconds election_timeout{1000};
   bool handed_over = false;
@@ -243,6 +281,15 @@ Result<std::unique_ptr<EtcdServer>> EtcdServer::start(const ServerConfig& config
       config.listen_client_urls, ports, parts->grpc_server.get(), "clients");
   if (!client_addresses) return client_addresses.status();
   parts->client_addresses = std::move(*client_addresses);
+  std::string serving;
+  for (const std::string& address : parts->client_addresses) serving += " " + address;
+  std::string peers;
+  for (const std::string& address : parts->peer_addresses) peers += " " + address;
+  spdlog::info("member {} of cluster {}, data in {}, serving clients on{}, peers on{}",
+               format_id(ids.member_id), format_id(ids.cluster_id), config.data_dir, serving,
+               peers);
+  Parts* raw = parts.get();
+  parts->membership_log = std::thread([raw] { raw->log_membership(); });
   return std::unique_ptr<EtcdServer>(new EtcdServer(std::move(parts)));
 }
 

@@ -14,6 +14,7 @@
 #include "server/etcd_server.h"
 #include "server/member_identity.h"
 #include "server/server_config.h"
+#include "server/server_log.h"
 
 extern char** environ;
 
@@ -61,12 +62,11 @@ int main(int argc, char** argv) {
     std::fputs(kVersionText, stdout);
     return 0;
   }
-  for (const std::string& warning : config->warnings) {
-    std::fprintf(stderr, "dengine-server: warning: %s\n", warning.c_str());
-  }
+  configure_logging(config->log_level);
+  for (const std::string& warning : config->warnings) spdlog::warn("{}", warning);
   dengine::Result<ClusterIdentity> identity = derive_identity(*config);
   if (!identity) {
-    std::fprintf(stderr, "dengine-server: %s\n", identity.status().message().c_str());
+    spdlog::error("{}", identity.status().message());
     return 2;
   }
   ServerIds ids{
@@ -81,26 +81,17 @@ int main(int argc, char** argv) {
 
   dengine::Result<std::unique_ptr<EtcdServer>> server = EtcdServer::start(*config, ids);
   if (!server) {
-    std::fprintf(stderr, "dengine-server: %s\n", server.status().message().c_str());
+    spdlog::error("{}", server.status().message());
     return 1;
   }
-  std::fprintf(stderr,
-               "dengine-server: member %016llx of cluster %016llx, data in %s, serving clients "
-               "on",
-               static_cast<unsigned long long>((*server)->ids().member_id),
-               static_cast<unsigned long long>((*server)->ids().cluster_id),
-               config->data_dir.c_str());
-  for (const std::string& address : (*server)->client_addresses()) {
-    std::fprintf(stderr, " %s", address.c_str());
-  }
-  std::fprintf(stderr, "\n");
 
   int received = 0;
   sigwait(&signals, &received);
-  std::fprintf(stderr, "dengine-server: %s, stopping\n", received == SIGINT ? "SIGINT" : "SIGTERM");
+  spdlog::info("{}, stopping", received == SIGINT ? "SIGINT" : "SIGTERM");
   if (dengine::Status stopped = (*server)->stop(); !stopped) {
-    std::fprintf(stderr, "dengine-server: stop: %s\n", stopped.message().c_str());
+    spdlog::error("stop: {}", stopped.message());
     return 1;
   }
+  spdlog::info("stopped");
   return 0;
 }

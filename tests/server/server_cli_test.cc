@@ -58,6 +58,19 @@ TEST(ServerCli, JoiningARunningClusterIsRefusedRatherThanStartingASecondOne) {
   EXPECT_FALSE(std::filesystem::exists(data_dir));
 }
 
+TEST(ServerCli, TheLogLevelDecidesWhatTheServerReports) {
+  ServerProcess chatty(fresh_test_dir() + "/info");
+  ASSERT_TRUE(chatty.started()) << chatty.log();
+  ServerProcess quiet(fresh_test_dir() + "/warn", {"--log-level=warn"});
+  ASSERT_TRUE(quiet.started()) << quiet.log();
+  EXPECT_EQ(chatty.terminate(), 0);
+  EXPECT_EQ(quiet.terminate(), 0);
+  EXPECT_NE(chatty.log().find(" I | dengine-server: member "), std::string::npos) << chatty.log();
+  EXPECT_NE(chatty.log().find("leads (this member)"), std::string::npos) << chatty.log();
+  EXPECT_NE(chatty.log().find("SIGTERM, stopping"), std::string::npos) << chatty.log();
+  EXPECT_EQ(quiet.log().find(" I | "), std::string::npos) << quiet.log();
+}
+
 TEST(ServerCli, HelpAndVersionExitZero) {
   const CommandResult help = run_server({"--help"});
   EXPECT_EQ(help.exit_code, 0);
