@@ -2,8 +2,9 @@
 
 // A follower's way to the leader over the peer protocol (runtime::PeerRouter): each request is
 // one asynchronous RaftPeer call to the leader's peer listener, with a deadline, so no thread
-// waits on the network. The leader answers as the leader or not at all (kNotLeader, never a
-// second forward).
+// waits on the network. A write that reaches a node which no longer leads is forwarded again,
+// at most RaftRuntime::kMaxForwardHops times in all; the other requests are answered by the
+// node asked (kNotLeader when it does not lead).
 
 #include <chrono>
 #include <condition_variable>

@@ -20,6 +20,8 @@ namespace {
 
 // A batch is cut once it holds this much, so that one write never nears the message bound.
 constexpr size_t kBatchBytes = 4 * 1024 * 1024;
+// The longest one image may take to reach a follower; past it the leader probes again.
+constexpr auto kImageDeadline = std::chrono::minutes(10);
 
 // Votes, heartbeats and the like travel apart from entries and images (a lane each), so that
 // a long append never delays an election or a lease.
@@ -133,6 +135,10 @@ class PeerSender {
 GrpcTransport::GrpcTransport(GrpcTransportOptions options) : options_(std::move(options)) {}
 
 GrpcTransport::~GrpcTransport() {
+  cancel_sends();
+}
+
+void GrpcTransport::cancel_sends() {
   std::lock_guard lock(mutex_);
   stopping_ = true;
   for (grpc::ClientContext* context : snapshot_contexts_) context->TryCancel();
@@ -172,6 +178,9 @@ Status GrpcTransport::send_snapshot(const Message& message, const std::string& i
   if (!image) return image.status();
   auto stub = raftpb::RaftPeer::NewStub(make_peer_channel(*address));
   grpc::ClientContext context;
+  // A peer that stops reading (wedged, not dead: keepalive catches the dead) must not hold
+  // the shipper, and with it every other follower's image, for ever.
+  context.set_deadline(std::chrono::system_clock::now() + kImageDeadline);
   {
     std::lock_guard lock(mutex_);
     if (stopping_) return Status::unavailable("net: the transport is stopping");

@@ -53,6 +53,7 @@ class GrpcTransport final : public runtime::Transport {
   // The image travels on a SendSnapshot stream of its own, then the message on the peer's
   // replication lane. kUnavailable when the peer cannot be reached or refuses the image.
   Status send_snapshot(const Message& message, const std::string& image_dir) override;
+  void cancel_sends() override;
 
   // Messages dropped because a peer's queue was full or its address unknown (for tests and
   // metrics).

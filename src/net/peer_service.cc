@@ -112,6 +112,15 @@ grpc::ServerUnaryReactor* PeerService::Propose(grpc::CallbackServerContext* cont
     reactor->Finish(refused);
     return reactor;
   }
+  // Forwards are bounded (RaftRuntime's kMaxHops); a count from outside that range is forged.
+  if (request->hops() < 1 || request->hops() > runtime::RaftRuntime::kMaxForwardHops) {
+    refused_.fetch_add(1);
+    reactor->Finish({grpc::StatusCode::INVALID_ARGUMENT,
+                     "net: a forwarded write claims " + std::to_string(request->hops()) +
+                         " forwards; 1 to " +
+                         std::to_string(runtime::RaftRuntime::kMaxForwardHops) + " are possible"});
+    return reactor;
+  }
   // Bytes that are not a command must never become an entry: every member would fail to
   // apply it.
   if (Result<kv::KvCommand> command = kv::decode_command(request->command()); !command) {

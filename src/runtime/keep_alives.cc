@@ -36,8 +36,10 @@ KeepAlives::RenewDone KeepAlives::follow_up(KeepAlives& self,
       return self.add(std::move(ticket), next_due(sent, renewed->granted_ttl_seconds));
     }
     const StatusCode code = renewed.status().code();
-    if (code == StatusCode::kNotLeader || code == StatusCode::kUnavailable) {
-      return self.add(std::move(ticket), sent);  // no leader keeping time yet: the next round
+    if (code == StatusCode::kNotLeader || code == StatusCode::kUnavailable ||
+        code == StatusCode::kTimedOut) {
+      // No leader keeping time yet, or none answering: try again a little later.
+      return self.add(std::move(ticket), sent + self.retry_nanos_);
     }
     ticket->lose(renewed.status());
   };

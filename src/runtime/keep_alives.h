@@ -56,6 +56,8 @@ class KeepAlives {
   // one, retry at the next round (no leader keeping time yet), or lose the ticket.
   static RenewDone follow_up(KeepAlives& self, std::shared_ptr<KeepAliveTicketImpl> ticket,
                              uint64_t sent);
+  // How long after a renewal that found no leader (or no answer) the next attempt is made.
+  void set_retry_interval(uint64_t nanos) { retry_nanos_ = nanos; }
   // The core thread: renews what is due at `now`. A ticket is out of the schedule while its
   // renewal is on its way (a follower asks the leader) and comes back with the answer.
   void run(uint64_t now, Renew& renew);
@@ -68,6 +70,7 @@ class KeepAlives {
     uint64_t due = 0;
   };
 
+  uint64_t retry_nanos_ = 100'000'000;
   std::mutex mutex_;
   std::vector<Scheduled> added_;
   std::optional<Status> stopped_;

@@ -61,6 +61,8 @@ RaftRuntime::RaftRuntime(std::unique_ptr<raft::RaftNode> raft, bool keeps_lease_
   for (const LeaseInfo& lease : state_machine_.leases()) {
     lessor_.on_lease_changed(lease.id, lease, clock_->now_nanos());
   }
+  keep_alives_.set_retry_interval(static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(options_.tick_interval).count()));
   renew_for_keep_alive_ = [this](LeaseId id, PeerRouter::LeaseDone done) {
     renew_lease(id, std::move(done));
   };
@@ -300,10 +302,9 @@ void RaftRuntime::handle(CoreInput& input, std::vector<PendingRead>& read_index_
 
 bool RaftRuntime::forward_proposal(ProposeInput& input) {
   // Bounded: nodes with stale views of who leads could otherwise pass a command around.
-  constexpr int kMaxHops = 3;
   if (router_ == nullptr || raft_->role() == RaftRole::kLeader) return false;
   const NodeId leader = raft_->leader();
-  if (leader == kNoNode || leader == raft_->id() || input.hops >= kMaxHops) return false;
+  if (leader == kNoNode || leader == raft_->id() || input.hops >= kMaxForwardHops) return false;
   if (!router_->reaches(leader)) return false;
   router_->propose(
       leader, std::move(input.command), input.hops + 1,
@@ -670,6 +671,7 @@ void RaftRuntime::shut_down() {
   clock_->remove_listener(clock_listener_);
   lessor_.demote();
   keep_alives_.stop(why);
+  transport_->cancel_sends();
   if (snapshot_shipper_) snapshot_shipper_->stop();
   if (deferred_hard_state_) {
     // Not needed for safety (see submit_storage), but a clean stop leaves the newest commit.

@@ -89,6 +89,8 @@ class RaftRuntime {
   // ---- callers (any thread); every completion runs exactly once, on a worker thread ----
   // A follower forwards the command to the leader (`hops` counts the forwards so far).
   void propose(std::string command, ProposalDone done, int hops = 0);
+  // How many times a write may be forwarded between nodes with stale views of who leads.
+  static constexpr int kMaxForwardHops = 3;
   // `at`: the confirmed index, for ReadMode::kConfirmed only.
   void read(ReadMode mode, ReadTask task, Index at = 0);
   // Confirms the index a read may be served at; `confirmed` runs on the core thread and must

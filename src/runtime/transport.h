@@ -29,6 +29,9 @@ class Transport {
   // shipper's) until then; the peer only acts on the message, so a failure leaves it as it
   // was. kUnavailable when the peer cannot be reached.
   virtual Status send_snapshot(const Message& message, const std::string& image_dir);
+  // The node is stopping: a send_snapshot in progress returns soon (kUnavailable) instead of
+  // waiting on a peer that stopped reading. Called before the snapshot shipper is joined.
+  virtual void cancel_sends() {}
 };
 
 // Engines in one process (tests, examples/three-node-embedded): sending is a push onto the

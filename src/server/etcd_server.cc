@@ -224,6 +224,9 @@ Result<std::unique_ptr<EtcdServer>> EtcdServer::start(const ServerConfig& config
                                   grpc::InsecureServerCredentials(), &peer_ports[i]);
   }
   peer_builder.SetMaxReceiveMessageSize(net::kMaxPeerMessageBytes);
+  peer_builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                                  net::kPeerKeepaliveMs / 2);
+  peer_builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   peer_builder.SetMaxSendMessageSize(net::kMaxPeerMessageBytes);
   peer_builder.RegisterService(parts->peer_service.get());
   parts->peer_server = peer_builder.BuildAndStart();

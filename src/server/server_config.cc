@@ -4,7 +4,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <exception>
+#include <system_error>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -96,9 +96,8 @@ Result<uint64_t> parse_duration_ms(std::string_view text) {
     }
     if (number_end == at) return Status::invalid_argument(bad);
     double number = 0;
-    try {
-      number = std::stod(std::string(text.substr(at, number_end - at)));
-    } catch (const std::exception&) {
+    const auto [end, error] = std::from_chars(text.data() + at, text.data() + number_end, number);
+    if (error != std::errc() || end != text.data() + number_end) {
       return Status::invalid_argument(bad);
     }
     at = number_end;
@@ -116,7 +115,8 @@ Result<uint64_t> parse_duration_ms(std::string_view text) {
     at += unit_length;
   }
   if (total_ms > 1e15) return Status::invalid_argument("is too long a duration");
-  return static_cast<uint64_t>(total_ms);
+  // Whole milliseconds, but never a positive duration rounded down to 0 (which means "default").
+  return total_ms > 0 && total_ms < 1 ? uint64_t{1} : static_cast<uint64_t>(total_ms);
 }
 
 template <uint64_t ServerConfig::*field>

@@ -235,22 +235,23 @@ TEST_F(Cluster, EtcdctlLockExcludesAndElectHandsOverBetweenProcessesOnDifferentM
   // The first candidate leads until interrupted (etcdctl then resigns); a second one, waiting
   // on another member meanwhile, leads only after that, and announces its own proposal.
   CommandResult alice, bob;
-  Clock::time_point alice_done, bob_elected;
+  // `timeout` interrupts alice 3 s after this, at the earliest; only then may bob lead. (Not
+  // when alice's process is seen to exit: it resigns a moment before it exits.)
+  const Clock::time_point alice_interrupted = Clock::now() + std::chrono::seconds(3);
   std::thread first_candidate([&] {
     alice = run_command({"timeout", "-s", "INT", "3", "etcdctl",
                          "--endpoints=" + member(0).endpoint(), "elect", "the-election", "alice"},
                         "", std::chrono::seconds(20));
-    alice_done = Clock::now();
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(1000));
   bob = member(1).etcdctl_until({"elect", "the-election", "bob"}, "bob",
                                 std::chrono::seconds(30));
-  bob_elected = Clock::now();
+  const Clock::time_point bob_elected = Clock::now();
   first_candidate.join();
   EXPECT_NE(alice.out.find("the-election/"), std::string::npos) << alice.out << alice.err;
   EXPECT_NE(alice.out.find("alice"), std::string::npos) << alice.out << alice.err;
   EXPECT_NE(bob.out.find("bob"), std::string::npos) << bob.out << bob.err;
-  EXPECT_GE(bob_elected, alice_done) << "two leaders of one election at once";
+  EXPECT_GE(bob_elected, alice_interrupted) << "two leaders of one election at once";
 }
 
 TEST_F(Cluster, WritesResumeAfterTheLeaderIsKilledAndNoAcknowledgedWriteIsLost) {

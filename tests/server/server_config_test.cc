@@ -168,7 +168,10 @@ TEST(ServerConfigFlags, DurationsAreGoDurations) {
   config = parse({"--experimental-watch-progress-notify-interval=250ms"});
   ASSERT_TRUE(config) << config.status().message();
   EXPECT_EQ(config->watch_progress_notify_interval_ms, 250U);
-  for (const char* bad : {"5", "ms", "1x", "", "-1s", "1h2"}) {
+  config = parse({"--experimental-watch-progress-notify-interval=500us"});
+  ASSERT_TRUE(config) << config.status().message();
+  EXPECT_EQ(config->watch_progress_notify_interval_ms, 1U);
+  for (const char* bad : {"5", "ms", "1x", "", "-1s", "1h2", "1.2.3s"}) {
     auto refused = parse({std::string("--experimental-watch-progress-notify-interval=") + bad});
     ASSERT_FALSE(refused) << bad;
     EXPECT_NE(refused.status().message().find("--experimental-watch-progress-notify-interval"),
