@@ -1,8 +1,10 @@
 #include "api/maintenance_service.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <system_error>
 
+#include "api/etcd_status.h"
 #include "dengine/embedded_engine.h"
 #include "runtime/engine_internals.h"
 
@@ -57,6 +59,40 @@ grpc::ServerUnaryReactor* MaintenanceService::Alarm(grpc::CallbackServerContext*
   } else {
     reactor->Finish(grpc::Status::OK);  // etcd's alarm responses carry no header
   }
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* MaintenanceService::MoveLeader(
+    grpc::CallbackServerContext* context, const etcdserverpb::MoveLeaderRequest* request,
+    etcdserverpb::MoveLeaderResponse* response) {  // NOLINT(misc-unused-parameters)
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  EmbeddedEngine& engine = header_.engine();
+  const NodeId target = request->targetid();
+  // etcd's errors (rpctypes): ErrGRPCNotLeader, ErrGRPCBadLeaderTransferee, and the timeout.
+  if (!engine.is_leader()) {
+    reactor->Finish({grpc::StatusCode::FAILED_PRECONDITION, "etcdserver: not leader"});
+    return reactor;
+  }
+  const ConfState members = engine.members();
+  const bool voter = std::find(members.voters.begin(), members.voters.end(), target) !=
+                     members.voters.end();
+  if (!voter) {
+    reactor->Finish({grpc::StatusCode::FAILED_PRECONDITION, "etcdserver: bad leader transferee"});
+    return reactor;
+  }
+  if (target != engine.id()) {
+    if (dengine::Status moved = engine.transfer_leadership(target, move_leader_timeout_);
+        !moved) {
+      reactor->Finish(moved.code() == StatusCode::kTimedOut
+                          ? grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                         "etcdserver: request timed out, leader transfer took "
+                                         "too long")
+                          : to_grpc_status(moved));
+      return reactor;
+    }
+  }
+  (void)response;  // etcd answers with an empty MoveLeaderResponse, header included
+  reactor->Finish(grpc::Status::OK);
   return reactor;
 }
 

@@ -1,9 +1,10 @@
 #pragma once
 
-// etcd's Maintenance service, as far as `etcdctl endpoint status` and `endpoint health` need
-// it: Status, and Alarm (no alarms are raised yet; the quota alarm comes with the maintenance
-// work). The other methods answer Unimplemented.
+// etcd's Maintenance service, as far as `etcdctl endpoint status`, `endpoint health` and
+// `move-leader` need it: Status, Alarm (no alarms are raised yet; the quota alarm comes with
+// the maintenance work) and MoveLeader. The other methods answer Unimplemented.
 
+#include <chrono>
 #include <string>
 
 #include "api/member_header.h"
@@ -14,8 +15,12 @@ namespace dengine::api {
 class MaintenanceService final : public etcdserverpb::Maintenance::CallbackService {
  public:
   // `data_dir`: the engine's; Status reports the size of its state machine as the database's.
-  MaintenanceService(const MemberHeader& header, std::string data_dir)
-      : header_(header), data_dir_(std::move(data_dir)) {}
+  // `move_leader_timeout`: how long MoveLeader waits for the target to lead.
+  MaintenanceService(const MemberHeader& header, std::string data_dir,
+                     std::chrono::milliseconds move_leader_timeout)
+      : header_(header),
+        data_dir_(std::move(data_dir)),
+        move_leader_timeout_(move_leader_timeout) {}
 
   grpc::ServerUnaryReactor* Status(grpc::CallbackServerContext* context,
                                    const etcdserverpb::StatusRequest* request,
@@ -23,10 +28,16 @@ class MaintenanceService final : public etcdserverpb::Maintenance::CallbackServi
   grpc::ServerUnaryReactor* Alarm(grpc::CallbackServerContext* context,
                                   const etcdserverpb::AlarmRequest* request,
                                   etcdserverpb::AlarmResponse* response) override;
+  // etcd: only the leader moves leadership, to a voter; the call returns once the target
+  // leads. It waits on the calling gRPC thread (a rare operator call, bounded by the timeout).
+  grpc::ServerUnaryReactor* MoveLeader(grpc::CallbackServerContext* context,
+                                       const etcdserverpb::MoveLeaderRequest* request,
+                                       etcdserverpb::MoveLeaderResponse* response) override;
 
  private:
   const MemberHeader& header_;
   const std::string data_dir_;
+  const std::chrono::milliseconds move_leader_timeout_;
 };
 
 }  // namespace dengine::api

@@ -254,7 +254,10 @@ Result<std::unique_ptr<EtcdServer>> EtcdServer::start(const ServerConfig& config
   parts->kv = std::make_unique<api::KvService>(
       *parts->header, api::KvServiceLimits{.max_request_bytes = config.max_request_bytes,
                                            .max_txn_ops = config.max_txn_ops});
-  parts->maintenance = std::make_unique<api::MaintenanceService>(*parts->header, config.data_dir);
+  // etcd waits for a leader transfer up to its request timeout: 5 s plus two election timeouts.
+  parts->maintenance = std::make_unique<api::MaintenanceService>(
+      *parts->header, config.data_dir,
+      std::chrono::milliseconds(5'000 + 2 * config.election_timeout_ms));
   parts->watch = std::make_unique<api::WatchService>(
       *parts->header,
       api::WatchServiceOptions{

@@ -334,6 +334,50 @@ TEST_F(Cluster, AGracefullyStoppedLeaderHandsOverBeforeItGoes) {
   EXPECT_EQ(ok(survivor, {"put", "after", "handover"}), "OK\n");
 }
 
+TEST_F(Cluster, EtcdctlMoveLeaderHandsLeadershipToTheMemberNamed) {
+  const int old_leader = leader();
+  ASSERT_GE(old_leader, 0);
+  const size_t target = (static_cast<size_t>(old_leader) + 2) % 3;
+  // The target's id, as etcdctl prints it.
+  const std::string listed = ok(target, {"endpoint", "status", "-w", "fields"});
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(listed, match, std::regex("\"MemberID\" : (\\d+)"))) << listed;
+  char hex[17];
+  std::snprintf(hex, sizeof(hex), "%llx", std::stoull(match[1]));
+  std::string all_endpoints;
+  for (size_t i = 0; i < 3; ++i) all_endpoints += (i == 0 ? "" : ",") + member(i).endpoint();
+  const CommandResult moved =
+      run_command({"etcdctl", "--endpoints=" + all_endpoints, "move-leader", hex});
+  ASSERT_EQ(moved.exit_code, 0) << moved.err;
+  EXPECT_NE(moved.out.find(std::string("Leadership transferred from ")), std::string::npos)
+      << moved.out;
+  EXPECT_NE(moved.out.find(std::string(" to ") + hex), std::string::npos) << moved.out;
+  EXPECT_EQ(leader(), static_cast<int>(target));
+  EXPECT_EQ(ok(target, {"put", "moved", "yes"}), "OK\n");
+
+  // Asked of a follower, or for a node that is no member, etcd's errors.
+  auto maintenance = etcdserverpb::Maintenance::NewStub(grpc::CreateChannel(
+      member((target + 1) % 3).endpoint(), grpc::InsecureChannelCredentials()));
+  etcdserverpb::MoveLeaderRequest request;
+  request.set_targetid(std::stoull(match[1]));
+  etcdserverpb::MoveLeaderResponse response;
+  {
+    grpc::ClientContext context;
+    const grpc::Status refused = maintenance->MoveLeader(&context, request, &response);
+    EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+    EXPECT_EQ(refused.error_message(), "etcdserver: not leader");
+  }
+  auto at_leader = etcdserverpb::Maintenance::NewStub(
+      grpc::CreateChannel(member(target).endpoint(), grpc::InsecureChannelCredentials()));
+  request.set_targetid(12345);
+  {
+    grpc::ClientContext context;
+    const grpc::Status refused = at_leader->MoveLeader(&context, request, &response);
+    EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+    EXPECT_EQ(refused.error_message(), "etcdserver: bad leader transferee");
+  }
+}
+
 TEST_F(Cluster, HostileBytesAndForeignPeersOnThePeerPortLeaveTheClusterServing) {
   for (const MemberFlags& flags : plan_) {
     for (const std::string& garbage :
