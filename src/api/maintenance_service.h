@@ -1,8 +1,9 @@
 #pragma once
 
 // etcd's Maintenance service, as far as `etcdctl endpoint status`, `endpoint health` and
-// `move-leader` need it: Status, Alarm (no alarms are raised yet; the quota alarm comes with
-// the maintenance work) and MoveLeader. The other methods answer Unimplemented.
+// `move-leader` and `endpoint hashkv` need it: Status, Alarm (no alarms are raised yet; the
+// quota alarm comes with the maintenance work), MoveLeader and HashKV. The other methods
+// answer Unimplemented.
 
 #include <chrono>
 #include <string>
@@ -30,6 +31,12 @@ class MaintenanceService final : public etcdserverpb::Maintenance::CallbackServi
                                   etcdserverpb::AlarmResponse* response) override;
   // etcd: only the leader moves leadership, to a voter; the call returns once the target
   // leads. It waits on the calling gRPC thread (a rare operator call, bounded by the timeout).
+  // A CRC-32C of the key-value history up to a revision: the kept versions at the compaction
+  // revision, then every event after it. Equal on members that applied the same log, which is
+  // what `etcdctl endpoint hashkv` compares (the value itself is dengine's, not etcd's).
+  grpc::ServerUnaryReactor* HashKV(grpc::CallbackServerContext* context,
+                                   const etcdserverpb::HashKVRequest* request,
+                                   etcdserverpb::HashKVResponse* response) override;
   grpc::ServerUnaryReactor* MoveLeader(grpc::CallbackServerContext* context,
                                        const etcdserverpb::MoveLeaderRequest* request,
                                        etcdserverpb::MoveLeaderResponse* response) override;

@@ -378,6 +378,50 @@ TEST_F(Cluster, EtcdctlMoveLeaderHandsLeadershipToTheMemberNamed) {
   }
 }
 
+TEST_F(Cluster, EndpointHashkvIsEqualOnEveryMemberAfterAWriteLoad) {
+  std::string all_endpoints;
+  for (size_t i = 0; i < 3; ++i) all_endpoints += (i == 0 ? "" : ",") + member(i).endpoint();
+  // The hash each member reports, as etcdctl prints it ("endpoint, hash" per line).
+  auto hashes = [&](const std::string& extra) {
+    std::vector<std::string> args = {"etcdctl", "--endpoints=" + all_endpoints, "endpoint",
+                                     "hashkv"};
+    if (!extra.empty()) args.push_back(extra);
+    const CommandResult listed = run_command(args);
+    EXPECT_EQ(listed.exit_code, 0) << listed.err;
+    std::set<std::string> distinct;
+    std::regex line("[0-9.:]+, (\\d+)");
+    for (auto it = std::sregex_iterator(listed.out.begin(), listed.out.end(), line);
+         it != std::sregex_iterator(); ++it) {
+      distinct.insert((*it)[1]);
+    }
+    EXPECT_EQ(listed.out.find("127.0.0.1"), 0U) << listed.out;
+    return distinct;
+  };
+  for (int i = 0; i < 30; ++i) {
+    ok(static_cast<size_t>(i % 3), {"put", "load/" + std::to_string(i % 7), std::to_string(i)});
+  }
+  ok(1, {"del", "load/3"});
+  const int64_t middle = revision(0);
+  ok(2, {"compact", std::to_string(middle - 10)});
+  for (int i = 0; i < 10; ++i) ok(0, {"put", "load/late", std::to_string(i)});
+  // Every member applies at its own pace: a serializable hash may lag, so ask until they agree.
+  std::set<std::string> now;
+  const auto give_up = Clock::now() + std::chrono::seconds(10);
+  do {
+    now = hashes("");
+  } while (now.size() != 1 && Clock::now() < give_up);
+  EXPECT_EQ(now.size(), 1U) << "members disagree on the history";
+  const std::set<std::string> earlier = hashes("--rev=" + std::to_string(middle));
+  EXPECT_EQ(earlier.size(), 1U);
+  EXPECT_NE(earlier, now) << "the hash ignored the later writes";
+  ok(0, {"put", "load/one-more", "x"});
+  std::set<std::string> after;
+  do {
+    after = hashes("");
+  } while (after.size() != 1 && Clock::now() < give_up + std::chrono::seconds(10));
+  EXPECT_NE(after, now);
+}
+
 TEST_F(Cluster, HostileBytesAndForeignPeersOnThePeerPortLeaveTheClusterServing) {
   for (const MemberFlags& flags : plan_) {
     for (const std::string& garbage :
