@@ -65,6 +65,10 @@ class StateMachine {
   [[nodiscard]] virtual Index durable_applied_index() const = 0;
   // Makes everything applied so far durable.
   virtual Status flush() = 0;
+  // Rewrites the store's files compactly, giving back the space of compacted history (etcd's
+  // defragment). Changes nothing a read can see; may take long, and applies wait meanwhile.
+  // A store kept in memory has nothing to do.
+  [[nodiscard]] virtual Status defragment() const { return Status::ok(); }
 
   // ---- reads that do not go through the log (serializable; the runtime adds linearizability)
 

@@ -154,6 +154,21 @@ grpc::ServerUnaryReactor* MaintenanceService::HashKV(grpc::CallbackServerContext
   return reactor;
 }
 
+grpc::ServerUnaryReactor* MaintenanceService::Defragment(
+    grpc::CallbackServerContext* context, const etcdserverpb::DefragmentRequest* /*request*/,
+    etcdserverpb::DefragmentResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const dengine::Status defragmented = runtime::runtime_of(header_.engine()).read_local(
+      [](const StateMachine& machine) { return machine.defragment(); });
+  if (!defragmented) {
+    reactor->Finish(to_grpc_status(defragmented));
+    return reactor;
+  }
+  (void)response;  // etcd answers with an empty DefragmentResponse, header included
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
 grpc::ServerUnaryReactor* MaintenanceService::MoveLeader(
     grpc::CallbackServerContext* context, const etcdserverpb::MoveLeaderRequest* request,
     etcdserverpb::MoveLeaderResponse* response) {  // NOLINT(misc-unused-parameters)

@@ -1,9 +1,9 @@
 #pragma once
 
 // etcd's Maintenance service, as far as `etcdctl endpoint status`, `endpoint health` and
-// `move-leader` and `endpoint hashkv` need it: Status, Alarm (no alarms are raised yet; the
-// quota alarm comes with the maintenance work), MoveLeader and HashKV. The other methods
-// answer Unimplemented.
+// `move-leader`, `endpoint hashkv` and `defrag` need it: Status, Alarm (no alarms are raised
+// yet; the quota alarm comes with the maintenance work), MoveLeader, HashKV and Defragment.
+// The other methods answer Unimplemented.
 
 #include <chrono>
 #include <string>
@@ -37,6 +37,11 @@ class MaintenanceService final : public etcdserverpb::Maintenance::CallbackServi
   grpc::ServerUnaryReactor* HashKV(grpc::CallbackServerContext* context,
                                    const etcdserverpb::HashKVRequest* request,
                                    etcdserverpb::HashKVResponse* response) override;
+  // etcd's defragment: this member's store rewritten compactly; its applies wait meanwhile (as
+  // etcd's writes do), on the calling gRPC thread.
+  grpc::ServerUnaryReactor* Defragment(grpc::CallbackServerContext* context,
+                                       const etcdserverpb::DefragmentRequest* request,
+                                       etcdserverpb::DefragmentResponse* response) override;
   grpc::ServerUnaryReactor* MoveLeader(grpc::CallbackServerContext* context,
                                        const etcdserverpb::MoveLeaderRequest* request,
                                        etcdserverpb::MoveLeaderResponse* response) override;

@@ -377,6 +377,18 @@ Index RocksKvStore::durable_applied_index() const {
   return db_->tracker->durable();
 }
 
+Status RocksKvStore::defragment() const {
+  if (!db_->failure) return db_->failure;
+  rocksdb::CompactRangeOptions options;
+  // Every level rewritten, so that deleted and overwritten records leave the files.
+  options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  for (rocksdb::ColumnFamilyHandle* family : db_->families) {
+    const rocksdb::Status compacted = db_->db->CompactRange(options, family, nullptr, nullptr);
+    if (!compacted.ok()) return from_rocksdb(compacted, "defragmenting " + db_->path);
+  }
+  return Status::ok();
+}
+
 Status RocksKvStore::flush() {
   if (!db_->failure) return db_->failure;
   rocksdb::FlushOptions flush_options;

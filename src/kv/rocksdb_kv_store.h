@@ -63,6 +63,7 @@ class RocksKvStore final : public StateMachine {
   [[nodiscard]] Index applied_index() const override { return state().applied_index; }
   [[nodiscard]] Index durable_applied_index() const override;
   Status flush() override;
+  [[nodiscard]] Status defragment() const override;
 
   [[nodiscard]] int64_t current_revision() const override { return state().mvcc.revision(); }
   [[nodiscard]] int64_t compact_revision() const override {

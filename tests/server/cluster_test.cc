@@ -422,6 +422,26 @@ TEST_F(Cluster, EndpointHashkvIsEqualOnEveryMemberAfterAWriteLoad) {
   EXPECT_NE(after, now);
 }
 
+TEST_F(Cluster, EtcdctlDefragRewritesEveryMembersStoreAndLosesNothing) {
+  const std::string value(4000, 'd');
+  for (int i = 0; i < 200; ++i) ok(0, {"put", "churn/" + std::to_string(i % 10), value});
+  ok(1, {"compact", std::to_string(revision(1))});
+  std::string all_endpoints;
+  for (size_t i = 0; i < 3; ++i) all_endpoints += (i == 0 ? "" : ",") + member(i).endpoint();
+  const CommandResult defragmented =
+      run_command({"etcdctl", "--endpoints=" + all_endpoints, "defrag"});
+  ASSERT_EQ(defragmented.exit_code, 0) << defragmented.err;
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_NE(defragmented.out.find("Finished defragmenting etcd member[" + member(i).endpoint() +
+                                    "]"),
+              std::string::npos)
+        << defragmented.out;
+    EXPECT_EQ(ok(i, {"get", "churn/", "--prefix", "--keys-only", "--consistency=s"}).size(),
+              std::string("churn/0\n\n").size() * 10);
+  }
+  EXPECT_EQ(ok(2, {"put", "after-defrag", "fine"}), "OK\n");
+}
+
 TEST_F(Cluster, HostileBytesAndForeignPeersOnThePeerPortLeaveTheClusterServing) {
   for (const MemberFlags& flags : plan_) {
     for (const std::string& garbage :
