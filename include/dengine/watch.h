@@ -47,8 +47,7 @@ struct WatchOptions {
 };
 
 struct WatchBatch {
-  // Whole revisions, in order. Empty when filters removed every change of the revisions this
-  // batch covers, or for a progress batch (Watch::request_progress).
+  // Whole revisions, in order. Empty only in a progress batch (Watch::request_progress).
   std::vector<Event> events;
   // The store revision the watch has seen up to (etcd's header revision).
   int64_t revision = 0;

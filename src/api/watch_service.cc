@@ -65,8 +65,13 @@ class WatchStream final : public BidiStream<Request, Response>,
     std::vector<std::shared_ptr<Watch>> asking;
     {
       std::lock_guard lock(mutex_);
-      for (const auto& [id, entry] : watches_) {
-        if (entry.watch && entry.progress_notify) asking.push_back(entry.watch);
+      // As etcd's progress ticker: a watch that sent events since the last round has told
+      // its progress already.
+      for (auto& [id, entry] : watches_) {
+        if (entry.watch && entry.progress_notify && !entry.sent_since_progress) {
+          asking.push_back(entry.watch);
+        }
+        entry.sent_since_progress = false;
       }
     }
     for (const std::shared_ptr<Watch>& watch : asking) watch->request_progress();
@@ -178,9 +183,9 @@ class WatchStream final : public BidiStream<Request, Response>,
       send_locked(std::move(ended));
       return nullptr;
     }
-    // A batch without events is a progress notification (or all filtered out): etcd's
-    // progress response, for the watches that asked for them.
+    // A batch without events is a progress notification: etcd's progress response.
     if (!batch->events.empty() || entry.progress_notify) {
+      if (!batch->events.empty()) entry.sent_since_progress = true;
       Response events;
       header_.fill_without_revision(events.mutable_header());
       events.mutable_header()->set_revision(batch->revision);
@@ -257,6 +262,7 @@ class WatchStream final : public BidiStream<Request, Response>,
     std::shared_ptr<Watch> watch;  // null: reserved while its create is being answered
     bool progress_notify = false;
     bool fragment = false;
+    bool sent_since_progress = false;  // events went out since the last progress round
   };
 
   const MemberHeader& header_;
