@@ -6,8 +6,8 @@
 
 #include "api/etcd_status.h"
 #include "common/byte_codec.h"
-#include "log/crc32c.h"
 #include "dengine/embedded_engine.h"
+#include "log/crc32c.h"
 #include "runtime/engine_internals.h"
 
 namespace dengine::api {
@@ -158,8 +158,10 @@ grpc::ServerUnaryReactor* MaintenanceService::Defragment(
     grpc::CallbackServerContext* context, const etcdserverpb::DefragmentRequest* /*request*/,
     etcdserverpb::DefragmentResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  const dengine::Status defragmented = runtime::runtime_of(header_.engine()).read_local(
-      [](const StateMachine& machine) { return machine.defragment(); });
+  const dengine::Status defragmented =
+      runtime::runtime_of(header_.engine()).read_local([](const StateMachine& machine) {
+        return machine.defragment();
+      });
   if (!defragmented) {
     reactor->Finish(to_grpc_status(defragmented));
     return reactor;
@@ -181,15 +183,14 @@ grpc::ServerUnaryReactor* MaintenanceService::MoveLeader(
     return reactor;
   }
   const ConfState members = engine.members();
-  const bool voter = std::find(members.voters.begin(), members.voters.end(), target) !=
-                     members.voters.end();
+  const bool voter =
+      std::find(members.voters.begin(), members.voters.end(), target) != members.voters.end();
   if (!voter) {
     reactor->Finish({grpc::StatusCode::FAILED_PRECONDITION, "etcdserver: bad leader transferee"});
     return reactor;
   }
   if (target != engine.id()) {
-    if (dengine::Status moved = engine.transfer_leadership(target, move_leader_timeout_);
-        !moved) {
+    if (dengine::Status moved = engine.transfer_leadership(target, move_leader_timeout_); !moved) {
       reactor->Finish(moved.code() == StatusCode::kTimedOut
                           ? grpc::Status(grpc::StatusCode::UNAVAILABLE,
                                          "etcdserver: request timed out, leader transfer took "

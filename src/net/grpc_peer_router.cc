@@ -21,8 +21,8 @@ namespace {
 // What a failed call means to the caller: the leader could not be asked, or did not answer in
 // time (then the request may still be carried out).
 Status call_failure(const grpc::Status& status, NodeId leader, const std::string& address) {
-  const std::string where = "net: the leader (node " + std::to_string(leader) + " at " + address +
-                            ")";
+  const std::string where =
+      "net: the leader (node " + std::to_string(leader) + " at " + address + ")";
   if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
     return Status::timed_out(where + " did not answer in time");
   }
@@ -144,7 +144,8 @@ void GrpcPeerRouter::lease_call(NodeId leader, LeaseId id, bool renew, LeaseDone
       leader, options_.quick_timeout, std::move(request), std::move(done),
       [](auto& stub, auto... args) { stub.Lease(args...); },
       [id](const raftpb::LeaseResponse& response, LeaseDone& answer) {
-        if (response.code() != 0) return answer(status_from_wire(response.code(), response.message()));
+        if (response.code() != 0)
+          return answer(status_from_wire(response.code(), response.message()));
         answer(runtime::LeaseTimeLeft{.id = id,
                                       .ttl_seconds = response.ttl_seconds(),
                                       .granted_ttl_seconds = response.granted_ttl_seconds()});
@@ -167,7 +168,8 @@ void GrpcPeerRouter::change_membership(NodeId leader, std::vector<ConfChange> ch
       leader, options_.quick_timeout, std::move(request), std::move(done),
       [](auto& stub, auto... args) { stub.ChangeMembership(args...); },
       [](const raftpb::MembershipResponse& response, IndexDone& answer) {
-        if (response.code() != 0) return answer(status_from_wire(response.code(), response.message()));
+        if (response.code() != 0)
+          return answer(status_from_wire(response.code(), response.message()));
         answer(Index{response.index()});
       });
 }

@@ -46,12 +46,10 @@ class GrpcPeerRouter final : public runtime::PeerRouter {
   GrpcPeerRouter& operator=(const GrpcPeerRouter&) = delete;
 
   bool reaches(NodeId id) override;
-  void propose(NodeId leader, std::string command, int hops,
-               runtime::ProposalDone done) override;
+  void propose(NodeId leader, std::string command, int hops, runtime::ProposalDone done) override;
   void renew_lease(NodeId leader, LeaseId id, LeaseDone done) override;
   void lease_time_left(NodeId leader, LeaseId id, LeaseDone done) override;
-  void change_membership(NodeId leader, std::vector<ConfChange> changes,
-                         IndexDone done) override;
+  void change_membership(NodeId leader, std::vector<ConfChange> changes, IndexDone done) override;
   void transfer_leadership(NodeId leader, NodeId target, StatusDone done) override;
 
   struct Peer;
@@ -59,8 +57,8 @@ class GrpcPeerRouter final : public runtime::PeerRouter {
  private:
   Peer* peer(NodeId id);
   template <typename Request, typename Response, typename Done, typename Send, typename Answer>
-  void call(NodeId leader, std::chrono::milliseconds timeout, Request request, Done done,
-            Send send, Answer answer);
+  void call(NodeId leader, std::chrono::milliseconds timeout, Request request, Done done, Send send,
+            Answer answer);
   void lease_call(NodeId leader, LeaseId id, bool renew, LeaseDone done);
   // Every call is registered from its start to its completion, so the destructor can cancel
   // and wait for it.

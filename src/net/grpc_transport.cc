@@ -111,7 +111,8 @@ class PeerSender {
       wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
       if (stopping_) return false;
       size_t bytes = 0;
-      while (!queue_.empty() && (bytes == 0 || bytes + rough_bytes(queue_.front()) <= kBatchBytes)) {
+      while (!queue_.empty() &&
+             (bytes == 0 || bytes + rough_bytes(queue_.front()) <= kBatchBytes)) {
         bytes += rough_bytes(queue_.front());
         to_wire(queue_.front(), batch.add_messages());
         queue_.pop_front();

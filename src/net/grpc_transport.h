@@ -4,9 +4,9 @@
 // gets a sender that keeps one Deliver stream open and writes whatever queued up since its last
 // write as one batch, so messages to a peer stay in order and a busy core never waits on the
 // network. Votes, heartbeats and reads go on a control stream of their own, so that they never
-// wait behind entries; images go on a SendSnapshot stream per image. Delivery is best effort, as Raft expects: a peer that cannot be reached is retried
-// with backoff (100 ms doubling to 2 s), and past max_queued_messages new messages to it are
-// dropped rather than held.
+// wait behind entries; images go on a SendSnapshot stream per image. Delivery is best effort, as
+// Raft expects: a peer that cannot be reached is retried with backoff (100 ms doubling to 2 s), and
+// past max_queued_messages new messages to it are dropped rather than held.
 
 #include <chrono>
 #include <cstddef>
@@ -18,8 +18,8 @@
 #include <optional>
 #include <random>
 #include <set>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "runtime/transport.h"

@@ -24,10 +24,9 @@ std::string hex(uint64_t id) {
 grpc::Status PeerService::check_sender(uint64_t cluster_id, uint64_t from) const {
   grpc::Status refused;
   if (cluster_id != cluster_id_) {
-    refused = {grpc::StatusCode::PERMISSION_DENIED, "net: a request from cluster " +
-                                                        hex(cluster_id) + " reached member " +
-                                                        hex(self_) + " of cluster " +
-                                                        hex(cluster_id_)};
+    refused = {grpc::StatusCode::PERMISSION_DENIED,
+               "net: a request from cluster " + hex(cluster_id) + " reached member " + hex(self_) +
+                   " of cluster " + hex(cluster_id_)};
   } else if (!is_member_(from)) {
     refused = {grpc::StatusCode::PERMISSION_DENIED,
                "net: node " + hex(from) + " is not a member of cluster " + hex(cluster_id_)};
@@ -125,10 +124,10 @@ grpc::ServerUnaryReactor* PeerService::Propose(grpc::CallbackServerContext* cont
   // apply it.
   if (Result<kv::KvCommand> command = kv::decode_command(request->command()); !command) {
     refused_.fetch_add(1);
-    reactor->Finish({grpc::StatusCode::INVALID_ARGUMENT,
-                     "net: node " + hex(request->header().from()) +
-                         " forwarded a write that is not a command: " +
-                         command.status().message()});
+    reactor->Finish(
+        {grpc::StatusCode::INVALID_ARGUMENT,
+         "net: node " + hex(request->header().from()) +
+             " forwarded a write that is not a command: " + command.status().message()});
     return reactor;
   }
   // The hop count keeps a node that believes the sender leads from sending it back.
@@ -152,9 +151,9 @@ grpc::ServerUnaryReactor* PeerService::Lease(grpc::CallbackServerContext* contex
     reactor->Finish(refused);
     return reactor;
   }
-  Result<runtime::LeaseTimeLeft> left = request->renew()
-                                            ? runtime->renew_lease_as_leader(request->lease_id())
-                                            : runtime->lease_time_left_as_leader(request->lease_id());
+  Result<runtime::LeaseTimeLeft> left =
+      request->renew() ? runtime->renew_lease_as_leader(request->lease_id())
+                       : runtime->lease_time_left_as_leader(request->lease_id());
   if (left) {
     response->set_ttl_seconds(left->ttl_seconds);
     response->set_granted_ttl_seconds(left->granted_ttl_seconds);
@@ -242,8 +241,8 @@ class SnapshotStream final : public grpc::ServerReadReactor<raftpb::SnapshotChun
     runtime::RaftRuntime* runtime = service_.serving(why);
     if (runtime == nullptr) return why;
     if (Status taken = runtime->accept_snapshot_chunk(chunk_.chunk()); !taken) {
-      const bool malformed = taken.code() == StatusCode::kCorruption ||
-                             taken.code() == StatusCode::kInvalidArgument;
+      const bool malformed =
+          taken.code() == StatusCode::kCorruption || taken.code() == StatusCode::kInvalidArgument;
       if (malformed) service_.refused_.fetch_add(1);
       return {malformed ? grpc::StatusCode::INVALID_ARGUMENT : grpc::StatusCode::UNAVAILABLE,
               taken.message()};

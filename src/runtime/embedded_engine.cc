@@ -10,7 +10,6 @@
 #include "raft/raft_config.h"
 #include "runtime/data_dir.h"
 #include "runtime/engine_internals.h"
-#include "runtime/engine_internals.h"
 #include "runtime/engine_kv_backend.h"
 #include "runtime/in_process_network_impl.h"
 #include "runtime/raft_runtime.h"

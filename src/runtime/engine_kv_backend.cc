@@ -93,22 +93,22 @@ void EngineKvBackend::submit_lease_renew(
 
 void EngineKvBackend::submit_lease_time_to_live(
     LeaseId id, bool with_keys, UniqueFunction<void(Result<LeaseTimeToLiveResponse>)> done) {
-  runtime_.lease_time_left(id, [this, id, with_keys, done = std::move(done)](
-                                   Result<LeaseTimeLeft> left) mutable {
-    if (!left) return done(left.status());
-    LeaseTimeToLiveResponse response{.id = id,
-                                     .ttl_seconds = left->ttl_seconds,
-                                     .granted_ttl_seconds = left->granted_ttl_seconds,
-                                     .keys = {}};
-    if (with_keys) {
-      std::optional<LeaseInfo> info = runtime_.read_local(
-          [id](const StateMachine& machine) { return machine.lease(id, /*with_keys=*/true); });
-      // Revoked between the two looks: as if it had been a moment earlier.
-      if (!info) return done(kv_error_status(KvError::kLeaseNotFound));
-      response.keys = std::move(info->keys);
-    }
-    done(std::move(response));
-  });
+  runtime_.lease_time_left(
+      id, [this, id, with_keys, done = std::move(done)](Result<LeaseTimeLeft> left) mutable {
+        if (!left) return done(left.status());
+        LeaseTimeToLiveResponse response{.id = id,
+                                         .ttl_seconds = left->ttl_seconds,
+                                         .granted_ttl_seconds = left->granted_ttl_seconds,
+                                         .keys = {}};
+        if (with_keys) {
+          std::optional<LeaseInfo> info = runtime_.read_local(
+              [id](const StateMachine& machine) { return machine.lease(id, /*with_keys=*/true); });
+          // Revoked between the two looks: as if it had been a moment earlier.
+          if (!info) return done(kv_error_status(KvError::kLeaseNotFound));
+          response.keys = std::move(info->keys);
+        }
+        done(std::move(response));
+      });
 }
 
 Result<std::vector<LeaseInfo>> EngineKvBackend::lease_list() {

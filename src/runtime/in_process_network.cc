@@ -1,10 +1,10 @@
 #include "dengine/in_process_network.h"
 
-#include "runtime/in_process_network_impl.h"
-
 #include <optional>
 #include <string>
 #include <utility>
+
+#include "runtime/in_process_network_impl.h"
 
 namespace dengine {
 
@@ -58,8 +58,7 @@ bool InProcessNetwork::Impl::with_member(NodeId id, Call&& call) {
 namespace {
 
 Status not_here(NodeId id) {
-  return Status::unavailable("engine: node " + std::to_string(id) +
-                             " left the in-process network");
+  return Status::unavailable("engine: node " + std::to_string(id) + " left the in-process network");
 }
 
 }  // namespace
@@ -81,17 +80,15 @@ void InProcessNetwork::Impl::propose(NodeId leader, std::string command, int hop
 
 void InProcessNetwork::Impl::renew_lease(NodeId leader, LeaseId id, LeaseDone done) {
   Result<runtime::LeaseTimeLeft> renewed = not_here(leader);
-  with_member(leader, [&](runtime::RaftRuntime& runtime) {
-    renewed = runtime.renew_lease_as_leader(id);
-  });
+  with_member(leader,
+              [&](runtime::RaftRuntime& runtime) { renewed = runtime.renew_lease_as_leader(id); });
   done(std::move(renewed));
 }
 
 void InProcessNetwork::Impl::lease_time_left(NodeId leader, LeaseId id, LeaseDone done) {
   Result<runtime::LeaseTimeLeft> left = not_here(leader);
-  with_member(leader, [&](runtime::RaftRuntime& runtime) {
-    left = runtime.lease_time_left_as_leader(id);
-  });
+  with_member(leader,
+              [&](runtime::RaftRuntime& runtime) { left = runtime.lease_time_left_as_leader(id); });
   done(std::move(left));
 }
 

@@ -26,8 +26,7 @@ struct InProcessNetwork::Impl final : runtime::PeerRouter {
   void propose(NodeId leader, std::string command, int hops, runtime::ProposalDone done) override;
   void renew_lease(NodeId leader, LeaseId id, LeaseDone done) override;
   void lease_time_left(NodeId leader, LeaseId id, LeaseDone done) override;
-  void change_membership(NodeId leader, std::vector<ConfChange> changes,
-                         IndexDone done) override;
+  void change_membership(NodeId leader, std::vector<ConfChange> changes, IndexDone done) override;
   void transfer_leadership(NodeId leader, NodeId target, StatusDone done) override;
 
  private:

@@ -196,11 +196,10 @@ void RaftRuntime::change_membership(std::vector<ConfChange> changes, PeerRouter:
 
 void RaftRuntime::change_membership_as_leader(std::vector<ConfChange> changes,
                                               PeerRouter::IndexDone done) {
-  run_on_core(
-      [changes = std::move(changes), done = std::move(done)](raft::RaftNode* raft) mutable {
-        if (raft == nullptr) return done(engine_stopped());
-        done(raft->propose_conf_change(std::move(changes)));
-      });
+  run_on_core([changes = std::move(changes), done = std::move(done)](raft::RaftNode* raft) mutable {
+    if (raft == nullptr) return done(engine_stopped());
+    done(raft->propose_conf_change(std::move(changes)));
+  });
 }
 
 void RaftRuntime::transfer_leadership(NodeId target, PeerRouter::StatusDone done) {

@@ -81,7 +81,8 @@ void WatchHub::run_pending() {
       // etcd's progressIfSync: only a synced watch has seen every revision up to the store's;
       // in line with its events, a batch without any says so. A full buffer skips this one.
       if (it->second.synced) {
-        (void)it->second.channel->offer(WatchBatch{.events = {}, .revision = state_.current_revision()});
+        (void)it->second.channel->offer(
+            WatchBatch{.events = {}, .revision = state_.current_revision()});
       }
     } else if (!it->second.synced) {
       make_catching_up(id, it->second, it->second.next_revision);

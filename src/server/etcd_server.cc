@@ -5,8 +5,8 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <thread>
 #include <string_view>
+#include <thread>
 
 #include <grpcpp/grpcpp.h>
 
@@ -69,8 +69,8 @@ Result<std::vector<std::string>> bound_addresses(const std::vector<Url>& urls,
   std::vector<std::string> addresses;
   for (size_t i = 0; i < urls.size(); ++i) {
     if (server == nullptr || ports[i] == 0) {
-      return Status::unavailable("dengine-server: cannot listen for " + std::string(what) +
-                                 " on " + urls[i].text + " (address in use, or not this host's?)");
+      return Status::unavailable("dengine-server: cannot listen for " + std::string(what) + " on " +
+                                 urls[i].text + " (address in use, or not this host's?)");
     }
     Url bound = urls[i];
     bound.port = static_cast<uint16_t>(ports[i]);
@@ -184,8 +184,7 @@ struct EtcdServer::Parts {
 };
 
 Result<std::unique_ptr<EtcdServer>> EtcdServer::start(const ServerConfig& config, ServerIds ids) {
-  if (Status plain = check_plain_http(config.listen_client_urls, "--listen-client-urls");
-      !plain) {
+  if (Status plain = check_plain_http(config.listen_client_urls, "--listen-client-urls"); !plain) {
     return plain;
   }
   if (Status plain = check_plain_http(config.listen_peer_urls, "--listen-peer-urls"); !plain) {
@@ -230,8 +229,8 @@ Result<std::unique_ptr<EtcdServer>> EtcdServer::start(const ServerConfig& config
   peer_builder.SetMaxSendMessageSize(net::kMaxPeerMessageBytes);
   peer_builder.RegisterService(parts->peer_service.get());
   parts->peer_server = peer_builder.BuildAndStart();
-  Result<std::vector<std::string>> peer_addresses = bound_addresses(
-      config.listen_peer_urls, peer_ports, parts->peer_server.get(), "peers");
+  Result<std::vector<std::string>> peer_addresses =
+      bound_addresses(config.listen_peer_urls, peer_ports, parts->peer_server.get(), "peers");
   if (!peer_addresses) return peer_addresses.status();
   parts->peer_addresses = std::move(*peer_addresses);
 
@@ -259,10 +258,9 @@ Result<std::unique_ptr<EtcdServer>> EtcdServer::start(const ServerConfig& config
       *parts->header, config.data_dir,
       std::chrono::milliseconds(5'000 + 2 * config.election_timeout_ms));
   parts->watch = std::make_unique<api::WatchService>(
-      *parts->header,
-      api::WatchServiceOptions{
-          .progress_interval = std::chrono::milliseconds(config.watch_progress_notify_interval_ms),
-          .max_response_bytes = config.max_request_bytes});
+      *parts->header, api::WatchServiceOptions{.progress_interval = std::chrono::milliseconds(
+                                                   config.watch_progress_notify_interval_ms),
+                                               .max_response_bytes = config.max_request_bytes});
   parts->lease = std::make_unique<api::LeaseService>(*parts->header);
 
   grpc::ServerBuilder builder;
@@ -283,8 +281,8 @@ Result<std::unique_ptr<EtcdServer>> EtcdServer::start(const ServerConfig& config
   builder.RegisterService(parts->watch.get());
   builder.RegisterService(parts->lease.get());
   parts->grpc_server = builder.BuildAndStart();
-  Result<std::vector<std::string>> client_addresses = bound_addresses(
-      config.listen_client_urls, ports, parts->grpc_server.get(), "clients");
+  Result<std::vector<std::string>> client_addresses =
+      bound_addresses(config.listen_client_urls, ports, parts->grpc_server.get(), "clients");
   if (!client_addresses) return client_addresses.status();
   parts->client_addresses = std::move(*client_addresses);
   std::string serving;

@@ -4,12 +4,12 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <system_error>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <set>
 #include <sstream>
+#include <system_error>
 #include <utility>
 
 #include <arpa/inet.h>

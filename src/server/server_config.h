@@ -65,11 +65,11 @@ struct ServerConfig {
 
   uint64_t heartbeat_interval_ms = 100;
   uint64_t election_timeout_ms = 1000;
-  uint64_t snapshot_count = 100000;  // 0 given means this default, as in etcd
+  uint64_t snapshot_count = 100000;          // 0 given means this default, as in etcd
   uint64_t snapshot_catchup_entries = 5000;  // etcd 3.5's --experimental-snapshot-catchup-entries
   // etcd's --experimental-watch-progress-notify-interval, a Go duration on the command line.
   uint64_t watch_progress_notify_interval_ms = 600'000;
-  int64_t quota_backend_bytes = 0;   // 0 means kDefaultQuotaBackendBytes
+  int64_t quota_backend_bytes = 0;  // 0 means kDefaultQuotaBackendBytes
   uint64_t max_request_bytes = 1572864;
   uint64_t max_txn_ops = 128;
   std::string log_level = "info";  // debug | info | warn | error | dpanic | panic | fatal

@@ -43,9 +43,11 @@ TxnResponse nested_txn() {
   TxnResponse inner{.revision = 0, .succeeded = false, .responses = {}};
   inner.responses.push_back(ResponseOp{PutResponse{.revision = 0, .prev_kv = std::nullopt}});
   TxnResponse outer{.revision = 9, .succeeded = true, .responses = {}};
-  outer.responses.push_back(ResponseOp{RangeResponse{
-      .revision = 9, .kvs = {kv("a", "1", 5), kv("b", std::string(1000, 'x'), 6)}, .more = true,
-      .count = 7}});
+  outer.responses.push_back(
+      ResponseOp{RangeResponse{.revision = 9,
+                               .kvs = {kv("a", "1", 5), kv("b", std::string(1000, 'x'), 6)},
+                               .more = true,
+                               .count = 7}});
   outer.responses.push_back(ResponseOp{PutResponse{.revision = 9, .prev_kv = kv("c", "", 4)}});
   outer.responses.push_back(ResponseOp{DeleteRangeResponse{
       .revision = 9, .deleted = 1, .prev_kvs = {kv(std::string("\0k", 2), "v", 3)}}});
@@ -58,11 +60,13 @@ TEST(OutcomeCodec, EveryResponseKindSurvivesTheTrip) {
   expect_round_trip(applied(PutResponse{.revision = 4, .prev_kv = kv("k", "old", 3)}, 4));
   expect_round_trip(applied(PutResponse{.revision = 4, .prev_kv = std::nullopt}, 4));
   expect_round_trip(applied(
-      DeleteRangeResponse{.revision = 5, .deleted = 2, .prev_kvs = {kv("a", "1", 2), kv("b", "", 3)}},
+      DeleteRangeResponse{
+          .revision = 5, .deleted = 2, .prev_kvs = {kv("a", "1", 2), kv("b", "", 3)}},
       5));
   expect_round_trip(applied(nested_txn(), 9));
   expect_round_trip(applied(CompactionResponse{.revision = 11}, 11));
-  expect_round_trip(applied(LeaseGrantResponse{.revision = 12, .id = 0x7fff, .ttl_seconds = 60}, 12));
+  expect_round_trip(
+      applied(LeaseGrantResponse{.revision = 12, .id = 0x7fff, .ttl_seconds = 60}, 12));
   expect_round_trip(applied(LeaseRevokeResponse{.revision = 13}, 13));
   expect_round_trip(applied(LeaseCheckpointResponse{.revision = 14}, 14));
 }

@@ -97,14 +97,16 @@ TEST_F(Cluster, WritesThroughAnyMemberAreReadFromEveryMember) {
   for (size_t i = 0; i < 3; ++i) {
     // Linearizable by default: every member sees every acknowledged write at once.
     EXPECT_EQ(ok(i, {"get", "fruit/", "--prefix"}), all) << "member " << i;
-    EXPECT_EQ(ok(i, {"get", "fruit/", "--prefix", "--limit=1", "--sort-by=VALUE", "--order=DESCEND"}),
-              "fruit/banana\nyellow\n");
+    EXPECT_EQ(
+        ok(i, {"get", "fruit/", "--prefix", "--limit=1", "--sort-by=VALUE", "--order=DESCEND"}),
+        "fruit/banana\nyellow\n");
     EXPECT_EQ(ok(i, {"get", "fruit/banana", "fruit/d", "--keys-only"}),
               "fruit/banana\n\nfruit/cherry\n\n");
   }
   // The first value of fruit/apple is still readable at its revision, from a follower.
   const int64_t now = revision(1);
-  EXPECT_EQ(ok(1, {"get", "fruit/apple", "--rev=" + std::to_string(now - 3)}), "fruit/apple\nred\n");
+  EXPECT_EQ(ok(1, {"get", "fruit/apple", "--rev=" + std::to_string(now - 3)}),
+            "fruit/apple\nred\n");
   // Serializable reads are local: a follower catches up on its own.
   const auto give_up = Clock::now() + std::chrono::seconds(10);
   for (size_t i = 0; i < 3; ++i) {
@@ -128,8 +130,8 @@ TEST_F(Cluster, WritesThroughAnyMemberAreReadFromEveryMember) {
   }
   EXPECT_EQ(leaders.size(), 1U) << status.out;
   EXPECT_EQ(leaders.count("0"), 0U) << status.out;
-  const CommandResult health = run_command(
-      {"etcdctl", "--endpoints=" + all_endpoints, "endpoint", "health"});
+  const CommandResult health =
+      run_command({"etcdctl", "--endpoints=" + all_endpoints, "endpoint", "health"});
   EXPECT_EQ(health.exit_code, 0) << health.err;
 
   EXPECT_EQ(ok(1, {"del", "fruit/", "--prefix", "--prev-kv"}),
@@ -153,8 +155,9 @@ TEST_F(Cluster, TxnLeasesWatchesAndCompactionWorkThroughFollowers) {
 
   // A txn in interactive mode through a follower.
   ok(a, {"put", "door", "closed"});
-  const std::string prompts = "compares:\nsuccess requests (get, put, del):\n"
-                              "failure requests (get, put, del):\n";
+  const std::string prompts =
+      "compares:\nsuccess requests (get, put, del):\n"
+      "failure requests (get, put, del):\n";
   EXPECT_EQ(ok(a, {"txn", "-i"}, "value(\"door\") = \"closed\"\n\nput door open\n\nget door\n\n"),
             prompts + "SUCCESS\n\nOK\n");
   EXPECT_EQ(ok(b, {"get", "door"}), "door\nopen\n");
@@ -213,9 +216,8 @@ TEST_F(Cluster, EtcdctlLockExcludesAndElectHandsOverBetweenProcessesOnDifferentM
   // never overlap.
   const std::string log = root_ + "/sections.log";
   auto hold = [&](size_t i) {
-    return member(i).etcdctl(
-        {"lock", "the-lock", "--", "sh", "-c",
-         "echo start >> " + log + "; sleep 0.5; echo end >> " + log});
+    return member(i).etcdctl({"lock", "the-lock", "--", "sh", "-c",
+                              "echo start >> " + log + "; sleep 0.5; echo end >> " + log});
   };
   CommandResult first, second;
   std::thread one([&] { first = hold(0); });
@@ -244,8 +246,7 @@ TEST_F(Cluster, EtcdctlLockExcludesAndElectHandsOverBetweenProcessesOnDifferentM
                         "", std::chrono::seconds(20));
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(1000));
-  bob = member(1).etcdctl_until({"elect", "the-election", "bob"}, "bob",
-                                std::chrono::seconds(30));
+  bob = member(1).etcdctl_until({"elect", "the-election", "bob"}, "bob", std::chrono::seconds(30));
   const Clock::time_point bob_elected = Clock::now();
   first_candidate.join();
   EXPECT_NE(alice.out.find("the-election/"), std::string::npos) << alice.out << alice.err;
@@ -268,10 +269,10 @@ TEST_F(Cluster, WritesResumeAfterTheLeaderIsKilledAndNoAcknowledgedWriteIsLost) 
   std::atomic<bool> stop{false};
   std::thread writer([&] {
     for (int i = 0; !stop.load(); ++i) {
-      const CommandResult put = run_command(
-          {"etcdctl", "--endpoints=" + all_endpoints, "--command-timeout=2s", "put",
-           "acked/" + std::to_string(i), "value-" + std::to_string(i)},
-          "", std::chrono::seconds(10));
+      const CommandResult put =
+          run_command({"etcdctl", "--endpoints=" + all_endpoints, "--command-timeout=2s", "put",
+                       "acked/" + std::to_string(i), "value-" + std::to_string(i)},
+                      "", std::chrono::seconds(10));
       if (put.exit_code == 0) {
         std::lock_guard lock(mutex);
         acknowledged.push_back(i);
@@ -356,8 +357,8 @@ TEST_F(Cluster, EtcdctlMoveLeaderHandsLeadershipToTheMemberNamed) {
   EXPECT_EQ(ok(target, {"put", "moved", "yes"}), "OK\n");
 
   // Asked of a follower, or for a node that is no member, etcd's errors.
-  auto maintenance = etcdserverpb::Maintenance::NewStub(grpc::CreateChannel(
-      member((target + 1) % 3).endpoint(), grpc::InsecureChannelCredentials()));
+  auto maintenance = etcdserverpb::Maintenance::NewStub(
+      grpc::CreateChannel(member((target + 1) % 3).endpoint(), grpc::InsecureChannelCredentials()));
   etcdserverpb::MoveLeaderRequest request;
   request.set_targetid(std::stoull(match[1]));
   etcdserverpb::MoveLeaderResponse response;
@@ -432,9 +433,9 @@ TEST_F(Cluster, EtcdctlDefragRewritesEveryMembersStoreAndLosesNothing) {
       run_command({"etcdctl", "--endpoints=" + all_endpoints, "defrag"});
   ASSERT_EQ(defragmented.exit_code, 0) << defragmented.err;
   for (size_t i = 0; i < 3; ++i) {
-    EXPECT_NE(defragmented.out.find("Finished defragmenting etcd member[" + member(i).endpoint() +
-                                    "]"),
-              std::string::npos)
+    EXPECT_NE(
+        defragmented.out.find("Finished defragmenting etcd member[" + member(i).endpoint() + "]"),
+        std::string::npos)
         << defragmented.out;
     EXPECT_EQ(ok(i, {"get", "churn/", "--prefix", "--keys-only", "--consistency=s"}).size(),
               std::string("churn/0\n\n").size() * 10);
@@ -453,9 +454,9 @@ TEST_F(Cluster, HostileBytesAndForeignPeersOnThePeerPortLeaveTheClusterServing) 
   }
   const int lead = leader();
   ASSERT_GE(lead, 0);
-  auto peer = raftpb::RaftPeer::NewStub(grpc::CreateChannel(
-      "127.0.0.1:" + std::to_string(plan_[static_cast<size_t>(lead)].peer_port),
-      grpc::InsecureChannelCredentials()));
+  auto peer = raftpb::RaftPeer::NewStub(
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(plan_[static_cast<size_t>(lead)].peer_port),
+                          grpc::InsecureChannelCredentials()));
 
   // A write from a node of another cluster, and one from a node that is no member.
   raftpb::ProposeRequest foreign;
@@ -511,8 +512,8 @@ TEST_F(CompactingCluster, AMemberBackFromDowntimeCatchesUpFromTheLeadersImage) {
   start(away);
   ASSERT_TRUE(member(away).wait_healthy()) << member(away).log();
   EXPECT_EQ(ok(away, {"get", "while-away/119", "--print-value-only"}), "119\n");
-  const std::string count = ok(away, {"get", "while-away/", "--prefix",
-                                      "--keys-only", "--consistency=s"});
+  const std::string count =
+      ok(away, {"get", "while-away/", "--prefix", "--keys-only", "--consistency=s"});
   size_t keys = 0;
   for (size_t at = count.find("while-away/"); at != std::string::npos;
        at = count.find("while-away/", at + 1)) {

@@ -39,10 +39,10 @@ TEST(ServerCli, BadConfigurationExitsNonZeroAndWritesNothing) {
 
 TEST(ServerCli, TlsPeerUrlsAreRefusedBeforeAnythingIsWritten) {
   const std::string data_dir = fresh_test_dir() + "/never";
-  const CommandResult result = run_server(
-      {"--data-dir=" + data_dir, "--listen-peer-urls=https://127.0.0.1:1",
-       "--initial-advertise-peer-urls=https://127.0.0.1:1",
-       "--initial-cluster=default=https://127.0.0.1:1,b=https://127.0.0.1:2"});
+  const CommandResult result =
+      run_server({"--data-dir=" + data_dir, "--listen-peer-urls=https://127.0.0.1:1",
+                  "--initial-advertise-peer-urls=https://127.0.0.1:1",
+                  "--initial-cluster=default=https://127.0.0.1:1,b=https://127.0.0.1:2"});
   EXPECT_EQ(result.exit_code, 1) << result.err;
   EXPECT_NE(result.err.find("--listen-peer-urls https://127.0.0.1:1"), std::string::npos)
       << result.err;
@@ -51,8 +51,8 @@ TEST(ServerCli, TlsPeerUrlsAreRefusedBeforeAnythingIsWritten) {
 
 TEST(ServerCli, JoiningARunningClusterIsRefusedRatherThanStartingASecondOne) {
   const std::string data_dir = fresh_test_dir() + "/never";
-  const CommandResult result = run_server({"--data-dir=" + data_dir,
-                                           "--initial-cluster-state=existing"});
+  const CommandResult result =
+      run_server({"--data-dir=" + data_dir, "--initial-cluster-state=existing"});
   EXPECT_EQ(result.exit_code, 1) << result.err;
   EXPECT_NE(result.err.find("--initial-cluster-state existing"), std::string::npos) << result.err;
   EXPECT_FALSE(std::filesystem::exists(data_dir));

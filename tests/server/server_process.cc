@@ -119,9 +119,8 @@ bool send_raw_bytes(int port, const std::string& bytes) {
   address.sin_family = AF_INET;
   address.sin_port = htons(static_cast<uint16_t>(port));
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool sent =
-      ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
-      ::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size());
+  const bool sent = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
+                    ::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size());
   ::close(fd);
   return sent;
 }
@@ -134,8 +133,8 @@ std::vector<MemberFlags> plan_cluster(size_t size, const std::string& token) {
     members[i].client_port = free_local_port();
     members[i].peer_port = free_local_port();
     members[i].initial_cluster_token = token;
-    initial_cluster += (i == 0 ? "" : ",") + members[i].name + "=http://127.0.0.1:" +
-                       std::to_string(members[i].peer_port);
+    initial_cluster += (i == 0 ? "" : ",") + members[i].name +
+                       "=http://127.0.0.1:" + std::to_string(members[i].peer_port);
   }
   for (MemberFlags& member : members) member.initial_cluster = initial_cluster;
   return members;

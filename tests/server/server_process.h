@@ -46,7 +46,8 @@ class ServerProcess {
  public:
   // A member of a planned cluster. It cannot answer before a quorum runs, so this does not
   // wait: call wait_healthy() once every member was started.
-  ServerProcess(const MemberFlags& member, std::string data_dir, std::vector<std::string> extra = {});
+  ServerProcess(const MemberFlags& member, std::string data_dir,
+                std::vector<std::string> extra = {});
   // Starts dengine-server (DENGINE_SERVER_PATH) on fresh ports with `data_dir`, plus `extra`
   // arguments, and waits until it answers etcdctl. Check started() and log().
   ServerProcess(std::string data_dir, std::vector<std::string> extra = {})

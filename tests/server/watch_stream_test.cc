@@ -55,9 +55,9 @@ class WatchStream : public ::testing::Test {
   }
 
   // Progress every 300 ms instead of etcd's 10 minutes; fragments of about 8 KiB.
-  ServerProcess server_{fresh_test_dir() + "/data",
-                        {"--experimental-watch-progress-notify-interval=300ms",
-                         "--max-request-bytes=8192"}};
+  ServerProcess server_{
+      fresh_test_dir() + "/data",
+      {"--experimental-watch-progress-notify-interval=300ms", "--max-request-bytes=8192"}};
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<etcdserverpb::KV::Stub> kv_;
   std::unique_ptr<etcdserverpb::Watch::Stub> watch_;
