@@ -39,6 +39,14 @@ grpc::Status PeerService::check_sender(const raftpb::PeerHeader& header) const {
   return check_sender(header.cluster_id(), header.from());
 }
 
+runtime::RaftRuntime* PeerService::admit(const raftpb::PeerHeader& header,
+                                         grpc::ServerUnaryReactor* reactor) const {
+  grpc::Status refused = check_sender(header);
+  runtime::RaftRuntime* runtime = refused.ok() ? serving(refused) : nullptr;
+  if (runtime == nullptr) reactor->Finish(refused);
+  return runtime;
+}
+
 runtime::RaftRuntime* PeerService::serving(grpc::Status& why) const {
   runtime::RaftRuntime* runtime = runtime_.load();
   if (runtime == nullptr) {
@@ -105,13 +113,9 @@ grpc::ServerUnaryReactor* PeerService::Propose(grpc::CallbackServerContext* cont
                                                const raftpb::ProposeRequest* request,
                                                raftpb::ProposeResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  grpc::Status refused = check_sender(request->header());
-  runtime::RaftRuntime* runtime = refused.ok() ? serving(refused) : nullptr;
-  if (runtime == nullptr) {
-    reactor->Finish(refused);
-    return reactor;
-  }
-  // Forwards are bounded (RaftRuntime's kMaxHops); a count from outside that range is forged.
+  runtime::RaftRuntime* runtime = admit(request->header(), reactor);
+  if (runtime == nullptr) return reactor;
+  // Forwards are bounded (RaftRuntime::kMaxForwardHops); a count from outside that range is forged.
   if (request->hops() < 1 || request->hops() > runtime::RaftRuntime::kMaxForwardHops) {
     refused_.fetch_add(1);
     reactor->Finish({grpc::StatusCode::INVALID_ARGUMENT,
@@ -145,12 +149,8 @@ grpc::ServerUnaryReactor* PeerService::Lease(grpc::CallbackServerContext* contex
                                              const raftpb::LeaseRequest* request,
                                              raftpb::LeaseResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  grpc::Status refused = check_sender(request->header());
-  runtime::RaftRuntime* runtime = refused.ok() ? serving(refused) : nullptr;
-  if (runtime == nullptr) {
-    reactor->Finish(refused);
-    return reactor;
-  }
+  runtime::RaftRuntime* runtime = admit(request->header(), reactor);
+  if (runtime == nullptr) return reactor;
   Result<runtime::LeaseTimeLeft> left =
       request->renew() ? runtime->renew_lease_as_leader(request->lease_id())
                        : runtime->lease_time_left_as_leader(request->lease_id());
@@ -169,23 +169,17 @@ grpc::ServerUnaryReactor* PeerService::ChangeMembership(grpc::CallbackServerCont
                                                         const raftpb::MembershipRequest* request,
                                                         raftpb::MembershipResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  grpc::Status refused = check_sender(request->header());
-  runtime::RaftRuntime* runtime = refused.ok() ? serving(refused) : nullptr;
+  runtime::RaftRuntime* runtime = admit(request->header(), reactor);
+  if (runtime == nullptr) return reactor;
   std::vector<ConfChange> changes;
   for (const raftpb::ConfChange& wire : request->changes()) {
-    if (runtime == nullptr) break;
     Result<ConfChange> change = from_wire(wire);
     if (!change) {
       refused_.fetch_add(1);
-      refused = {grpc::StatusCode::INVALID_ARGUMENT, change.status().message()};
-      runtime = nullptr;
-      break;
+      reactor->Finish({grpc::StatusCode::INVALID_ARGUMENT, change.status().message()});
+      return reactor;
     }
     changes.push_back(*change);
-  }
-  if (runtime == nullptr) {
-    reactor->Finish(refused);
-    return reactor;
   }
   runtime->change_membership_as_leader(std::move(changes),
                                        [reactor, response](Result<Index> index) {
@@ -204,12 +198,8 @@ grpc::ServerUnaryReactor* PeerService::TransferLeadership(grpc::CallbackServerCo
                                                           const raftpb::TransferRequest* request,
                                                           raftpb::TransferResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  grpc::Status refused = check_sender(request->header());
-  runtime::RaftRuntime* runtime = refused.ok() ? serving(refused) : nullptr;
-  if (runtime == nullptr) {
-    reactor->Finish(refused);
-    return reactor;
-  }
+  runtime::RaftRuntime* runtime = admit(request->header(), reactor);
+  if (runtime == nullptr) return reactor;
   runtime->transfer_leadership_as_leader(request->target(), [reactor, response](Status status) {
     response->set_code(code_to_wire(status.code()));
     response->set_message(status.message());

@@ -67,6 +67,10 @@ class PeerService final : public raftpb::RaftPeer::CallbackService {
   [[nodiscard]] grpc::Status check_sender(uint64_t cluster_id, uint64_t from) const;
   // The runtime serving requests, or null with `why` set (not started yet).
   runtime::RaftRuntime* serving(grpc::Status& why) const;
+  // For a unary request: the serving runtime, or null once `reactor` was finished with why
+  // not (the sender is refused, or this member is still starting).
+  runtime::RaftRuntime* admit(const raftpb::PeerHeader& header,
+                              grpc::ServerUnaryReactor* reactor) const;
 
   const uint64_t cluster_id_;
   const NodeId self_;
