@@ -2,7 +2,10 @@
 // against dengine-server, each on a fresh data dir, and the outputs compared after removing
 // what legitimately differs (member, cluster and lease ids, Raft terms, timings).
 
+#include <algorithm>
+#include <iterator>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -44,6 +47,18 @@ std::string normalized(const CommandResult& result) {
   };
   for (const auto& [pattern, replacement] : rules) {
     text = std::regex_replace(text, pattern, replacement);
+  }
+  // etcd lists a lease's keys in Go map order, which varies from run to run: compare them
+  // sorted (dengine lists them sorted already).
+  static const std::regex attached("attached keys\\(\\[([^\\]]*)\\]\\)");
+  std::smatch keys;
+  if (std::regex_search(text, keys, attached)) {
+    std::istringstream words(keys[1].str());
+    std::vector<std::string> sorted{std::istream_iterator<std::string>(words), {}};
+    std::sort(sorted.begin(), sorted.end());
+    std::string joined;
+    for (const std::string& key : sorted) joined += (joined.empty() ? "" : " ") + key;
+    text = keys.prefix().str() + "attached keys([" + joined + "])" + keys.suffix().str();
   }
   return text;
 }
