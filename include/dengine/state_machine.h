@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "dengine/kv_types.h"
+#include "dengine/member_record.h"
 #include "dengine/status.h"
 #include "dengine/types.h"
 
@@ -83,6 +84,9 @@ class StateMachine {
   [[nodiscard]] virtual std::optional<LeaseInfo> lease(LeaseId id, bool with_keys) const = 0;
   // Every lease, in id order, keys omitted.
   [[nodiscard]] virtual std::vector<LeaseInfo> leases() const = 0;
+  // The members' names and URLs, in id order, as the log recorded them. A state machine that
+  // keeps none reports none (an engine whose members need no addresses).
+  [[nodiscard]] virtual std::vector<MemberRecord> member_records() const { return {}; }
 
   // ---- snapshots: an image is a directory of files, which log/snapshot_sender.h streams ----
 

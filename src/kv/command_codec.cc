@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/byte_codec.h"
+#include "kv/member_codec.h"
 
 namespace dengine::kv {
 namespace {
@@ -25,6 +26,9 @@ enum class CommandKind : uint8_t {
   kLeaseGrant = 5,
   kLeaseRevoke = 6,
   kLeaseCheckpoint = 7,
+  kMemberPeerUrls = 8,
+  kMemberPublish = 9,
+  kMemberRemove = 10,
 };
 
 enum class OpTag : uint8_t { kRange = 1, kPut = 2, kDeleteRange = 3, kTxn = 4 };
@@ -100,6 +104,32 @@ class Encoder {
       out_.i64(checkpoint.id);
       out_.i64(checkpoint.remaining_ttl_seconds);
     }
+  }
+
+  void body(const MemberPeerUrlsRequest& r) {
+    out_.u8(static_cast<uint8_t>(CommandKind::kMemberPeerUrls));
+    member_id(r.id);
+    fail_unless(check_member_fields({}, r.peer_urls, {}));
+    write_urls(out_, r.peer_urls);
+  }
+  void body(const MemberPublishRequest& r) {
+    out_.u8(static_cast<uint8_t>(CommandKind::kMemberPublish));
+    member_id(r.id);
+    fail_unless(check_member_fields(r.name, r.peer_urls, r.client_urls));
+    out_.bytes(r.name);
+    write_urls(out_, r.client_urls);
+    write_urls(out_, r.peer_urls);
+  }
+  void body(const MemberRemoveRequest& r) {
+    out_.u8(static_cast<uint8_t>(CommandKind::kMemberRemove));
+    member_id(r.id);
+  }
+  void member_id(NodeId id) {
+    if (id == kNoNode) fail(Status::invalid_argument("kv: a member command names member 0"));
+    out_.u64(id);
+  }
+  void fail_unless(Status status) {
+    if (!status) fail(std::move(status));
   }
 
   void put(const PutRequest& r) {
@@ -233,6 +263,23 @@ class Decoder {
       }
       case CommandKind::kLeaseRevoke: command = LeaseRevokeRequest{in_.i64("lease id")}; break;
       case CommandKind::kLeaseCheckpoint: command = checkpoints(); break;
+      case CommandKind::kMemberPeerUrls: {
+        MemberPeerUrlsRequest request;
+        request.id = member_id();
+        request.peer_urls = read_urls(in_, "member peer URLs");
+        command = std::move(request);
+        break;
+      }
+      case CommandKind::kMemberPublish: {
+        MemberPublishRequest request;
+        request.id = member_id();
+        request.name = in_.bytes("member name", kMaxMemberNameBytes);
+        request.client_urls = read_urls(in_, "member client URLs");
+        request.peer_urls = read_urls(in_, "member peer URLs");
+        command = std::move(request);
+        break;
+      }
+      case CommandKind::kMemberRemove: command = MemberRemoveRequest{member_id()}; break;
       default: in_.fail("command kind", "is unknown");
     }
     if (in_.ok() && !in_.at_end()) in_.fail("command", "is followed by unexpected bytes");
@@ -241,6 +288,11 @@ class Decoder {
   }
 
  private:
+  NodeId member_id() {
+    const NodeId id = in_.u64("member id");
+    if (in_.ok() && id == kNoNode) in_.fail("member id", "is 0");
+    return id;
+  }
   PutRequest put() {
     PutRequest r;
     r.key = in_.bytes("key", kMaxKeyBytes);

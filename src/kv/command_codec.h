@@ -18,6 +18,9 @@
 //   kind 5 grant     := id:i64 ttl_seconds:i64
 //   kind 6 revoke    := id:i64
 //   kind 7 checkpoint:= n:u32 (id:i64 remaining_ttl_seconds:i64)*n
+//   kind 8 member peer URLs := id:u64 urls                    (kv/member_codec.h's layouts)
+//   kind 9 member publish   := id:u64 name client_urls:urls peer_urls:urls
+//   kind 10 member remove   := id:u64
 //   compare          := result:u8 target:u8 key range_end version:i64 create:i64 mod:i64
 //                       lease:i64 value
 //   op               := tag:u8 (1 range, 2 put, 3 delete, 4 txn) then that body

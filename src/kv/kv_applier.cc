@@ -357,6 +357,28 @@ ApplyResult apply_lease_checkpoint(KvState& state, const LeaseCheckpointRequest&
   return succeeded(state, LeaseCheckpointResponse{state.mvcc.revision()}, {});
 }
 
+// The member commands answer with no response and leave the revision where it is.
+ApplyResult apply_member_peer_urls(KvState& state, const MemberPeerUrlsRequest& request) {
+  MemberRecord& record = state.members[request.id];
+  record.id = request.id;
+  record.peer_urls = request.peer_urls;
+  return succeeded(state, std::monostate{}, {});
+}
+
+ApplyResult apply_member_publish(KvState& state, const MemberPublishRequest& request) {
+  MemberRecord& record = state.members[request.id];
+  record.id = request.id;
+  record.name = request.name;
+  record.client_urls = request.client_urls;
+  if (record.peer_urls.empty()) record.peer_urls = request.peer_urls;
+  return succeeded(state, std::monostate{}, {});
+}
+
+ApplyResult apply_member_remove(KvState& state, const MemberRemoveRequest& request) {
+  state.members.erase(request.id);
+  return succeeded(state, std::monostate{}, {});
+}
+
 }  // namespace
 
 ApplyResult apply_command(KvState& state, Index index, const KvCommand& command,
@@ -376,10 +398,26 @@ ApplyResult apply_command(KvState& state, Index index, const KvCommand& command,
         if constexpr (std::is_same_v<T, LeaseCheckpointRequest>) {
           return apply_lease_checkpoint(state, request);
         }
+        if constexpr (std::is_same_v<T, MemberPeerUrlsRequest>) {
+          return apply_member_peer_urls(state, request);
+        }
+        if constexpr (std::is_same_v<T, MemberPublishRequest>) {
+          return apply_member_publish(state, request);
+        }
+        if constexpr (std::is_same_v<T, MemberRemoveRequest>) {
+          return apply_member_remove(state, request);
+        }
       },
       command);
   result.changed_leases = leases_changed_by(command, result);
   return result;
+}
+
+NodeId changed_member(const KvCommand& command) {
+  if (const auto* urls = std::get_if<MemberPeerUrlsRequest>(&command)) return urls->id;
+  if (const auto* publish = std::get_if<MemberPublishRequest>(&command)) return publish->id;
+  if (const auto* removal = std::get_if<MemberRemoveRequest>(&command)) return removal->id;
+  return kNoNode;
 }
 
 Result<RangeResponse> read_range(const KvState& state, const RangeRequest& request) {
@@ -410,6 +448,13 @@ std::vector<LeaseId> leases_changed_by(const KvCommand& command, const ApplyResu
 Result<EventBatch> read_events(const KvState& state, const EventQuery& query) {
   return state.mvcc.events(KeySpan::of(query.key, query.range_end), query.start_revision,
                            query.prev_kv, query.max_revisions);
+}
+
+std::vector<MemberRecord> read_members(const KvState& state) {
+  std::vector<MemberRecord> members;
+  members.reserve(state.members.size());
+  for (const auto& [id, record] : state.members) members.push_back(record);
+  return members;
 }
 
 std::optional<LeaseInfo> read_lease(const KvState& state, LeaseId id, bool with_keys) {

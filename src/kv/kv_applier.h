@@ -5,10 +5,12 @@
 // the log. Shared by every StateMachine implementation that keeps its state in a KvState.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <vector>
 
 #include "dengine/kv_types.h"
+#include "dengine/member_record.h"
 #include "dengine/state_machine.h"
 #include "dengine/status.h"
 #include "dengine/types.h"
@@ -22,6 +24,9 @@ namespace dengine::kv {
 struct KvState {
   MvccStore mvcc;
   LeaseTable leases;
+  // The members' names and URLs (etcd's membership store), beside the keyspace: they change
+  // no revision and no watcher sees them.
+  std::map<NodeId, MemberRecord> members;
   Index applied_index = 0;
 
   friend bool operator==(const KvState&, const KvState&) = default;
@@ -42,11 +47,15 @@ ApplyResult apply_command(KvState& state, Index index, const KvCommand& command,
 // its result. Key attachments are not among those facts: they follow from the keys.
 std::vector<LeaseId> leases_changed_by(const KvCommand& command, const ApplyResult& result);
 
+// The member whose record `command` changes, or kNoNode.
+NodeId changed_member(const KvCommand& command);
+
 Result<RangeResponse> read_range(const KvState& state, const RangeRequest& request);
 Result<TxnResponse> read_txn(const KvState& state, const TxnRequest& request);
 Result<EventBatch> read_events(const KvState& state, const EventQuery& query);
 std::optional<LeaseInfo> read_lease(const KvState& state, LeaseId id, bool with_keys);
 std::vector<LeaseInfo> read_leases(const KvState& state);
+std::vector<MemberRecord> read_members(const KvState& state);
 
 // Attaches every live key to the lease its live version names (restoring a state whose lease
 // attachments were not stored). kCorruption naming the key when that lease does not exist.

@@ -89,6 +89,10 @@ std::vector<LeaseInfo> MemoryKvStore::leases() const {
   return read_leases(live_);
 }
 
+std::vector<MemberRecord> MemoryKvStore::member_records() const {
+  return read_members(live_);
+}
+
 Result<std::string> MemoryKvStore::snapshot() const {
   return encode_snapshot(live_);
 }

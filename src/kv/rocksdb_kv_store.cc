@@ -234,6 +234,21 @@ Status RocksKvStore::Database::load(bool require_existing, bool verify_checksums
     if (!lease) return Status::corruption(lease.message() + " in " + path);
   }
   if (!it->status().ok()) return from_rocksdb(it->status(), "reading the leases in " + path);
+  std::unique_ptr<rocksdb::Iterator> members(db->NewIterator(rocksdb::ReadOptions(), meta));
+  for (members->Seek(rocksdb::Slice(rocks::kMetaMemberPrefix.data(),
+                                    rocks::kMetaMemberPrefix.size()));
+       members->Valid() && members->key().starts_with(rocksdb::Slice(
+                               rocks::kMetaMemberPrefix.data(), rocks::kMetaMemberPrefix.size()));
+       members->Next()) {
+    Result<MemberRecord> member =
+        rocks::decode_member(members->key().ToStringView(), members->value().ToStringView());
+    if (!member) return Status::corruption(member.status().message() + " in " + path);
+    const NodeId id = member->id;
+    loaded.members.emplace(id, std::move(*member));
+  }
+  if (!members->status().ok()) {
+    return from_rocksdb(members->status(), "reading the members in " + path);
+  }
 
   auto store = std::make_unique<rocks::RocksRecordStore>(db.get(), records);
   rocks::RocksRecordStore* store_view = store.get();
@@ -329,7 +344,7 @@ Result<ApplyResult> RocksKvStore::apply(Index index, const std::string& command)
   }
   ApplyResult result = apply_command(db_->state, index, *decoded, options_.apply);
   db_->state.applied_index = index;
-  if (Status committed = commit(result.changed_leases); !committed) {
+  if (Status committed = commit(result.changed_leases, changed_member(*decoded)); !committed) {
     return committed;
   }
   return result;
@@ -341,10 +356,19 @@ void RocksKvStore::record_applied(Index index) {
   (void)commit({});  // a failure sticks and surfaces at the next apply or flush
 }
 
-Status RocksKvStore::commit(const std::vector<LeaseId>& touched_leases) {
+Status RocksKvStore::commit(const std::vector<LeaseId>& touched_leases, NodeId touched_member) {
   Database& d = *db_;
   rocksdb::WriteBatch batch;
   d.record_store->commit_to(batch);
+  if (touched_member != kNoNode) {
+    auto member = d.state.members.find(touched_member);
+    const rocksdb::Status added =
+        member != d.state.members.end()
+            ? batch.Put(d.meta, rocks::member_key(touched_member),
+                        rocks::encode_member(member->second))
+            : batch.Delete(d.meta, rocks::member_key(touched_member));
+    DENGINE_CHECK_MSG(added.ok(), added.ToString());
+  }
   for (const LeaseId id : touched_leases) {
     const LeaseTable::Lease* lease = d.state.leases.find(id);
     const rocksdb::Status added =
@@ -422,6 +446,10 @@ std::optional<LeaseInfo> RocksKvStore::lease(LeaseId id, bool with_keys) const {
 
 std::vector<LeaseInfo> RocksKvStore::leases() const {
   return read_leases(state());
+}
+
+std::vector<MemberRecord> RocksKvStore::member_records() const {
+  return read_members(state());
 }
 
 std::string RocksKvStore::logical_image() const {

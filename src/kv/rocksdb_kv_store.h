@@ -74,6 +74,7 @@ class RocksKvStore final : public StateMachine {
   Result<EventBatch> events(const EventQuery& query) const override;
   [[nodiscard]] std::optional<LeaseInfo> lease(LeaseId id, bool with_keys) const override;
   [[nodiscard]] std::vector<LeaseInfo> leases() const override;
+  [[nodiscard]] std::vector<MemberRecord> member_records() const override;
 
   Result<Index> write_snapshot(const std::string& dir) override;
   Status install_snapshot(const std::string& dir) override;
@@ -90,8 +91,9 @@ class RocksKvStore final : public StateMachine {
 
   RocksKvStore(std::string dir, RocksKvStoreOptions options, std::unique_ptr<Database> database);
   [[nodiscard]] const KvState& state() const;
-  // Writes the staged records, the touched leases and the applied index as one batch.
-  Status commit(const std::vector<LeaseId>& touched_leases);
+  // Writes the staged records, the touched leases and member and the applied index as one
+  // batch.
+  Status commit(const std::vector<LeaseId>& touched_leases, NodeId touched_member = kNoNode);
 
   std::string dir_;
   RocksKvStoreOptions options_;

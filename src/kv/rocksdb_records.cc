@@ -5,6 +5,7 @@
 #include <rocksdb/iterator.h>
 
 #include "common/byte_codec.h"
+#include "kv/member_codec.h"
 #include "common/check.h"
 
 namespace dengine::kv::rocks {
@@ -96,6 +97,38 @@ std::string encode_lease(const LeaseTable::Lease& lease) {
   out.i64(lease.ttl_seconds);
   out.i64(lease.remaining_ttl_seconds);
   return out.take();
+}
+
+std::string member_key(NodeId id) {
+  std::string key(kMetaMemberPrefix);
+  put_u64_big_endian(key, id);
+  return key;
+}
+
+std::string encode_member(const MemberRecord& record) {
+  ByteWriter out;
+  out.u8(kStoreFormatVersion);
+  write_member_record(out, record);
+  return out.take();
+}
+
+Result<MemberRecord> decode_member(std::string_view key, std::string_view value) {
+  if (key.size() != kMetaMemberPrefix.size() + 8 || !key.starts_with(kMetaMemberPrefix)) {
+    return Status::corruption("kv: a member key is not \"member/\" and 8 bytes");
+  }
+  ByteReader in(value, "kv member");
+  const uint8_t format = in.u8("format version");
+  if (in.ok() && format != kStoreFormatVersion) {
+    return Status::corruption("kv member: unknown format version " + std::to_string(format));
+  }
+  MemberRecord record = read_member_record(in);
+  if (in.ok() && !in.at_end()) in.fail("member", "is followed by unexpected bytes");
+  if (!in.ok()) return in.status();
+  if (record.id != get_u64_big_endian(key.substr(kMetaMemberPrefix.size()))) {
+    return Status::corruption("kv member: record of member " + std::to_string(record.id) +
+                              " is stored under another member's key");
+  }
+  return record;
 }
 
 Status decode_lease_into(std::string_view key, std::string_view value, LeaseTable& leases) {

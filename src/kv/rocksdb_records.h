@@ -9,7 +9,8 @@
 //                   version:i64 lease:i64 value]   (common/byte_codec.h's little-endian encoding)
 //   leases   key: id:u64be   value: format:u8 (=1) ttl_seconds:i64 remaining_ttl_seconds:i64
 //   meta     "format" -> u8 (=1); "applied_index" -> u64; "revision" -> i64;
-//            "compact_revision" -> i64
+//            "compact_revision" -> i64;
+//            "member/" id:u64be -> format:u8 (=1) record (kv/member_codec.h)
 // Lease attachments are not stored: they follow from the live keys' lease fields.
 
 #include <map>
@@ -21,6 +22,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include "dengine/member_record.h"
 #include "dengine/status.h"
 #include "kv/lease_table.h"
 #include "kv/record_cache.h"
@@ -45,6 +47,11 @@ std::string lease_key(LeaseId id);
 std::string encode_lease(const LeaseTable::Lease& lease);
 // Reads id, ttl and remaining ttl; `key` and `value` as stored.
 Status decode_lease_into(std::string_view key, std::string_view value, LeaseTable& leases);
+inline constexpr std::string_view kMetaMemberPrefix = "member/";
+std::string member_key(NodeId id);
+std::string encode_member(const MemberRecord& record);
+// Checks that the key names the record's id; `key` and `value` as stored.
+Result<MemberRecord> decode_member(std::string_view key, std::string_view value);
 std::string encode_u64(uint64_t value);
 Result<uint64_t> decode_u64(std::string_view value, std::string_view what);
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/byte_codec.h"
+#include "kv/member_codec.h"
 
 namespace dengine::kv {
 namespace {
@@ -17,6 +18,7 @@ constexpr size_t kChecksumBytes = 8;
 constexpr size_t kMaxCount = std::numeric_limits<uint32_t>::max();
 // Smallest encodings, so forged counts are refused before allocating.
 constexpr size_t kLeaseBytes = 24;
+constexpr size_t kMinMemberBytes = 8 + 4 + 4 + 4;
 constexpr size_t kMinKeyIndexBytes = 4 + 16 + 4;
 constexpr size_t kMinGenerationBytes = 8 + 16 + 4;
 constexpr size_t kRevisionBytes = 16;
@@ -88,6 +90,8 @@ std::string encode_snapshot(const KvState& state) {
     out.bytes(record.kv.value);
     return true;
   });
+  out.count(state.members.size());
+  for (const auto& [id, member] : state.members) write_member_record(out, member);
   std::string encoded = out.take();
   const uint64_t checksum = fnv1a(encoded);
   ByteWriter trailer;
@@ -112,7 +116,7 @@ Result<KvState> decode_snapshot(std::string_view encoded) {
 
   ByteReader in(body, "kv snapshot");
   const uint8_t format = in.u8("format version");
-  if (in.ok() && format != kSnapshotFormatVersion) {
+  if (in.ok() && (format < kOldestSnapshotFormatVersion || format > kSnapshotFormatVersion)) {
     return Status::corruption("kv snapshot: unknown format version " + std::to_string(format));
   }
   KvState state;
@@ -172,6 +176,14 @@ Result<KvState> decode_snapshot(std::string_view encoded) {
     }
     if (!in.ok()) break;
     if (!records.emplace(revision, std::move(record)).second) in.fail("record", "is repeated");
+  }
+  // Version 1 images were written before members had records.
+  const size_t member_count = format >= 2 ? in.count("member count", kMaxCount, kMinMemberBytes) : 0;
+  for (size_t i = 0; i < member_count && in.ok(); ++i) {
+    MemberRecord member = read_member_record(in);
+    if (!in.ok()) break;
+    const NodeId id = member.id;
+    if (!state.members.emplace(id, std::move(member)).second) in.fail("member id", "is repeated");
   }
   if (in.ok() && !in.at_end()) in.fail("snapshot", "is followed by unexpected bytes");
   if (!in.ok()) return in.status();

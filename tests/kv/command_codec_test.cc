@@ -58,7 +58,10 @@ std::vector<KvCommand> one_of_each_kind() {
           LeaseGrantRequest{7, 60},
           LeaseRevokeRequest{-7},
           checkpoints,
-          TxnRequest{}};
+          TxnRequest{},
+          MemberPeerUrlsRequest{0x1234567890abcdefULL, {"http://10.0.0.1:2380", "http://h:1"}},
+          MemberPublishRequest{2, "m2", {"http://c:2379"}, {"http://p:2380"}},
+          MemberRemoveRequest{3}};
 }
 
 TEST(CommandCodec, EveryKindRoundTrips) {
@@ -87,6 +90,28 @@ TEST(CommandCodec, PutEncodingIsPinned) {
             std::string("\x01\x04\x02\x01\x00\x00\x00\x00\x00\x00", 10));
 }
 
+TEST(CommandCodec, MemberEncodingsArePinned) {
+  EXPECT_EQ(*encode_command(MemberRemoveRequest{0x0102}),
+            std::string("\x01\x0a\x02\x01\x00\x00\x00\x00\x00\x00", 10));
+  EXPECT_EQ(*encode_command(MemberPeerUrlsRequest{1, {"u"}}),
+            std::string("\x01\x08"
+                        "\x01\x00\x00\x00\x00\x00\x00\x00"  // id
+                        "\x01\x00\x00\x00"                  // one URL
+                        "\x01\x00\x00\x00u",
+                        19));
+  EXPECT_EQ(*encode_command(MemberPublishRequest{1, "n", {}, {"p"}}),
+            std::string("\x01\x09"
+                        "\x01\x00\x00\x00\x00\x00\x00\x00"  // id
+                        "\x01\x00\x00\x00n"                 // name
+                        "\x00\x00\x00\x00"                  // no client URLs
+                        "\x01\x00\x00\x00\x01\x00\x00\x00p",  // one peer URL
+                        28));
+  EXPECT_EQ(decode_command(std::string("\x01\x0a\x00\x00\x00\x00\x00\x00\x00\x00", 10))
+                .status()
+                .message(),
+            "kv command: member id is 0 (at byte 10 of 10)");
+}
+
 TEST(CommandCodec, UnknownFormatVersionIsRefusedAsNewer) {
   std::string bytes = *encode_command(CompactionRequest{1});
   bytes[0] = 2;
@@ -98,7 +123,7 @@ TEST(CommandCodec, UnknownFormatVersionIsRefusedAsNewer) {
 
 TEST(CommandCodec, MalformedInputIsCorruptionNamingTheField) {
   EXPECT_EQ(decode_command("").status().code(), StatusCode::kCorruption);
-  EXPECT_EQ(decode_command(std::string("\x01\x09", 2)).status().message(),
+  EXPECT_EQ(decode_command(std::string("\x01\x0b", 2)).status().message(),
             "kv command: command kind is unknown (at byte 2 of 2)");
   std::string trailing = *encode_command(LeaseRevokeRequest{1}) + "x";
   EXPECT_NE(decode_command(trailing).status().message().find("unexpected bytes"),

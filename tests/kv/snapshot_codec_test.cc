@@ -47,17 +47,45 @@ MemoryKvStore populated_store() {
 TEST(SnapshotCodec, EmptyStoreSnapshotIsPinned) {
   const std::string snapshot = encode_snapshot(KvState{});
   const std::string body(
-      "\x01"                              // format 1
+      "\x02"                              // format 2
       "\x00\x00\x00\x00\x00\x00\x00\x00"  // applied index 0
+      "\x01\x00\x00\x00\x00\x00\x00\x00"  // current revision 1
+      "\xff\xff\xff\xff\xff\xff\xff\xff"  // compact revision -1
+      "\x00\x00\x00\x00"                  // no leases
+      "\x00\x00\x00\x00"                  // no keys
+      "\x00\x00\x00\x00"                  // no records
+      "\x00\x00\x00\x00",                 // no members
+      41);
+  EXPECT_EQ(snapshot, with_checksum(body));
+  ASSERT_TRUE(decode_snapshot(snapshot).has_value());
+  EXPECT_TRUE(*decode_snapshot(snapshot) == KvState{});
+}
+
+// Images written before members had records are still read.
+TEST(SnapshotCodec, FormatOneIsStillRead) {
+  const std::string body(
+      "\x01"                              // format 1
+      "\x07\x00\x00\x00\x00\x00\x00\x00"  // applied index 7
       "\x01\x00\x00\x00\x00\x00\x00\x00"  // current revision 1
       "\xff\xff\xff\xff\xff\xff\xff\xff"  // compact revision -1
       "\x00\x00\x00\x00"                  // no leases
       "\x00\x00\x00\x00"                  // no keys
       "\x00\x00\x00\x00",                 // no records
       37);
-  EXPECT_EQ(snapshot, with_checksum(body));
-  ASSERT_TRUE(decode_snapshot(snapshot).has_value());
-  EXPECT_TRUE(*decode_snapshot(snapshot) == KvState{});
+  const Result<KvState> decoded = decode_snapshot(with_checksum(body));
+  ASSERT_TRUE(decoded.has_value()) << decoded.status().to_string();
+  EXPECT_EQ(decoded->applied_index, 7U);
+  EXPECT_TRUE(decoded->members.empty());
+}
+
+TEST(SnapshotCodec, MembersRoundTrip) {
+  KvState state;
+  state.members[5] = MemberRecord{.id = 5, .name = "m5", .peer_urls = {"http://p"},
+                                  .client_urls = {"http://c1", "http://c2"}};
+  state.members[9] = MemberRecord{.id = 9, .name = "", .peer_urls = {}, .client_urls = {}};
+  const Result<KvState> decoded = decode_snapshot(encode_snapshot(state));
+  ASSERT_TRUE(decoded.has_value()) << decoded.status().to_string();
+  EXPECT_EQ(decoded->members, state.members);
 }
 
 TEST(SnapshotCodec, RoundTripsAPopulatedState) {
@@ -71,10 +99,10 @@ TEST(SnapshotCodec, RoundTripsAPopulatedState) {
 TEST(SnapshotCodec, UnknownFormatVersionIsRefused) {
   std::string body = encode_snapshot(KvState{});
   body.resize(body.size() - 8);
-  body[0] = 2;
+  body[0] = 3;
   const Result<KvState> decoded = decode_snapshot(with_checksum(body));
   ASSERT_FALSE(decoded.has_value());
-  EXPECT_NE(decoded.status().message().find("unknown format version 2"), std::string::npos);
+  EXPECT_NE(decoded.status().message().find("unknown format version 3"), std::string::npos);
 }
 
 TEST(SnapshotCodec, KeyOnAMissingLeaseIsCorruption) {
