@@ -70,7 +70,13 @@ class EmbeddedEngine {
   // A non-voting member that receives the log (start its engine with the voters as
   // initial_members, without itself).
   Status add_learner(NodeId node, std::chrono::milliseconds timeout = kDefaultChangeTimeout);
-  // A learner becomes a voter (let it catch up first: it counts toward quorums at once).
+  // A new member that votes at once (etcd's `member add` without --learner); start its
+  // engine as a learner's. Safer: add a learner, let it catch up, promote it.
+  Status add_voter(NodeId node, std::chrono::milliseconds timeout = kDefaultChangeTimeout);
+  // A learner becomes a voter. Refused (kFailedPrecondition) until its log is within 10% of
+  // the leader's: it counts toward quorums at once. Adding a voter while a voter does not
+  // answer, or removing one when the voters left that answer would be no quorum, is refused
+  // with kUnavailable (etcd's strict reconfiguration checks).
   Status promote(NodeId node, std::chrono::milliseconds timeout = kDefaultChangeTimeout);
   // Removes a voter or a learner; stop its engine afterwards.
   Status remove_member(NodeId node, std::chrono::milliseconds timeout = kDefaultChangeTimeout);

@@ -249,4 +249,18 @@ grpc::ServerReadReactor<raftpb::SnapshotChunk>* PeerService::SendSnapshot(
   return new SnapshotStream(*this);  // deletes itself when done
 }
 
+grpc::ServerUnaryReactor* PeerService::Members(grpc::CallbackServerContext* context,
+                                               const raftpb::MembersRequest* /*request*/,
+                                               raftpb::MembersResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (!list_members_) {
+    reactor->Finish({grpc::StatusCode::UNAVAILABLE, "dengine: this member is still starting"});
+    return reactor;
+  }
+  response->set_cluster_id(cluster_id_);
+  list_members_(*response);
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
 }  // namespace dengine::net

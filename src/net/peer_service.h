@@ -28,6 +28,8 @@ class PeerService final : public raftpb::RaftPeer::CallbackService {
  public:
   using IsMember = std::function<bool(NodeId)>;
   using Step = std::function<void(Message)>;
+  // Fills in the members (cluster_id is set by the service).
+  using ListMembers = std::function<void(raftpb::MembersResponse&)>;
 
   PeerService(uint64_t cluster_id, NodeId self, IsMember is_member, Step deliver = {})
       : cluster_id_(cluster_id),
@@ -38,6 +40,8 @@ class PeerService final : public raftpb::RaftPeer::CallbackService {
   // The runtime that serves requests from now on; it must outlive the gRPC server this
   // service is registered with (shut that down first), and be stopped before it is destroyed.
   void serve_with(runtime::RaftRuntime* runtime) { runtime_.store(runtime); }
+  // Who answers Members; set before the service is registered. UNAVAILABLE without it.
+  void list_members_with(ListMembers list) { list_members_ = std::move(list); }
 
   grpc::ServerReadReactor<raftpb::MessageBatch>* Deliver(
       grpc::CallbackServerContext* context, raftpb::DeliverResponse* response) override;
@@ -55,6 +59,9 @@ class PeerService final : public raftpb::RaftPeer::CallbackService {
                                                raftpb::TransferResponse* response) override;
   grpc::ServerReadReactor<raftpb::SnapshotChunk>* SendSnapshot(
       grpc::CallbackServerContext* context, raftpb::SnapshotResponse* response) override;
+  grpc::ServerUnaryReactor* Members(grpc::CallbackServerContext* context,
+                                    const raftpb::MembersRequest* request,
+                                    raftpb::MembersResponse* response) override;
 
   // Requests and streams refused because of who sent them or what they carried.
   [[nodiscard]] uint64_t refused() const { return refused_.load(); }
@@ -76,6 +83,7 @@ class PeerService final : public raftpb::RaftPeer::CallbackService {
   const NodeId self_;
   const IsMember is_member_;
   const Step deliver_;
+  ListMembers list_members_;
   std::atomic<runtime::RaftRuntime*> runtime_{nullptr};
   mutable std::atomic<uint64_t> refused_{0};
 };

@@ -54,6 +54,14 @@ class Progress {
   [[nodiscard]] State state() const { return state_; }
   [[nodiscard]] bool recent_active() const { return recent_active_; }
   void set_recent_active(bool active) { recent_active_ = active; }
+  // Check-quorum's round ends: what it saw of this follower is kept for one more round, so
+  // that "heard from lately" does not read false just after every reset.
+  void end_activity_round() {
+    active_last_round_ = recent_active_;
+    recent_active_ = false;
+  }
+  // Heard from in this check-quorum round or the one before: within two election timeouts.
+  [[nodiscard]] bool heard_lately() const { return recent_active_ || active_last_round_; }
   [[nodiscard]] const Inflights& inflights() const { return inflights_; }
 
   // Probe from `next_hint` (clamped to just past match): where the follower's log may end.
@@ -93,6 +101,7 @@ class Progress {
   State state_ = State::kProbe;
   bool probe_sent_ = false;
   bool recent_active_ = false;
+  bool active_last_round_ = false;
   bool acknowledged_ = false;
   Index pending_snapshot_ = 0;
   Index commit_known_ = 0;

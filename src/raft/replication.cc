@@ -295,7 +295,7 @@ void RaftNode::maybe_advance_commit() {
 void RaftNode::check_quorum_or_step_down() {
   const bool quorum_active = membership_.voters.quorum_satisfies(
       [this](NodeId node) { return node == id() || progress(node).recent_active(); });
-  for (auto& [node, pr] : progress_) pr.set_recent_active(false);
+  for (auto& [node, pr] : progress_) pr.end_activity_round();
   if (!quorum_active) become_follower(term_, kNoNode);
 }
 

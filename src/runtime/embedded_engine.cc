@@ -345,7 +345,18 @@ Status EmbeddedEngine::change_membership(ConfChange change, std::chrono::millise
 Status EmbeddedEngine::add_learner(NodeId node, std::chrono::milliseconds timeout) {
   return change_membership(ConfChange{ConfChangeOp::kAddLearner, node}, timeout);
 }
+Status EmbeddedEngine::add_voter(NodeId node, std::chrono::milliseconds timeout) {
+  if (holds(members().learners, node)) {
+    return Status::failed_precondition("membership: node " + std::to_string(node) +
+                                       " is a learner: promote it instead");
+  }
+  return change_membership(ConfChange{ConfChangeOp::kAddVoter, node}, timeout);
+}
 Status EmbeddedEngine::promote(NodeId node, std::chrono::milliseconds timeout) {
+  if (!holds(members().learners, node)) {
+    return Status::failed_precondition("membership: node " + std::to_string(node) +
+                                       " is not a learner");
+  }
   return change_membership(ConfChange{ConfChangeOp::kAddVoter, node}, timeout);
 }
 Status EmbeddedEngine::remove_member(NodeId node, std::chrono::milliseconds timeout) {

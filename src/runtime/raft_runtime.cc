@@ -2,6 +2,7 @@
 
 #include "common/check.h"
 #include "kv/command_codec.h"
+#include "runtime/reconfig_checks.h"
 
 namespace dengine::runtime {
 namespace {
@@ -190,6 +191,9 @@ void RaftRuntime::change_membership(std::vector<ConfChange> changes, PeerRouter:
             return router_->change_membership(leader, std::move(changes), std::move(done));
           }
         }
+        if (raft->role() == RaftRole::kLeader) {
+          if (Status safe = check_reconfiguration(*raft, changes); !safe) return done(safe);
+        }
         done(raft->propose_conf_change(std::move(changes)));
       });
 }
@@ -198,6 +202,9 @@ void RaftRuntime::change_membership_as_leader(std::vector<ConfChange> changes,
                                               PeerRouter::IndexDone done) {
   run_on_core([changes = std::move(changes), done = std::move(done)](raft::RaftNode* raft) mutable {
     if (raft == nullptr) return done(engine_stopped());
+    if (raft->role() == RaftRole::kLeader) {
+      if (Status safe = check_reconfiguration(*raft, changes); !safe) return done(safe);
+    }
     done(raft->propose_conf_change(std::move(changes)));
   });
 }

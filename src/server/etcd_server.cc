@@ -1,7 +1,11 @@
 #include "server/etcd_server.h"
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <climits>
+#include <functional>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -10,10 +14,15 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "api/cluster_service.h"
+#include "api/concurrency_calls.h"
+#include "api/election_service.h"
 #include "api/kv_service.h"
 #include "api/lease_service.h"
+#include "api/lock_service.h"
 #include "api/maintenance_service.h"
 #include "api/member_header.h"
+#include "api/member_roster.h"
 #include "api/watch_service.h"
 #include "dengine/embedded_engine.h"
 #include "net/grpc_peer_router.h"
@@ -21,7 +30,9 @@
 #include "net/peer_channel.h"
 #include "net/peer_service.h"
 #include "runtime/engine_internals.h"
+#include "server/cluster_join.h"
 #include "server/member_identity.h"
+#include "server/peer_address_book.h"
 #include "server/server_ids_file.h"
 #include "server/server_log.h"
 
@@ -44,12 +55,16 @@ std::string grpc_address(const Url& url) {
   return (ipv6 ? "[" + url.host + "]" : url.host) + ":" + std::to_string(url.port);
 }
 
-// A member's peer listener, from the first of its peer URLs.
-std::optional<std::string> peer_address(const ServerIds& ids, NodeId member) {
-  auto urls = ids.peer_urls.find(member);
-  if (urls == ids.peer_urls.end() || urls->second.empty()) return std::nullopt;
-  return grpc_address(urls->second.front());
+std::vector<std::string> url_texts(const std::vector<Url>& urls) {
+  std::vector<std::string> texts;
+  texts.reserve(urls.size());
+  for (const Url& url : urls) texts.push_back(url.text);
+  return texts;
 }
+
+// How often the membership thread looks at the applied members, so that the transport
+// learns a new member's address soon after its record is applied.
+constexpr auto kMembershipPoll = std::chrono::milliseconds(100);
 
 Status check_plain_http(const std::vector<Url>& urls, std::string_view flag) {
   for (const Url& url : urls) {
@@ -102,6 +117,7 @@ struct EtcdServer::Parts {
   // hold is destroyed. Idempotent; also for a server that only partly started.
   Status shut_down() {
     hand_over_leadership();
+    if (waiting_calls) waiting_calls->stop();  // locks, campaigns and observers waiting end now
     if (grpc_server) {
       grpc_server->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);
       grpc_server->Wait();
@@ -135,35 +151,110 @@ struct EtcdServer::Parts {
     }
   }
 
-  // Logs who leads, and the membership, whenever either changes, until the engine stops.
-  void log_membership() {
+  // Until the engine stops: logs who leads and the membership whenever either changes, keeps
+  // the peer address book current, publishes this member's name and client URLs once a
+  // leader is known (etcd's publish), and notices this member's removal.
+  void follow_membership() {
     MembershipWatch changes = engine->watch_membership();
     std::optional<MembershipEvent> last;
+    bool published = false;
+    bool was_member = false;
     while (true) {
-      Result<MembershipEvent> event = changes.next(std::chrono::seconds(1));
-      if (!event && event.status().code() == StatusCode::kTimedOut) continue;
-      if (!event) return;
-      if (!last || last->leader != event->leader || last->term != event->term) {
-        if (event->leader == kNoNode) {
-          spdlog::info("term {}: no leader", event->term);
-        } else {
-          spdlog::info("term {}: {} leads{}", event->term, format_id(event->leader),
-                       event->leader == ids.member_id ? " (this member)" : "");
-        }
+      Result<MembershipEvent> event = changes.next(kMembershipPoll);
+      if (!event && event.status().code() != StatusCode::kTimedOut) return;
+      address_book->refresh(roster->members(), roster->records());
+      log_images_sent();
+      if (!event) {
+        if (!published && last && last->leader != kNoNode) published = publish();
+        continue;
       }
-      if (!last || last->members != event->members) {
-        std::string voters;
-        for (const NodeId voter : event->members.voters) {
-          voters += (voters.empty() ? "" : ",") + format_id(voter);
-        }
-        spdlog::info("voters: {}{}", voters,
-                     event->members.learners.empty() ? "" : " (and learners)");
-      }
+      log_changes(last, *event);
       last = *event;
+      const bool member = holds(event->members.voters, ids.member_id) ||
+                          holds(event->members.learners, ids.member_id);
+      if (was_member && !member) {
+        spdlog::warn("this member ({}) has been permanently removed from the cluster; stopping",
+                     format_id(ids.member_id));
+        if (on_removed) on_removed();
+        return;
+      }
+      was_member = was_member || member;
+      if (!published && event->leader != kNoNode) published = publish();
+    }
+  }
+
+  // Operators want to know a follower is catching up from an image rather than the log.
+  void log_images_sent() {
+    const uint64_t sent = runtime::runtime_of(*engine).images_sent();
+    if (sent == images_sent) return;
+    images_sent = sent;
+    spdlog::info("sent an image of the state to a follower behind the compacted log ({} so far)",
+                 sent);
+  }
+
+  static bool holds(const std::vector<NodeId>& nodes, NodeId node) {
+    return std::find(nodes.begin(), nodes.end(), node) != nodes.end();
+  }
+
+  // Whether the record says what this start would publish (it may already, after a restart).
+  bool publish() {
+    const kv::MemberPublishRequest publication{
+        .id = ids.member_id, .name = name, .client_urls = client_urls, .peer_urls = peer_urls};
+    for (const MemberRecord& record : roster->records()) {
+      if (record.id == ids.member_id && record.name == name && record.client_urls == client_urls &&
+          !record.peer_urls.empty()) {
+        return true;
+      }
+    }
+    const Status proposed = roster->propose(publication, 2 * election_timeout);
+    if (!proposed) spdlog::debug("publishing this member's name and URLs: {}", proposed.message());
+    return proposed.is_ok();
+  }
+
+  void log_changes(const std::optional<MembershipEvent>& last, const MembershipEvent& event) {
+    if (!last || last->leader != event.leader || last->term != event.term) {
+      if (event.leader == kNoNode) {
+        spdlog::info("term {}: no leader", event.term);
+      } else {
+        spdlog::info("term {}: {} leads{}", event.term, format_id(event.leader),
+                     event.leader == ids.member_id ? " (this member)" : "");
+      }
+    }
+    if (!last || last->members != event.members) {
+      std::string voters;
+      for (const NodeId voter : event.members.voters) {
+        voters += (voters.empty() ? "" : ",") + format_id(voter);
+      }
+      std::string learners;
+      for (const NodeId learner : event.members.learners) {
+        learners += (learners.empty() ? "" : ",") + format_id(learner);
+      }
+      spdlog::info("voters: {}{}", voters, learners.empty() ? "" : "; learners: " + learners);
+    }
+  }
+
+  // The Members call of a member that joins; answered once the engine runs.
+  void list_peer_members(raftpb::MembersResponse& response) const {
+    const api::MemberRoster* serving = serving_roster.load();
+    if (serving == nullptr) return;
+    for (const api::ClusterMember& member : serving->members()) {
+      raftpb::PeerMember* out = response.add_members();
+      out->set_id(member.record.id);
+      for (const std::string& url : member.record.peer_urls) out->add_peer_urls(url);
+      out->set_is_learner(member.is_learner);
     }
   }
 
   std::thread membership_log;
+  std::function<void()> on_removed;
+  uint64_t images_sent = 0;
+  std::string name;
+  std::vector<std::string> client_urls;
+  std::vector<std::string> peer_urls;
+  std::unique_ptr<PeerAddressBook> address_book;
+  std::unique_ptr<api::MemberRoster> roster;
+  std::atomic<const api::MemberRoster*> serving_roster{nullptr};
+  std::unique_ptr<api::ClusterService> cluster;
 
   std::chrono::milliseconds election_timeout{1000};
   bool handed_over = false;
@@ -177,13 +268,18 @@ struct EtcdServer::Parts {
   std::unique_ptr<api::MaintenanceService> maintenance;
   std::unique_ptr<api::WatchService> watch;
   std::unique_ptr<api::LeaseService> lease;
+  // v3lock and v3election; their waiting calls' workers go after the calls (and the services).
+  std::unique_ptr<api::WaitingCalls> waiting_calls;
+  std::unique_ptr<api::LockService> lock;
+  std::unique_ptr<api::ElectionService> election;
   std::unique_ptr<grpc::Server> grpc_server;
   std::vector<std::string> client_addresses;
   ServerIds ids;
   bool stopped = false;
 };
 
-Result<std::unique_ptr<EtcdServer>> EtcdServer::start(const ServerConfig& config, ServerIds ids) {
+Result<std::unique_ptr<EtcdServer>> EtcdServer::start(const ServerConfig& config, ServerIds ids,
+                                                      std::function<void()> on_removed) {
   if (Status plain = check_plain_http(config.listen_client_urls, "--listen-client-urls"); !plain) {
     return plain;
   }
@@ -197,25 +293,32 @@ Result<std::unique_ptr<EtcdServer>> EtcdServer::start(const ServerConfig& config
   if (*stored) {
     ids = **stored;
   } else if (config.initial_cluster_state == InitialClusterState::kExisting) {
-    // Bootstrapping from --initial-cluster would start a second cluster beside the running
-    // one; joining it takes `member add` first, which the Cluster service does not offer yet.
-    return Status::failed_precondition(
-        "dengine-server: --initial-cluster-state existing on an empty data dir (" +
-        config.data_dir +
-        ") means joining a running cluster, which this version cannot do yet; start every "
-        "member of a new cluster with --initial-cluster-state new");
+    Result<ServerIds> joined = join_running_cluster(config);
+    if (!joined) return joined.status();
+    ids = std::move(*joined);
+    spdlog::info("joining cluster {} as member {}", format_id(ids.cluster_id),
+                 format_id(ids.member_id));
+    if (Status written = write_server_ids(config.data_dir, ids); !written) return written;
   } else if (Status written = write_server_ids(config.data_dir, ids); !written) {
     return written;
   }
 
   auto parts = std::make_unique<Parts>();
   parts->ids = ids;
+  parts->on_removed = std::move(on_removed);
+  parts->name = config.name;
+  parts->client_urls = url_texts(config.advertise_client_urls);
+  parts->peer_urls = url_texts(config.initial_advertise_peer_urls);
+  parts->address_book = std::make_unique<PeerAddressBook>(ids);
   parts->election_timeout = std::chrono::milliseconds(config.election_timeout_ms);
 
   // The peer listener first: the other members may already be calling.
-  const std::set<uint64_t> members(ids.member_ids.begin(), ids.member_ids.end());
+  PeerAddressBook* book = parts->address_book.get();
   parts->peer_service = std::make_unique<net::PeerService>(
-      ids.cluster_id, ids.member_id, [members](NodeId id) { return members.contains(id); });
+      ids.cluster_id, ids.member_id, [book](NodeId id) { return book->admits(id); });
+  const Parts* listing = parts.get();
+  parts->peer_service->list_members_with(
+      [listing](raftpb::MembersResponse& response) { listing->list_peer_members(response); });
   grpc::ServerBuilder peer_builder;
   std::vector<int> peer_ports(config.listen_peer_urls.size(), 0);
   for (size_t i = 0; i < config.listen_peer_urls.size(); ++i) {
@@ -234,7 +337,7 @@ Result<std::unique_ptr<EtcdServer>> EtcdServer::start(const ServerConfig& config
   if (!peer_addresses) return peer_addresses.status();
   parts->peer_addresses = std::move(*peer_addresses);
 
-  auto address_of = [ids](NodeId member) { return peer_address(ids, member); };
+  auto address_of = [book](NodeId member) { return book->address_of(member); };
   parts->router = std::make_unique<net::GrpcPeerRouter>(net::GrpcPeerRouterOptions{
       .cluster_id = ids.cluster_id, .self = ids.member_id, .address_of = address_of});
   net::GrpcTransportOptions transport_options;
@@ -250,6 +353,15 @@ Result<std::unique_ptr<EtcdServer>> EtcdServer::start(const ServerConfig& config
   parts->peer_service->serve_with(&runtime::runtime_of(*parts->engine));
   parts->header = std::make_unique<api::MemberHeader>(
       api::MemberIds{.cluster_id = ids.cluster_id, .member_id = ids.member_id}, *parts->engine);
+  std::map<NodeId, std::vector<std::string>> bootstrap_peer_urls;
+  for (const auto& [id, urls] : ids.peer_urls) bootstrap_peer_urls[id] = url_texts(urls);
+  parts->roster = std::make_unique<api::MemberRoster>(*parts->engine, bootstrap_peer_urls);
+  parts->serving_roster.store(parts->roster.get());
+  parts->cluster = std::make_unique<api::ClusterService>(
+      *parts->header, *parts->roster,
+      api::ClusterServiceOptions{
+          .change_timeout = std::chrono::milliseconds(5'000 + 2 * config.election_timeout_ms),
+          .cluster_id = ids.cluster_id});
   parts->kv = std::make_unique<api::KvService>(
       *parts->header, api::KvServiceLimits{.max_request_bytes = config.max_request_bytes,
                                            .max_txn_ops = config.max_txn_ops});
@@ -262,6 +374,9 @@ Result<std::unique_ptr<EtcdServer>> EtcdServer::start(const ServerConfig& config
                                                    config.watch_progress_notify_interval_ms),
                                                .max_response_bytes = config.max_request_bytes});
   parts->lease = std::make_unique<api::LeaseService>(*parts->header);
+  parts->waiting_calls = std::make_unique<api::WaitingCalls>();
+  parts->lock = std::make_unique<api::LockService>(*parts->header, *parts->waiting_calls);
+  parts->election = std::make_unique<api::ElectionService>(*parts->header, *parts->waiting_calls);
 
   grpc::ServerBuilder builder;
   std::vector<int> ports(config.listen_client_urls.size(), 0);
@@ -277,9 +392,12 @@ Result<std::unique_ptr<EtcdServer>> EtcdServer::start(const ServerConfig& config
                              kClientPingIntervalMs);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   builder.RegisterService(parts->kv.get());
+  builder.RegisterService(parts->cluster.get());
   builder.RegisterService(parts->maintenance.get());
   builder.RegisterService(parts->watch.get());
   builder.RegisterService(parts->lease.get());
+  builder.RegisterService(parts->lock.get());
+  builder.RegisterService(parts->election.get());
   parts->grpc_server = builder.BuildAndStart();
   Result<std::vector<std::string>> client_addresses =
       bound_addresses(config.listen_client_urls, ports, parts->grpc_server.get(), "clients");
@@ -293,7 +411,7 @@ Result<std::unique_ptr<EtcdServer>> EtcdServer::start(const ServerConfig& config
                format_id(ids.member_id), format_id(ids.cluster_id), config.data_dir, serving,
                peers);
   Parts* raw = parts.get();
-  parts->membership_log = std::thread([raw] { raw->log_membership(); });
+  parts->membership_log = std::thread([raw] { raw->follow_membership(); });
   return std::unique_ptr<EtcdServer>(new EtcdServer(std::move(parts)));
 }
 

@@ -5,6 +5,7 @@
 // connect; stop() is graceful (a leader hands leadership to another voter first, calls in
 // flight are answered, then the engine stops and flushes).
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -25,8 +26,11 @@ struct ServerIds {
 
 class EtcdServer {
  public:
-  // `ids` come from the flags; an existing data dir's own ids take their place.
-  static Result<std::unique_ptr<EtcdServer>> start(const ServerConfig& config, ServerIds ids);
+  // `ids` come from the flags; an existing data dir's own ids take their place. `on_removed`
+  // runs (on a server thread) once this member sees itself removed from the cluster: the
+  // owner should stop() it then, as etcd stops a removed member.
+  static Result<std::unique_ptr<EtcdServer>> start(const ServerConfig& config, ServerIds ids,
+                                                   std::function<void()> on_removed = {});
   ~EtcdServer();
   EtcdServer(const EtcdServer&) = delete;
   EtcdServer& operator=(const EtcdServer&) = delete;

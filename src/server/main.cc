@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <pthread.h>
+#include <unistd.h>
 
 #include "server/etcd_server.h"
 #include "server/member_identity.h"
@@ -81,7 +82,9 @@ int main(int argc, char** argv) {
   const sigset_t signals = stop_signals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  dengine::Result<std::unique_ptr<EtcdServer>> server = EtcdServer::start(*config, ids);
+  // A removed member stops as if asked to (etcd exits once removed).
+  dengine::Result<std::unique_ptr<EtcdServer>> server =
+      EtcdServer::start(*config, ids, [] { kill(getpid(), SIGTERM); });
   if (!server) {
     spdlog::error("{}", server.status().message());
     return 1;

@@ -245,6 +245,13 @@ int ServerProcess::terminate() {
   return code;
 }
 
+int ServerProcess::wait_for_exit(std::chrono::milliseconds timeout) {
+  if (pid_ <= 0) return -1;
+  const int code = wait_exit(pid_, timeout);
+  if (code != -2) pid_ = -1;
+  return code;
+}
+
 void ServerProcess::kill_hard() {
   if (pid_ <= 0) return;
   ::kill(pid_, SIGKILL);

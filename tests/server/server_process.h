@@ -77,6 +77,9 @@ class ServerProcess {
 
   // SIGTERM, then the exit status (-1 if it did not exit within the deadline and was killed).
   int terminate();
+  // Waits for the server to exit by itself: its exit status, -1 when signalled, -2 when it is
+  // still running after `timeout`.
+  int wait_for_exit(std::chrono::milliseconds timeout);
   void kill_hard();
 
  private:

@@ -1,0 +1,84 @@
+#include "server/cluster_join.h"
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "net/peer_channel.h"
+#include "raftpb/raft.grpc.pb.h"
+#include "server/member_identity.h"
+#include "server/peer_address_book.h"
+
+namespace dengine::server {
+namespace {
+
+// etcd gives up on fetching the cluster after its peer dial timeout; one try per member.
+constexpr auto kAskTimeout = std::chrono::seconds(3);
+
+std::vector<std::string> sorted_texts(const std::vector<Url>& urls) {
+  std::vector<std::string> texts;
+  for (const Url& url : urls) texts.push_back(url.text);
+  std::sort(texts.begin(), texts.end());
+  return texts;
+}
+
+Result<raftpb::MembersResponse> ask_members(const std::string& url) {
+  std::optional<std::string> address = grpc_address_of_url(url);
+  if (!address) return Status::invalid_argument(url + " is not a peer URL");
+  auto stub = raftpb::RaftPeer::NewStub(net::make_peer_channel(*address));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + kAskTimeout);
+  raftpb::MembersResponse response;
+  const grpc::Status status = stub->Members(&context, raftpb::MembersRequest{}, &response);
+  if (!status.ok()) return Status::unavailable(url + ": " + status.error_message());
+  return response;
+}
+
+}  // namespace
+
+Result<ServerIds> join_running_cluster(const ServerConfig& config) {
+  const std::vector<std::string> own = sorted_texts(config.initial_advertise_peer_urls);
+  std::string failures;
+  for (const InitialClusterMember& member : config.initial_cluster) {
+    for (const Url& url : member.peer_urls) {
+      if (std::find(own.begin(), own.end(), url.text) != own.end()) continue;
+      Result<raftpb::MembersResponse> answer = ask_members(url.text);
+      if (!answer) {
+        failures += (failures.empty() ? "" : "; ") + answer.status().message();
+        continue;
+      }
+      ServerIds ids;
+      ids.cluster_id = answer->cluster_id();
+      for (const raftpb::PeerMember& running : answer->members()) {
+        std::vector<Url> urls;
+        for (const std::string& text : running.peer_urls()) {
+          if (Result<Url> parsed = parse_url(text, ""); parsed) urls.push_back(*parsed);
+        }
+        std::vector<std::string> texts(running.peer_urls().begin(), running.peer_urls().end());
+        std::sort(texts.begin(), texts.end());
+        if (texts == own) {
+          ids.member_id = running.id();
+        } else if (!running.is_learner()) {
+          ids.member_ids.push_back(running.id());
+        }
+        ids.peer_urls[running.id()] = std::move(urls);
+      }
+      if (ids.member_id == 0) {
+        std::string listed;
+        for (const std::string& text : own) listed += (listed.empty() ? "" : ",") + text;
+        return Status::not_found(
+            "dengine-server: no member of the running cluster " + format_id(ids.cluster_id) +
+            " has the peer URLs " + listed +
+            " (--initial-advertise-peer-urls); add this member first: etcdctl member add " +
+            config.name + " --peer-urls=" + listed);
+      }
+      return ids;
+    }
+  }
+  return Status::unavailable(
+      "dengine-server: --initial-cluster-state existing: no running member answered (" +
+      (failures.empty() ? std::string("--initial-cluster names no other member") : failures) + ")");
+}
+
+}  // namespace dengine::server

@@ -1,0 +1,21 @@
+#pragma once
+
+// A member started with --initial-cluster-state existing on an empty data dir joins a running
+// cluster (etcd's GetClusterFromRemotePeers): it asks the members named in --initial-cluster
+// who the members are, and finds itself among them by its --initial-advertise-peer-urls,
+// which `etcdctl member add` recorded. Its engine then starts as a new member's does, knowing
+// the voters but not in any configuration yet; the leader brings it up to date (by image when
+// the log was compacted).
+
+#include "dengine/status.h"
+#include "server/etcd_server.h"
+#include "server/server_config.h"
+
+namespace dengine::server {
+
+// The ids to start with: the running cluster's id, this member's id as added, the voters
+// (without this member) and every member's peer URLs. kUnavailable when no running member
+// answered; kNotFound when this member was not added first.
+Result<ServerIds> join_running_cluster(const ServerConfig& config);
+
+}  // namespace dengine::server

@@ -1,0 +1,59 @@
+#include "server/peer_address_book.h"
+
+namespace dengine::server {
+
+std::optional<std::string> grpc_address_of_url(const std::string& url) {
+  Result<Url> parsed = parse_url(url, "");
+  if (!parsed) return std::nullopt;
+  const bool ipv6 = parsed->host.find(':') != std::string::npos;
+  return (ipv6 ? "[" + parsed->host + "]" : parsed->host) + ":" + std::to_string(parsed->port);
+}
+
+PeerAddressBook::PeerAddressBook(const ServerIds& bootstrap) {
+  for (const auto& [id, urls] : bootstrap.peer_urls) {
+    admitted_.insert(id);
+    for (const Url& url : urls) {
+      if (std::optional<std::string> address = grpc_address_of_url(url.text)) {
+        addresses_.emplace(id, *address);
+        break;
+      }
+    }
+  }
+  admitted_.insert(bootstrap.member_ids.begin(), bootstrap.member_ids.end());
+}
+
+std::optional<std::string> PeerAddressBook::address_of(NodeId id) const {
+  std::lock_guard lock(mutex_);
+  auto found = addresses_.find(id);
+  if (found == addresses_.end()) return std::nullopt;
+  return found->second;
+}
+
+bool PeerAddressBook::admits(NodeId id) const {
+  std::lock_guard lock(mutex_);
+  return admitted_.contains(id);
+}
+
+void PeerAddressBook::refresh(const std::vector<api::ClusterMember>& members,
+                              const std::vector<MemberRecord>& records) {
+  std::map<NodeId, std::string> addresses;
+  std::set<NodeId> admitted;
+  auto place = [&](const MemberRecord& record) {
+    admitted.insert(record.id);
+    for (const std::string& url : record.peer_urls) {
+      if (std::optional<std::string> address = grpc_address_of_url(url)) {
+        addresses[record.id] = *address;
+        return;
+      }
+    }
+  };
+  for (const MemberRecord& record : records) place(record);
+  for (const api::ClusterMember& member : members) place(member.record);
+  std::lock_guard lock(mutex_);
+  // A member placed before and not now (a bootstrap member whose record is still to come)
+  // keeps its address: forgetting it would only cut it off.
+  for (auto& [id, address] : addresses) addresses_[id] = std::move(address);
+  admitted_.insert(admitted.begin(), admitted.end());
+}
+
+}  // namespace dengine::server

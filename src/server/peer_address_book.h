@@ -1,0 +1,44 @@
+#pragma once
+
+// Where each member listens for its peers, for the transport and the router, which ask on
+// every new connection (any thread): the bootstrap's peer URLs (server-ids) until the
+// replicated member records say otherwise. Refreshed by the server as it applies membership
+// changes; a member it cannot place yet is simply not reached until the next refresh (Raft
+// sends again).
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "api/member_roster.h"
+#include "server/etcd_server.h"
+
+namespace dengine::server {
+
+class PeerAddressBook {
+ public:
+  explicit PeerAddressBook(const ServerIds& bootstrap);
+
+  // "host:port" of the member's first usable peer URL.
+  [[nodiscard]] std::optional<std::string> address_of(NodeId id) const;
+  // Whether `id` may talk to this member: in the configuration, recorded (being added), or
+  // one of the bootstrap's members.
+  [[nodiscard]] bool admits(NodeId id) const;
+
+  // Takes in the members and records as now applied.
+  void refresh(const std::vector<api::ClusterMember>& members,
+               const std::vector<MemberRecord>& records);
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<NodeId, std::string> addresses_;
+  std::set<NodeId> admitted_;
+};
+
+// "host:port" for gRPC, from a peer URL text; nullopt when it does not parse.
+std::optional<std::string> grpc_address_of_url(const std::string& url);
+
+}  // namespace dengine::server
