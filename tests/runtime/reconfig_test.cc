@@ -1,0 +1,97 @@
+// etcd's strict reconfiguration checks, made by the leader before a change enters the log:
+// a learner is promoted only once it has caught up, and a live voter is removed only if the
+// voters that still answer form a quorum without it. Time runs on the manual clock.
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "runtime/reconfig_checks.h"
+#include "tests/runtime/cluster_fixture.h"
+
+namespace dengine::runtime::test {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+bool holds(const std::vector<NodeId>& nodes, NodeId node) {
+  return std::find(nodes.begin(), nodes.end(), node) != nodes.end();
+}
+
+class ReconfigTest : public ClusterTest {};
+INSTANTIATE_TEST_SUITE_P(Storage, ReconfigTest, testing::ValuesIn(storage_kinds()), storage_name);
+
+TEST_P(ReconfigTest, ALearnerIsPromotedOnlyOnceItHasCaughtUp) {
+  start_cluster({1, 2, 3});
+  const NodeId leader = await_leader();
+  ASSERT_NE(leader, kNoNode);
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_NE(put_until_acknowledged(kv(leader), "k" + std::to_string(i), "v"), 0);
+  }
+  ASSERT_TRUE(engine(leader).add_learner(4));
+
+  // Its engine has not even started: its log is empty.
+  const Status early = engine(leader).promote(4);
+  EXPECT_EQ(early.code(), StatusCode::kFailedPrecondition) << early.to_string();
+  EXPECT_EQ(reconfig_refusal_of(early), ReconfigRefusal::kLearnerNotInSync) << early.to_string();
+  EXPECT_NE(early.message().find("learner 4 holds the log up to index 0"), std::string::npos)
+      << early.message();
+  EXPECT_TRUE(holds(engine(leader).members().learners, 4));
+
+  start_node(4, {1, 2, 3});
+  Status promoted;
+  ASSERT_TRUE(run_clock_until(
+      [&] {
+        promoted = engine(leader).promote(4);
+        return promoted.is_ok();
+      },
+      seconds(20)))
+      << promoted.to_string();
+  EXPECT_TRUE(holds(engine(leader).members().voters, 4));
+}
+
+TEST_P(ReconfigTest, ARemovalThatWouldLeaveNoAnsweringQuorumIsRefused) {
+  start_cluster({1, 2, 3});
+  const NodeId leader = await_leader();
+  ASSERT_NE(leader, kNoNode);
+  const NodeId down = follower_of(leader);
+  NodeId alive = kNoNode;
+  for (NodeId id : {1, 2, 3}) {
+    if (id != leader && id != down) alive = id;
+  }
+  stop_node(down);
+  // Two check-quorum rounds: the leader no longer counts the stopped voter as heard from.
+  run_clock_for(seconds(3));
+  ASSERT_TRUE(engine(leader).is_leader());
+
+  const Status refused = engine(leader).remove_member(alive);
+  EXPECT_EQ(refused.code(), StatusCode::kUnavailable) << refused.to_string();
+  EXPECT_EQ(reconfig_refusal_of(refused), ReconfigRefusal::kUnhealthyCluster)
+      << refused.to_string();
+  EXPECT_TRUE(holds(engine(leader).members().voters, alive));
+
+  // The voter that is down holds no quorum up: it may go.
+  const Status removed = engine(leader).remove_member(down);
+  ASSERT_TRUE(removed) << removed.to_string();
+  EXPECT_FALSE(holds(engine(leader).members().voters, down));
+  ASSERT_NE(put_until_acknowledged(kv(leader), "after", "removal"), 0);
+}
+
+TEST_P(ReconfigTest, AVoterIsNotAddedWhileAVoterIsSilent) {
+  start_cluster({1, 2, 3});
+  const NodeId leader = await_leader();
+  ASSERT_NE(leader, kNoNode);
+  stop_node(follower_of(leader));
+  run_clock_for(seconds(3));
+  const Status refused = engine(leader).add_voter(4);
+  EXPECT_EQ(reconfig_refusal_of(refused), ReconfigRefusal::kUnhealthyCluster)
+      << refused.to_string();
+  EXPECT_FALSE(holds(engine(leader).members().voters, 4));
+}
+
+}  // namespace
+}  // namespace dengine::runtime::test
