@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "runtime/reconfig_checks.h"
 #include "tests/runtime/cluster_fixture.h"
 
 namespace dengine::runtime::test {
@@ -223,7 +224,13 @@ TEST_P(ClusterTest, ALearnerIsAddedPromotedAndAMemberRemovedUnderWriteLoad) {
   Status added = engine(asked).add_learner(4);  // asked of a follower: the leader does it
   ASSERT_TRUE(added) << added.to_string();
   ASSERT_TRUE(engine(4).wait_ready(kPatience));
-  Status promoted = engine(leader).promote(4);
+  // The leader refuses while the learner's log is not within 10% of its own.
+  Status promoted;
+  const auto give_up = std::chrono::steady_clock::now() + kPatience;
+  do {
+    promoted = engine(leader).promote(4);
+  } while (reconfig_refusal_of(promoted) == ReconfigRefusal::kLearnerNotInSync &&
+           std::chrono::steady_clock::now() < give_up);
   ASSERT_TRUE(promoted) << promoted.to_string();
 
   const NodeId removed = asked;
