@@ -49,6 +49,7 @@ enum class KvError : uint8_t {
   kLeaseExists,       // etcdserver: lease already exists
   kLeaseTtlTooLarge,  // etcdserver: too large lease TTL
   kRequestTooLarge,   // etcdserver: request is too large
+  kNoSpace,           // etcdserver: mvcc: database space exceeded (a NOSPACE alarm stands)
 };
 
 std::string_view kv_error_message(KvError error);

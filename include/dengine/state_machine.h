@@ -16,6 +16,7 @@
 #include <variant>
 #include <vector>
 
+#include "dengine/alarm.h"
 #include "dengine/kv_types.h"
 #include "dengine/member_record.h"
 #include "dengine/status.h"
@@ -87,6 +88,11 @@ class StateMachine {
   // The members' names and URLs, in id order, as the log recorded them. A state machine that
   // keeps none reports none (an engine whose members need no addresses).
   [[nodiscard]] virtual std::vector<MemberRecord> member_records() const { return {}; }
+  // The alarms in force, in (member, type) order.
+  [[nodiscard]] virtual std::vector<Alarm> alarms() const { return {}; }
+  // About how many bytes the store takes on disk, for the backend quota (etcd's
+  // --quota-backend-bytes). Unlike every other call, safe from any thread at any time.
+  [[nodiscard]] virtual uint64_t approximate_bytes() const { return 0; }
 
   // ---- snapshots: an image is a directory of files, which log/snapshot_sender.h streams ----
 

@@ -12,6 +12,7 @@ grpc::StatusCode code_of(KvError error) {
     case KvError::kLeaseTtlTooLarge: return grpc::StatusCode::OUT_OF_RANGE;
     case KvError::kLeaseNotFound: return grpc::StatusCode::NOT_FOUND;
     case KvError::kLeaseExists: return grpc::StatusCode::FAILED_PRECONDITION;
+    case KvError::kNoSpace: return grpc::StatusCode::RESOURCE_EXHAUSTED;
     case KvError::kEmptyKey:
     case KvError::kKeyNotFound:
     case KvError::kValueProvided:

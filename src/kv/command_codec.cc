@@ -29,6 +29,7 @@ enum class CommandKind : uint8_t {
   kMemberPeerUrls = 8,
   kMemberPublish = 9,
   kMemberRemove = 10,
+  kAlarm = 11,
 };
 
 enum class OpTag : uint8_t { kRange = 1, kPut = 2, kDeleteRange = 3, kTxn = 4 };
@@ -123,6 +124,12 @@ class Encoder {
   void body(const MemberRemoveRequest& r) {
     out_.u8(static_cast<uint8_t>(CommandKind::kMemberRemove));
     member_id(r.id);
+  }
+  void body(const AlarmChangeRequest& r) {
+    out_.u8(static_cast<uint8_t>(CommandKind::kAlarm));
+    out_.u8(r.activate ? 1 : 0);
+    member_id(r.alarm.member);
+    out_.u8(static_cast<uint8_t>(r.alarm.type));
   }
   void member_id(NodeId id) {
     if (id == kNoNode) fail(Status::invalid_argument("kv: a member command names member 0"));
@@ -280,6 +287,16 @@ class Decoder {
         break;
       }
       case CommandKind::kMemberRemove: command = MemberRemoveRequest{member_id()}; break;
+      case CommandKind::kAlarm: {
+        AlarmChangeRequest request;
+        request.activate = in_.boolean("alarm action");
+        request.alarm.member = member_id();
+        const uint8_t type = in_.u8("alarm type");
+        if (in_.ok() && (type < 1 || type > 2)) in_.fail("alarm type", "is unknown");
+        request.alarm.type = static_cast<AlarmType>(type);
+        command = request;
+        break;
+      }
       default: in_.fail("command kind", "is unknown");
     }
     if (in_.ok() && !in_.at_end()) in_.fail("command", "is followed by unexpected bytes");

@@ -21,6 +21,7 @@
 //   kind 8 member peer URLs := id:u64 urls                    (kv/member_codec.h's layouts)
 //   kind 9 member publish   := id:u64 name client_urls:urls peer_urls:urls
 //   kind 10 member remove   := id:u64
+//   kind 11 alarm           := activate:u8 (0|1) member:u64 type:u8 (etcd's AlarmType, 1|2)
 //   compare          := result:u8 target:u8 key range_end version:i64 create:i64 mod:i64
 //                       lease:i64 value
 //   op               := tag:u8 (1 range, 2 put, 3 delete, 4 txn) then that body

@@ -379,10 +379,47 @@ ApplyResult apply_member_remove(KvState& state, const MemberRemoveRequest& reque
   return succeeded(state, std::monostate{}, {});
 }
 
+ApplyResult apply_alarm(KvState& state, const AlarmChangeRequest& request) {
+  if (request.activate) {
+    state.alarms.insert(request.alarm);
+  } else {
+    state.alarms.erase(request.alarm);
+  }
+  return succeeded(state, std::monostate{}, {});
+}
+
+bool ops_put(const std::vector<RequestOp>& ops);
+
+bool txn_puts(const TxnRequest& txn) {
+  return ops_put(txn.success) || ops_put(txn.failure);
+}
+
+bool ops_put(const std::vector<RequestOp>& ops) {
+  for (const RequestOp& op : ops) {
+    if (std::holds_alternative<PutRequest>(op.request)) return true;
+    const auto* nested = std::get_if<TxnRequest>(&op.request);
+    if (nested != nullptr && txn_puts(*nested)) return true;
+  }
+  return false;
+}
+
+// etcd's applierV3Capped: under a NOSPACE alarm, what would grow the store is refused before
+// it is applied (a txn that puts in either branch, as etcd's quota cost counts both).
+bool capped(const KvState& state, const KvCommand& command) {
+  const bool no_space = std::any_of(state.alarms.begin(), state.alarms.end(),
+                                    [](const Alarm& a) { return a.type == AlarmType::kNoSpace; });
+  if (!no_space) return false;
+  if (std::holds_alternative<PutRequest>(command)) return true;
+  if (std::holds_alternative<LeaseGrantRequest>(command)) return true;
+  const auto* txn = std::get_if<TxnRequest>(&command);
+  return txn != nullptr && txn_puts(*txn);
+}
+
 }  // namespace
 
 ApplyResult apply_command(KvState& state, Index index, const KvCommand& command,
                           const KvApplyOptions& options) {
+  if (capped(state, command)) return failed(state, kv_error_status(KvError::kNoSpace));
   ApplyResult result = std::visit(
       [&](const auto& request) -> ApplyResult {
         using T = std::decay_t<decltype(request)>;
@@ -407,10 +444,20 @@ ApplyResult apply_command(KvState& state, Index index, const KvCommand& command,
         if constexpr (std::is_same_v<T, MemberRemoveRequest>) {
           return apply_member_remove(state, request);
         }
+        if constexpr (std::is_same_v<T, AlarmChangeRequest>) return apply_alarm(state, request);
       },
       command);
   result.changed_leases = leases_changed_by(command, result);
   return result;
+}
+
+std::optional<Alarm> changed_alarm(const KvCommand& command) {
+  if (const auto* change = std::get_if<AlarmChangeRequest>(&command)) return change->alarm;
+  return std::nullopt;
+}
+
+std::vector<Alarm> read_alarms(const KvState& state) {
+  return {state.alarms.begin(), state.alarms.end()};
 }
 
 NodeId changed_member(const KvCommand& command) {

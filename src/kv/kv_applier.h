@@ -7,8 +7,10 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <vector>
 
+#include "dengine/alarm.h"
 #include "dengine/kv_types.h"
 #include "dengine/member_record.h"
 #include "dengine/state_machine.h"
@@ -27,6 +29,8 @@ struct KvState {
   // The members' names and URLs (etcd's membership store), beside the keyspace: they change
   // no revision and no watcher sees them.
   std::map<NodeId, MemberRecord> members;
+  // The alarms in force (etcd's alarm bucket); NOSPACE caps what the store accepts.
+  std::set<Alarm> alarms;
   Index applied_index = 0;
 
   friend bool operator==(const KvState&, const KvState&) = default;
@@ -49,6 +53,8 @@ std::vector<LeaseId> leases_changed_by(const KvCommand& command, const ApplyResu
 
 // The member whose record `command` changes, or kNoNode.
 NodeId changed_member(const KvCommand& command);
+// The alarm `command` raises or disarms, if it is an alarm command.
+std::optional<Alarm> changed_alarm(const KvCommand& command);
 
 Result<RangeResponse> read_range(const KvState& state, const RangeRequest& request);
 Result<TxnResponse> read_txn(const KvState& state, const TxnRequest& request);
@@ -56,6 +62,7 @@ Result<EventBatch> read_events(const KvState& state, const EventQuery& query);
 std::optional<LeaseInfo> read_lease(const KvState& state, LeaseId id, bool with_keys);
 std::vector<LeaseInfo> read_leases(const KvState& state);
 std::vector<MemberRecord> read_members(const KvState& state);
+std::vector<Alarm> read_alarms(const KvState& state);
 
 // Attaches every live key to the lease its live version names (restoring a state whose lease
 // attachments were not stored). kCorruption naming the key when that lease does not exist.

@@ -4,6 +4,7 @@
 #include <variant>
 #include <vector>
 
+#include "dengine/alarm.h"
 #include "dengine/kv_types.h"
 #include "dengine/member_record.h"
 
@@ -37,10 +38,19 @@ struct MemberRemoveRequest {
   friend bool operator==(const MemberRemoveRequest&, const MemberRemoveRequest&) = default;
 };
 
+// Raises or disarms an alarm (etcd's AlarmRequest ACTIVATE / DEACTIVATE).
+struct AlarmChangeRequest {
+  bool activate = true;
+  Alarm alarm;
+
+  friend bool operator==(const AlarmChangeRequest&, const AlarmChangeRequest&) = default;
+};
+
 // Everything that changes the state machine goes through the Raft log as one of these. The
-// member commands change no key and no revision.
-using KvCommand = std::variant<PutRequest, DeleteRangeRequest, TxnRequest, CompactionRequest,
-                               LeaseGrantRequest, LeaseRevokeRequest, LeaseCheckpointRequest,
-                               MemberPeerUrlsRequest, MemberPublishRequest, MemberRemoveRequest>;
+// member and alarm commands change no key and no revision.
+using KvCommand =
+    std::variant<PutRequest, DeleteRangeRequest, TxnRequest, CompactionRequest, LeaseGrantRequest,
+                 LeaseRevokeRequest, LeaseCheckpointRequest, MemberPeerUrlsRequest,
+                 MemberPublishRequest, MemberRemoveRequest, AlarmChangeRequest>;
 
 }  // namespace dengine::kv

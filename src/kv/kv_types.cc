@@ -14,7 +14,7 @@ struct ErrorText {
   std::string_view message;
 };
 
-constexpr std::array<ErrorText, 12> kErrorTexts{{
+constexpr std::array<ErrorText, 13> kErrorTexts{{
     {KvError::kEmptyKey, StatusCode::kInvalidArgument, "etcdserver: key is not provided"},
     {KvError::kKeyNotFound, StatusCode::kInvalidArgument, "etcdserver: key not found"},
     {KvError::kValueProvided, StatusCode::kInvalidArgument, "etcdserver: value is provided"},
@@ -33,6 +33,8 @@ constexpr std::array<ErrorText, 12> kErrorTexts{{
     {KvError::kLeaseTtlTooLarge, StatusCode::kFailedPrecondition,
      "etcdserver: too large lease TTL"},
     {KvError::kRequestTooLarge, StatusCode::kInvalidArgument, "etcdserver: request is too large"},
+    {KvError::kNoSpace, StatusCode::kResourceExhausted,
+     "etcdserver: mvcc: database space exceeded"},
 }};
 
 const ErrorText& text_of(KvError error) {

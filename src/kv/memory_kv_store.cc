@@ -93,6 +93,10 @@ std::vector<MemberRecord> MemoryKvStore::member_records() const {
   return read_members(live_);
 }
 
+std::vector<Alarm> MemoryKvStore::alarms() const {
+  return read_alarms(live_);
+}
+
 Result<std::string> MemoryKvStore::snapshot() const {
   return encode_snapshot(live_);
 }

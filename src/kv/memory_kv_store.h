@@ -50,6 +50,7 @@ class MemoryKvStore final : public StateMachine {
   [[nodiscard]] std::optional<LeaseInfo> lease(LeaseId id, bool with_keys) const override;
   [[nodiscard]] std::vector<LeaseInfo> leases() const override;
   [[nodiscard]] std::vector<MemberRecord> member_records() const override;
+  [[nodiscard]] std::vector<Alarm> alarms() const override;
 
   // The image is one file, kSnapshotFileName, holding the snapshot codec's bytes.
   Result<Index> write_snapshot(const std::string& dir) override;

@@ -235,8 +235,8 @@ Status RocksKvStore::Database::load(bool require_existing, bool verify_checksums
   }
   if (!it->status().ok()) return from_rocksdb(it->status(), "reading the leases in " + path);
   std::unique_ptr<rocksdb::Iterator> members(db->NewIterator(rocksdb::ReadOptions(), meta));
-  for (members->Seek(rocksdb::Slice(rocks::kMetaMemberPrefix.data(),
-                                    rocks::kMetaMemberPrefix.size()));
+  for (members->Seek(
+           rocksdb::Slice(rocks::kMetaMemberPrefix.data(), rocks::kMetaMemberPrefix.size()));
        members->Valid() && members->key().starts_with(rocksdb::Slice(
                                rocks::kMetaMemberPrefix.data(), rocks::kMetaMemberPrefix.size()));
        members->Next()) {
@@ -248,6 +248,17 @@ Status RocksKvStore::Database::load(bool require_existing, bool verify_checksums
   }
   if (!members->status().ok()) {
     return from_rocksdb(members->status(), "reading the members in " + path);
+  }
+  std::unique_ptr<rocksdb::Iterator> alarms(db->NewIterator(rocksdb::ReadOptions(), meta));
+  const rocksdb::Slice alarm_prefix(rocks::kMetaAlarmPrefix.data(), rocks::kMetaAlarmPrefix.size());
+  for (alarms->Seek(alarm_prefix); alarms->Valid() && alarms->key().starts_with(alarm_prefix);
+       alarms->Next()) {
+    Result<Alarm> alarm = rocks::decode_alarm_key(alarms->key().ToStringView());
+    if (!alarm) return Status::corruption(alarm.status().message() + " in " + path);
+    loaded.alarms.insert(*alarm);
+  }
+  if (!alarms->status().ok()) {
+    return from_rocksdb(alarms->status(), "reading the alarms in " + path);
   }
 
   auto store = std::make_unique<rocks::RocksRecordStore>(db.get(), records);
@@ -319,7 +330,9 @@ Result<std::unique_ptr<RocksKvStore>> RocksKvStore::open(const std::string& dir,
 
 RocksKvStore::RocksKvStore(std::string dir, RocksKvStoreOptions options,
                            std::unique_ptr<Database> database)
-    : dir_(std::move(dir)), options_(options), db_(std::move(database)) {}
+    : dir_(std::move(dir)), options_(options), db_(std::move(database)) {
+  measure();
+}
 
 RocksKvStore::~RocksKvStore() = default;
 
@@ -344,7 +357,9 @@ Result<ApplyResult> RocksKvStore::apply(Index index, const std::string& command)
   }
   ApplyResult result = apply_command(db_->state, index, *decoded, options_.apply);
   db_->state.applied_index = index;
-  if (Status committed = commit(result.changed_leases, changed_member(*decoded)); !committed) {
+  if (Status committed =
+          commit(result.changed_leases, changed_member(*decoded), changed_alarm(*decoded));
+      !committed) {
     return committed;
   }
   return result;
@@ -356,17 +371,25 @@ void RocksKvStore::record_applied(Index index) {
   (void)commit({});  // a failure sticks and surfaces at the next apply or flush
 }
 
-Status RocksKvStore::commit(const std::vector<LeaseId>& touched_leases, NodeId touched_member) {
+Status RocksKvStore::commit(const std::vector<LeaseId>& touched_leases, NodeId touched_member,
+                            std::optional<Alarm> touched_alarm) {
   Database& d = *db_;
   rocksdb::WriteBatch batch;
   d.record_store->commit_to(batch);
+  if (touched_alarm) {
+    const std::string key = rocks::alarm_key(*touched_alarm);
+    const rocksdb::Status added =
+        d.state.alarms.contains(*touched_alarm)
+            ? batch.Put(d.meta, key, std::string(1, static_cast<char>(rocks::kStoreFormatVersion)))
+            : batch.Delete(d.meta, key);
+    DENGINE_CHECK_MSG(added.ok(), added.ToString());
+  }
   if (touched_member != kNoNode) {
     auto member = d.state.members.find(touched_member);
-    const rocksdb::Status added =
-        member != d.state.members.end()
-            ? batch.Put(d.meta, rocks::member_key(touched_member),
-                        rocks::encode_member(member->second))
-            : batch.Delete(d.meta, rocks::member_key(touched_member));
+    const rocksdb::Status added = member != d.state.members.end()
+                                      ? batch.Put(d.meta, rocks::member_key(touched_member),
+                                                  rocks::encode_member(member->second))
+                                      : batch.Delete(d.meta, rocks::member_key(touched_member));
     DENGINE_CHECK_MSG(added.ok(), added.ToString());
   }
   for (const LeaseId id : touched_leases) {
@@ -394,6 +417,12 @@ Status RocksKvStore::commit(const std::vector<LeaseId>& touched_leases, NodeId t
     return d.failure;
   }
   d.tracker->written(d.db->GetLatestSequenceNumber(), d.state.applied_index);
+  // The quota reads the size from any thread; measuring every write would cost more than the
+  // precision is worth.
+  if (++commits_since_measure_ >= kCommitsPerMeasure) {
+    commits_since_measure_ = 0;
+    measure();
+  }
   return Status::ok();
 }
 
@@ -410,7 +439,26 @@ Status RocksKvStore::defragment() const {
     const rocksdb::Status compacted = db_->db->CompactRange(options, family, nullptr, nullptr);
     if (!compacted.ok()) return from_rocksdb(compacted, "defragmenting " + db_->path);
   }
+  measure();
   return Status::ok();
+}
+
+Status RocksKvStore::forget_cluster() {
+  if (!db_->failure) return db_->failure;
+  Database& d = *db_;
+  rocksdb::WriteBatch batch;
+  for (const auto& [id, record] : d.state.members) {
+    (void)batch.Delete(d.meta, rocks::member_key(id));
+  }
+  for (const Alarm& alarm : d.state.alarms) (void)batch.Delete(d.meta, rocks::alarm_key(alarm));
+  rocksdb::WriteOptions write_options;
+  write_options.disableWAL = true;  // as every write here: durable once flushed, below
+  if (const rocksdb::Status written = d.db->Write(write_options, &batch); !written.ok()) {
+    return from_rocksdb(written, "dropping the member records in " + d.path);
+  }
+  d.state.members.clear();
+  d.state.alarms.clear();
+  return flush();
 }
 
 Status RocksKvStore::flush() {
@@ -450,6 +498,24 @@ std::vector<LeaseInfo> RocksKvStore::leases() const {
 
 std::vector<MemberRecord> RocksKvStore::member_records() const {
   return read_members(state());
+}
+
+std::vector<Alarm> RocksKvStore::alarms() const {
+  return read_alarms(state());
+}
+
+uint64_t RocksKvStore::approximate_bytes() const {
+  return approximate_bytes_.load(std::memory_order_relaxed);
+}
+
+void RocksKvStore::measure() const {
+  // Table files that are live plus what the memtables hold: what a flush would leave on disk.
+  uint64_t tables = 0;
+  uint64_t memtables = 0;
+  (void)db_->db->GetAggregatedIntProperty(rocksdb::DB::Properties::kLiveSstFilesSize, &tables);
+  (void)db_->db->GetAggregatedIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables,
+                                          &memtables);
+  approximate_bytes_.store(tables + memtables, std::memory_order_relaxed);
 }
 
 std::string RocksKvStore::logical_image() const {
@@ -496,6 +562,7 @@ Status RocksKvStore::install_snapshot(const std::string& dir) {
   }
   const std::string old_path = db_->path;
   db_ = std::move(installed).value();
+  measure();
   // The old database is no longer named by ACTIVE; open() would also remove it.
   (void)remove_tree(old_path);
   return Status::ok();

@@ -75,9 +75,16 @@ class RocksKvStore final : public StateMachine {
   [[nodiscard]] std::optional<LeaseInfo> lease(LeaseId id, bool with_keys) const override;
   [[nodiscard]] std::vector<LeaseInfo> leases() const override;
   [[nodiscard]] std::vector<MemberRecord> member_records() const override;
+  [[nodiscard]] std::vector<Alarm> alarms() const override;
+  [[nodiscard]] uint64_t approximate_bytes() const override;
 
   Result<Index> write_snapshot(const std::string& dir) override;
   Status install_snapshot(const std::string& dir) override;
+
+  // Durably drops every member record and alarm, changing nothing else (not the applied index):
+  // a restored image starts a new cluster, whose members publish themselves again (etcd's
+  // snapshot restore rewrites its members bucket likewise).
+  Status forget_cluster();
 
   [[nodiscard]] const std::string& dir() const { return dir_; }
   // The whole state in the in-memory store's snapshot encoding (tests compare stores by it).
@@ -93,11 +100,18 @@ class RocksKvStore final : public StateMachine {
   [[nodiscard]] const KvState& state() const;
   // Writes the staged records, the touched leases and member and the applied index as one
   // batch.
-  Status commit(const std::vector<LeaseId>& touched_leases, NodeId touched_member = kNoNode);
+  Status commit(const std::vector<LeaseId>& touched_leases, NodeId touched_member = kNoNode,
+                std::optional<Alarm> touched_alarm = std::nullopt);
 
   std::string dir_;
+  // Refreshes approximate_bytes_ (on the applying thread).
+  void measure() const;
+
+  static constexpr int kCommitsPerMeasure = 64;
   RocksKvStoreOptions options_;
   std::unique_ptr<Database> db_;
+  mutable std::atomic<uint64_t> approximate_bytes_{0};
+  int commits_since_measure_ = 0;
 };
 
 }  // namespace dengine::kv

@@ -5,8 +5,8 @@
 #include <rocksdb/iterator.h>
 
 #include "common/byte_codec.h"
-#include "kv/member_codec.h"
 #include "common/check.h"
+#include "kv/member_codec.h"
 
 namespace dengine::kv::rocks {
 namespace {
@@ -129,6 +129,25 @@ Result<MemberRecord> decode_member(std::string_view key, std::string_view value)
                               " is stored under another member's key");
   }
   return record;
+}
+
+std::string alarm_key(const Alarm& alarm) {
+  std::string key(kMetaAlarmPrefix);
+  put_u64_big_endian(key, alarm.member);
+  key.push_back(static_cast<char>(alarm.type));
+  return key;
+}
+
+Result<Alarm> decode_alarm_key(std::string_view key) {
+  if (key.size() != kMetaAlarmPrefix.size() + 9 || !key.starts_with(kMetaAlarmPrefix)) {
+    return Status::corruption("kv: an alarm key is not \"alarm/\" and 9 bytes");
+  }
+  const auto type = static_cast<uint8_t>(key.back());
+  if (type < 1 || type > 2) {
+    return Status::corruption("kv alarm: unknown type " + std::to_string(type));
+  }
+  return Alarm{.member = get_u64_big_endian(key.substr(kMetaAlarmPrefix.size(), 8)),
+               .type = static_cast<AlarmType>(type)};
 }
 
 Status decode_lease_into(std::string_view key, std::string_view value, LeaseTable& leases) {

@@ -10,7 +10,8 @@
 //   leases   key: id:u64be   value: format:u8 (=1) ttl_seconds:i64 remaining_ttl_seconds:i64
 //   meta     "format" -> u8 (=1); "applied_index" -> u64; "revision" -> i64;
 //            "compact_revision" -> i64;
-//            "member/" id:u64be -> format:u8 (=1) record (kv/member_codec.h)
+//            "member/" id:u64be -> format:u8 (=1) record (kv/member_codec.h);
+//            "alarm/" member:u64be type:u8 -> format:u8 (=1)
 // Lease attachments are not stored: they follow from the live keys' lease fields.
 
 #include <map>
@@ -22,6 +23,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include "dengine/alarm.h"
 #include "dengine/member_record.h"
 #include "dengine/status.h"
 #include "kv/lease_table.h"
@@ -52,6 +54,9 @@ std::string member_key(NodeId id);
 std::string encode_member(const MemberRecord& record);
 // Checks that the key names the record's id; `key` and `value` as stored.
 Result<MemberRecord> decode_member(std::string_view key, std::string_view value);
+inline constexpr std::string_view kMetaAlarmPrefix = "alarm/";
+std::string alarm_key(const Alarm& alarm);
+Result<Alarm> decode_alarm_key(std::string_view key);
 std::string encode_u64(uint64_t value);
 Result<uint64_t> decode_u64(std::string_view value, std::string_view what);
 

@@ -19,6 +19,7 @@ constexpr size_t kMaxCount = std::numeric_limits<uint32_t>::max();
 // Smallest encodings, so forged counts are refused before allocating.
 constexpr size_t kLeaseBytes = 24;
 constexpr size_t kMinMemberBytes = 8 + 4 + 4 + 4;
+constexpr size_t kAlarmBytes = 9;
 constexpr size_t kMinKeyIndexBytes = 4 + 16 + 4;
 constexpr size_t kMinGenerationBytes = 8 + 16 + 4;
 constexpr size_t kRevisionBytes = 16;
@@ -92,6 +93,11 @@ std::string encode_snapshot(const KvState& state) {
   });
   out.count(state.members.size());
   for (const auto& [id, member] : state.members) write_member_record(out, member);
+  out.count(state.alarms.size());
+  for (const Alarm& alarm : state.alarms) {
+    out.u64(alarm.member);
+    out.u8(static_cast<uint8_t>(alarm.type));
+  }
   std::string encoded = out.take();
   const uint64_t checksum = fnv1a(encoded);
   ByteWriter trailer;
@@ -178,12 +184,26 @@ Result<KvState> decode_snapshot(std::string_view encoded) {
     if (!records.emplace(revision, std::move(record)).second) in.fail("record", "is repeated");
   }
   // Version 1 images were written before members had records.
-  const size_t member_count = format >= 2 ? in.count("member count", kMaxCount, kMinMemberBytes) : 0;
+  const size_t member_count =
+      format >= 2 ? in.count("member count", kMaxCount, kMinMemberBytes) : 0;
   for (size_t i = 0; i < member_count && in.ok(); ++i) {
     MemberRecord member = read_member_record(in);
     if (!in.ok()) break;
     const NodeId id = member.id;
     if (!state.members.emplace(id, std::move(member)).second) in.fail("member id", "is repeated");
+  }
+  const size_t alarm_count = format >= 2 ? in.count("alarm count", kMaxCount, kAlarmBytes) : 0;
+  for (size_t i = 0; i < alarm_count && in.ok(); ++i) {
+    Alarm alarm;
+    alarm.member = in.u64("alarm member");
+    const uint8_t type = in.u8("alarm type");
+    if (!in.ok()) break;
+    if (type < 1 || type > 2) {
+      in.fail("alarm type", "is unknown");
+      break;
+    }
+    alarm.type = static_cast<AlarmType>(type);
+    if (!state.alarms.insert(alarm).second) in.fail("alarm", "is repeated");
   }
   if (in.ok() && !in.at_end()) in.fail("snapshot", "is followed by unexpected bytes");
   if (!in.ok()) return in.status();

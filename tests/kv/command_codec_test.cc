@@ -61,7 +61,9 @@ std::vector<KvCommand> one_of_each_kind() {
           TxnRequest{},
           MemberPeerUrlsRequest{0x1234567890abcdefULL, {"http://10.0.0.1:2380", "http://h:1"}},
           MemberPublishRequest{2, "m2", {"http://c:2379"}, {"http://p:2380"}},
-          MemberRemoveRequest{3}};
+          MemberRemoveRequest{3},
+          AlarmChangeRequest{true, Alarm{7, AlarmType::kNoSpace}},
+          AlarmChangeRequest{false, Alarm{8, AlarmType::kCorrupt}}};
 }
 
 TEST(CommandCodec, EveryKindRoundTrips) {
@@ -123,7 +125,7 @@ TEST(CommandCodec, UnknownFormatVersionIsRefusedAsNewer) {
 
 TEST(CommandCodec, MalformedInputIsCorruptionNamingTheField) {
   EXPECT_EQ(decode_command("").status().code(), StatusCode::kCorruption);
-  EXPECT_EQ(decode_command(std::string("\x01\x0b", 2)).status().message(),
+  EXPECT_EQ(decode_command(std::string("\x01\x0c", 2)).status().message(),
             "kv command: command kind is unknown (at byte 2 of 2)");
   std::string trailing = *encode_command(LeaseRevokeRequest{1}) + "x";
   EXPECT_NE(decode_command(trailing).status().message().find("unexpected bytes"),

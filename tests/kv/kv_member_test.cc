@@ -18,9 +18,8 @@ class KvMember : public KvSemanticsTest {
   }
   void publish(NodeId id, std::string name, std::vector<std::string> client_urls,
                std::vector<std::string> bootstrap_peer_urls = {}) {
-    const ApplyResult result =
-        apply(MemberPublishRequest{id, std::move(name), std::move(client_urls),
-                                   std::move(bootstrap_peer_urls)});
+    const ApplyResult result = apply(MemberPublishRequest{
+        id, std::move(name), std::move(client_urls), std::move(bootstrap_peer_urls)});
     ASSERT_TRUE(result.status.is_ok()) << result.status.to_string();
   }
 };
@@ -30,22 +29,23 @@ TEST_P(KvMember, AnAddedMemberHasPeerUrlsAndNoNameUntilItPublishes) {
   peer_urls(7, {"http://127.0.0.1:2380"});
   ASSERT_EQ(store().member_records().size(), 1U);
   EXPECT_EQ(store().member_records()[0],
-            (MemberRecord{.id = 7, .name = "", .peer_urls = {"http://127.0.0.1:2380"},
-                          .client_urls = {}}));
+            (MemberRecord{
+                .id = 7, .name = "", .peer_urls = {"http://127.0.0.1:2380"}, .client_urls = {}}));
   publish(7, "m7", {"http://127.0.0.1:2379"}, {"http://ignored:1"});
-  EXPECT_EQ(store().member_records()[0],
-            (MemberRecord{.id = 7,
-                          .name = "m7",
-                          .peer_urls = {"http://127.0.0.1:2380"},
-                          .client_urls = {"http://127.0.0.1:2379"}}));
+  EXPECT_EQ(store().member_records()[0], (MemberRecord{.id = 7,
+                                                       .name = "m7",
+                                                       .peer_urls = {"http://127.0.0.1:2380"},
+                                                       .client_urls = {"http://127.0.0.1:2379"}}));
 }
 
 TEST_P(KvMember, AnInitialMemberTakesItsPeerUrlsFromItsPublication) {
   publish(3, "m3", {"http://c"}, {"http://p1", "http://p2"});
-  EXPECT_EQ(store().member_records()[0].peer_urls, (std::vector<std::string>{"http://p1", "http://p2"}));
+  EXPECT_EQ(store().member_records()[0].peer_urls,
+            (std::vector<std::string>{"http://p1", "http://p2"}));
   // Only MemberUpdate moves them afterwards.
   publish(3, "m3", {"http://c"}, {"http://elsewhere"});
-  EXPECT_EQ(store().member_records()[0].peer_urls, (std::vector<std::string>{"http://p1", "http://p2"}));
+  EXPECT_EQ(store().member_records()[0].peer_urls,
+            (std::vector<std::string>{"http://p1", "http://p2"}));
   peer_urls(3, {"http://moved"});
   EXPECT_EQ(store().member_records()[0].peer_urls, std::vector<std::string>{"http://moved"});
 }
@@ -103,8 +103,8 @@ TEST_P(KvMember, MemberZeroAndOversizedFieldsDoNotEncode) {
   EXPECT_FALSE(encode_command(MemberPeerUrlsRequest{kNoNode, {"http://x"}}).has_value());
   EXPECT_FALSE(encode_command(MemberRemoveRequest{kNoNode}).has_value());
   EXPECT_FALSE(encode_command(MemberPublishRequest{1, std::string(5000, 'n'), {}, {}}).has_value());
-  EXPECT_FALSE(
-      encode_command(MemberPeerUrlsRequest{1, std::vector<std::string>(65, "http://x")}).has_value());
+  EXPECT_FALSE(encode_command(MemberPeerUrlsRequest{1, std::vector<std::string>(65, "http://x")})
+                   .has_value());
 }
 
 }  // namespace

@@ -75,6 +75,39 @@ TEST(RocksKvStore, ReopenAfterFlushRecoversEverything) {
   EXPECT_TRUE(reopened->check_consistency().is_ok());
 }
 
+// dengine-ctl's restore: a new cluster starts from the image without the old one's members.
+TEST(RocksKvStore, ForgettingTheClusterDropsMembersAndAlarmsDurablyAndNothingElse) {
+  const std::string dir = fresh_test_dir();
+  {
+    auto store = open_store(dir);
+    ASSERT_NE(store, nullptr);
+    apply_put(*store, 1, "k", "v");
+    ASSERT_TRUE(
+        store->apply(2, encoded(MemberPeerUrlsRequest{4, {"http://old:2380"}})).has_value());
+    ASSERT_TRUE(store->apply(3, encoded(AlarmChangeRequest{true, Alarm{4, AlarmType::kNoSpace}}))
+                    .has_value());
+    ASSERT_TRUE(store->flush().is_ok());
+    ASSERT_TRUE(store->forget_cluster().is_ok());
+    EXPECT_TRUE(store->member_records().empty());
+    EXPECT_TRUE(store->alarms().empty());
+  }
+  auto reopened = open_store(dir);
+  ASSERT_NE(reopened, nullptr);
+  EXPECT_TRUE(reopened->member_records().empty());
+  EXPECT_TRUE(reopened->alarms().empty());
+  EXPECT_EQ(reopened->applied_index(), 3U);
+  EXPECT_EQ(reopened->current_revision(), 2);
+}
+
+TEST(RocksKvStore, TheApproximateSizeGrowsWithTheData) {
+  auto store = open_store(fresh_test_dir());
+  ASSERT_NE(store, nullptr);
+  const uint64_t empty = store->approximate_bytes();
+  for (Index i = 1; i <= 200; ++i)
+    apply_put(*store, i, "key" + std::to_string(i), std::string(1000, 'x'));
+  EXPECT_GE(store->approximate_bytes(), empty + 150'000);
+}
+
 TEST(RocksKvStore, BackgroundFlushesMoveTheDurableIndex) {
   const std::string dir = fresh_test_dir();
   RocksKvStoreOptions options;

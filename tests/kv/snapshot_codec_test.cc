@@ -54,8 +54,9 @@ TEST(SnapshotCodec, EmptyStoreSnapshotIsPinned) {
       "\x00\x00\x00\x00"                  // no leases
       "\x00\x00\x00\x00"                  // no keys
       "\x00\x00\x00\x00"                  // no records
-      "\x00\x00\x00\x00",                 // no members
-      41);
+      "\x00\x00\x00\x00"                  // no members
+      "\x00\x00\x00\x00",                 // no alarms
+      45);
   EXPECT_EQ(snapshot, with_checksum(body));
   ASSERT_TRUE(decode_snapshot(snapshot).has_value());
   EXPECT_TRUE(*decode_snapshot(snapshot) == KvState{});

@@ -1,0 +1,26 @@
+#pragma once
+
+// A cluster alarm (etcd's AlarmMember): raised by one member, replicated through the log, in
+// force on every member until disarmed. While a NOSPACE alarm stands, the state machine
+// refuses what would grow the store (puts, txns that put, lease grants) with etcd's
+// "database space exceeded", and still serves reads, deletes and compaction.
+
+#include <cstdint>
+
+#include "dengine/types.h"
+
+namespace dengine {
+
+enum class AlarmType : uint8_t {  // etcd's AlarmType numbers
+  kNoSpace = 1,
+  kCorrupt = 2,
+};
+
+struct Alarm {
+  NodeId member = kNoNode;
+  AlarmType type = AlarmType::kNoSpace;
+
+  friend auto operator<=>(const Alarm&, const Alarm&) = default;
+};
+
+}  // namespace dengine
