@@ -2,13 +2,16 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 #include <system_error>
 
 #include "api/etcd_status.h"
 #include "common/byte_codec.h"
 #include "dengine/embedded_engine.h"
+#include "kv/durable_files.h"
 #include "log/crc32c.h"
 #include "runtime/engine_internals.h"
+#include "tools/snapshot_file_writer.h"
 
 namespace dengine::api {
 namespace {
@@ -54,6 +57,118 @@ constexpr uint8_t kDeleteEvent = 2;
 
 // The whole keyspace, with etcd's range conventions.
 constexpr char kEveryKey[] = "\0";
+
+// The saved snapshot file describes its image as a RocksDB checkpoint (tools/snapshot_file.h).
+#if DENGINE_WITH_ROCKSDB
+constexpr bool kImagesAreCheckpoints = true;
+#else
+constexpr bool kImagesAreCheckpoints = false;
+#endif
+
+// Snapshot streams at once: each holds an image (hard links that keep compacted table files
+// on disk) and a gRPC thread's attention per piece.
+constexpr int kMaxSnapshotStreams = 4;
+
+// One stream's place among kMaxSnapshotStreams, given back when it goes.
+class SnapshotSlot {
+ public:
+  explicit SnapshotSlot(std::shared_ptr<std::atomic<int>> streams) {
+    if (streams->fetch_add(1) < kMaxSnapshotStreams) {
+      streams_ = std::move(streams);
+    } else {
+      streams->fetch_sub(1);
+    }
+  }
+  ~SnapshotSlot() {
+    if (streams_) streams_->fetch_sub(1);
+  }
+  SnapshotSlot(SnapshotSlot&&) noexcept = default;
+  SnapshotSlot& operator=(SnapshotSlot&&) = delete;
+  SnapshotSlot(const SnapshotSlot&) = delete;
+  SnapshotSlot& operator=(const SnapshotSlot&) = delete;
+  [[nodiscard]] bool taken() const { return streams_ != nullptr; }
+
+ private:
+  std::shared_ptr<std::atomic<int>> streams_;
+};
+
+// An image of this member's state in `image_dir`, opened as a saved snapshot file; nothing is
+// left in `image_dir` when it fails.
+Result<tools::SnapshotFileWriter> take_image(EmbeddedEngine& engine, const MemberIds& ids,
+                                             const std::string& image_dir) {
+  const auto failed = [&](const dengine::Status& why) -> Result<tools::SnapshotFileWriter> {
+    (void)kv::remove_tree(image_dir);
+    return why;
+  };
+  std::error_code error;
+  std::filesystem::create_directories(std::filesystem::path(image_dir).parent_path(), error);
+  if (error) {
+    return failed(dengine::Status::io_error("snapshot: cannot create the parent of " + image_dir +
+                                            ": " + error.message()));
+  }
+  if (dengine::Status cleared = kv::remove_tree(image_dir); !cleared) return cleared;
+  Result<SnapshotMeta> image = runtime::runtime_of(engine).write_image(image_dir);
+  if (!image) return failed(image.status());
+  const tools::SnapshotDescription description{
+      .image_kind = tools::ImageKind::kRocksDbCheckpoint,
+      .member_id = ids.member_id,
+      .cluster_id = ids.cluster_id,
+      .taken_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count(),
+      .image = std::move(*image)};
+  Result<tools::SnapshotFileWriter> writer =
+      tools::SnapshotFileWriter::open(image_dir, description);
+  if (!writer) return failed(writer.status());
+  return writer;
+}
+
+// One Snapshot call: a saved snapshot file made from an image, one piece per response, each
+// written once the one before has gone. A write is in flight from the start until Finish, so a
+// client that goes away shows up as a failed write; the image goes when gRPC is done with the
+// call, however it ended.
+class SnapshotStream final : public grpc::ServerWriteReactor<etcdserverpb::SnapshotResponse> {
+ public:
+  SnapshotStream(std::string image_dir, tools::SnapshotFileWriter writer, SnapshotSlot slot)
+      : image_dir_(std::move(image_dir)), writer_(std::move(writer)), slot_(std::move(slot)) {
+    write_next();
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) return Finish({grpc::StatusCode::CANCELLED, "etcdserver: snapshot stream closed"});
+    write_next();
+  }
+  void OnDone() override {
+    (void)kv::remove_tree(image_dir_);
+    delete this;
+  }
+
+ private:
+  void write_next() {
+    Result<std::optional<tools::SnapshotFileWriter::Piece>> piece = writer_.next();
+    if (!piece) return Finish(to_grpc_status(piece.status()));
+    if (!piece->has_value()) return Finish(grpc::Status::OK);
+    // As etcd 3.4: no header; remaining_bytes counts the file before its digest.
+    response_.set_remaining_bytes((*piece)->remaining_bytes);
+    response_.set_blob(std::move((*piece)->bytes));
+    StartWrite(&response_);
+  }
+
+  const std::string image_dir_;
+  tools::SnapshotFileWriter writer_;
+  SnapshotSlot slot_;
+  etcdserverpb::SnapshotResponse response_;  // gRPC's until OnWriteDone
+};
+
+// A stream that ends before its first response.
+grpc::ServerWriteReactor<etcdserverpb::SnapshotResponse>* failed_stream(grpc::Status status) {
+  class Failed final : public grpc::ServerWriteReactor<etcdserverpb::SnapshotResponse> {
+   public:
+    explicit Failed(const grpc::Status& why) { Finish(why); }
+    void OnDone() override { delete this; }
+  };
+  return new Failed(status);
+}
 
 }  // namespace
 
@@ -202,6 +317,26 @@ grpc::ServerUnaryReactor* MaintenanceService::MoveLeader(
   (void)response;  // etcd answers with an empty MoveLeaderResponse, header included
   reactor->Finish(grpc::Status::OK);
   return reactor;
+}
+
+grpc::ServerWriteReactor<etcdserverpb::SnapshotResponse>* MaintenanceService::Snapshot(
+    grpc::CallbackServerContext* /*context*/, const etcdserverpb::SnapshotRequest* /*request*/) {
+  if (!kImagesAreCheckpoints) {
+    return failed_stream({grpc::StatusCode::UNIMPLEMENTED,
+                          "dengine: snapshots need the RocksDB state machine (a build with it)"});
+  }
+  SnapshotSlot slot(snapshot_streams_);
+  if (!slot.taken()) {
+    return failed_stream({grpc::StatusCode::RESOURCE_EXHAUSTED,
+                          "dengine: " + std::to_string(kMaxSnapshotStreams) +
+                              " snapshots are being sent already; try again later"});
+  }
+  // Under the data dir, so that the checkpoint hard-links the store's files rather than copying
+  // them; a restart empties <data-dir>/snapshots/.
+  const std::string image_dir = data_dir_ + "/snapshots/backup-" + std::to_string(++images_taken_);
+  Result<tools::SnapshotFileWriter> writer = take_image(header_.engine(), header_.ids(), image_dir);
+  if (!writer) return failed_stream(to_grpc_status(writer.status()));
+  return new SnapshotStream(image_dir, std::move(*writer), std::move(slot));
 }
 
 }  // namespace dengine::api

@@ -1,11 +1,14 @@
 #pragma once
 
 // etcd's Maintenance service, as far as `etcdctl endpoint status`, `endpoint health` and
-// `move-leader`, `endpoint hashkv` and `defrag` need it: Status, Alarm (no alarms are raised
-// yet; the quota alarm comes with the maintenance work), MoveLeader, HashKV and Defragment.
-// The other methods answer Unimplemented.
+// `move-leader`, `endpoint hashkv`, `defrag` and `snapshot save` need it: Status, Alarm (no
+// alarms are raised yet; the quota alarm comes with the maintenance work), MoveLeader, HashKV,
+// Defragment and Snapshot. The other methods answer Unimplemented.
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <memory>
 #include <string>
 
 #include "api/member_header.h"
@@ -45,11 +48,21 @@ class MaintenanceService final : public etcdserverpb::Maintenance::CallbackServi
   grpc::ServerUnaryReactor* MoveLeader(grpc::CallbackServerContext* context,
                                        const etcdserverpb::MoveLeaderRequest* request,
                                        etcdserverpb::MoveLeaderResponse* response) override;
+  // This member's whole state as a saved snapshot file (tools/snapshot_file.h), one piece per
+  // response, with etcd's remaining_bytes; the last response carries the file's sha256, as
+  // etcd's does. The image is taken when the call starts (applies wait for a checkpoint: a
+  // flush and hard links) under <data-dir>/snapshots/, which the call removes however it ends
+  // and a restart empties after a crash.
+  grpc::ServerWriteReactor<etcdserverpb::SnapshotResponse>* Snapshot(
+      grpc::CallbackServerContext* context, const etcdserverpb::SnapshotRequest* request) override;
 
  private:
   const MemberHeader& header_;
   const std::string data_dir_;
   const std::chrono::milliseconds move_leader_timeout_;
+  std::atomic<uint64_t> images_taken_{0};
+  // Snapshot streams in flight, shared with them: a stream may end after the service.
+  std::shared_ptr<std::atomic<int>> snapshot_streams_ = std::make_shared<std::atomic<int>>(0);
 };
 
 }  // namespace dengine::api

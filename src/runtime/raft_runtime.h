@@ -185,6 +185,12 @@ class RaftRuntime {
   [[nodiscard]] Status last_image_failure() const {
     return snapshot_shipper_ ? snapshot_shipper_->last_failure() : Status::ok();
   }
+  // An image of the state machine as applied now, written into `dir` (which must not exist;
+  // its parent must) and described, for an operator's backup (etcd's Maintenance.Snapshot).
+  // Applies wait while it is taken, as for a peer's image.
+  Result<SnapshotMeta> write_image(const std::string& dir) {
+    return apply_worker_->write_image(dir);
+  }
 
  private:
   struct PendingProposal {
