@@ -71,6 +71,7 @@ grpc::ServerUnaryReactor* KvService::Put(grpc::CallbackServerContext* context,
   PutRequest put = from_wire(*request);
   if (Status checked = kv::check_put_request(put); !checked) return refuse(context, checked);
   if (Status sized = check_size(*request, limits_); !sized) return refuse(context, sized);
+  if (Status room = quota_.admit(BackendQuota::cost_of(put)); !room) return refuse(context, room);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   header_.engine().client().async_put(std::move(put), answer(reactor, response, header_));
   return reactor;
@@ -102,6 +103,8 @@ grpc::ServerUnaryReactor* KvService::Txn(grpc::CallbackServerContext* context,
     // etcd serves a txn without writes like a range: through ReadIndex, or locally.
     kv.async_read_txn(std::move(txn), {.consistency = consistency_of(serializable_txn(*request))},
                       answer(reactor, response, header_));
+  } else if (Status room = quota_.admit(BackendQuota::cost_of(txn)); !room) {
+    reactor->Finish(to_grpc_status(room));
   } else {
     kv.async_txn(std::move(txn), answer(reactor, response, header_));
   }

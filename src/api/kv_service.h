@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "api/backend_quota.h"
 #include "api/member_header.h"
 #include "etcd/etcdserverpb/rpc.grpc.pb.h"
 
@@ -19,8 +20,8 @@ struct KvServiceLimits {
 
 class KvService final : public etcdserverpb::KV::CallbackService {
  public:
-  KvService(const MemberHeader& header, KvServiceLimits limits)
-      : header_(header), limits_(limits) {}
+  KvService(const MemberHeader& header, KvServiceLimits limits, const BackendQuota& quota)
+      : header_(header), limits_(limits), quota_(quota) {}
 
   grpc::ServerUnaryReactor* Range(grpc::CallbackServerContext* context,
                                   const etcdserverpb::RangeRequest* request,
@@ -41,6 +42,7 @@ class KvService final : public etcdserverpb::KV::CallbackService {
  private:
   const MemberHeader& header_;
   const KvServiceLimits limits_;
+  const BackendQuota& quota_;
 };
 
 }  // namespace dengine::api

@@ -60,6 +60,10 @@ grpc::ServerUnaryReactor* LeaseService::LeaseGrant(grpc::CallbackServerContext* 
                                                    const etcdserverpb::LeaseGrantRequest* request,
                                                    etcdserverpb::LeaseGrantResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (Status room = quota_.admit(BackendQuota::kLeaseCost); !room) {
+    reactor->Finish(to_grpc_status(room));
+    return reactor;
+  }
   header_.engine().client().async_grant(
       LeaseGrantRequest{.id = request->id(), .ttl_seconds = request->ttl()},
       [this, reactor, response](Result<LeaseGrantResponse> granted) {

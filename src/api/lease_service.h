@@ -5,6 +5,7 @@
 // etcd's quirks kept: an unknown lease's TimeToLive is TTL -1 with OK, and its keep-alive
 // answers TTL 0 without ending the stream.
 
+#include "api/backend_quota.h"
 #include "api/member_header.h"
 #include "etcd/etcdserverpb/rpc.grpc.pb.h"
 
@@ -12,7 +13,8 @@ namespace dengine::api {
 
 class LeaseService final : public etcdserverpb::Lease::CallbackService {
  public:
-  explicit LeaseService(const MemberHeader& header) : header_(header) {}
+  LeaseService(const MemberHeader& header, const BackendQuota& quota)
+      : header_(header), quota_(quota) {}
 
   grpc::ServerUnaryReactor* LeaseGrant(grpc::CallbackServerContext* context,
                                        const etcdserverpb::LeaseGrantRequest* request,
@@ -32,6 +34,7 @@ class LeaseService final : public etcdserverpb::Lease::CallbackService {
 
  private:
   const MemberHeader& header_;
+  const BackendQuota& quota_;
 };
 
 }  // namespace dengine::api

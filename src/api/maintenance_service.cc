@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include "api/etcd_status.h"
+#include "api/log_command.h"
 #include "common/byte_codec.h"
 #include "dengine/embedded_engine.h"
 #include "kv/durable_files.h"
@@ -190,6 +191,17 @@ grpc::ServerUnaryReactor* MaintenanceService::Status(grpc::CallbackServerContext
   for (const NodeId id : status.conf.learners) learner = learner || id == status.id;
   response->set_islearner(learner);
   if (!status.fatal.is_ok()) response->add_errors(status.fatal.message());
+  if (status.leader == kNoNode) response->add_errors("etcdserver: no leader");
+  const auto [alarms, in_use] =
+      runtime::runtime_of(header_.engine()).read_local([](const StateMachine& machine) {
+        return std::pair{machine.alarms(), machine.approximate_bytes()};
+      });
+  // etcd lists the alarms in force as their protobuf text.
+  for (const dengine::Alarm& alarm : alarms) {
+    response->add_errors("memberID:" + std::to_string(alarm.member) + " alarm:" +
+                         etcdserverpb::AlarmType_Name(static_cast<int>(alarm.type)) + " ");
+  }
+  if (in_use > 0) response->set_dbsizeinuse(static_cast<int64_t>(in_use));
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(grpc::Status::OK);
   return reactor;
@@ -197,15 +209,51 @@ grpc::ServerUnaryReactor* MaintenanceService::Status(grpc::CallbackServerContext
 
 grpc::ServerUnaryReactor* MaintenanceService::Alarm(grpc::CallbackServerContext* context,
                                                     const etcdserverpb::AlarmRequest* request,
-                                                    etcdserverpb::AlarmResponse* /*response*/) {
+                                                    etcdserverpb::AlarmResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  // Nothing raises an alarm yet, so a list is empty and activating one is not supported.
-  if (request->action() == etcdserverpb::AlarmRequest::ACTIVATE) {
-    reactor->Finish({grpc::StatusCode::UNIMPLEMENTED, "dengine: alarms cannot be raised yet"});
-  } else {
-    reactor->Finish(grpc::Status::OK);  // etcd's alarm responses carry no header
-  }
+  reactor->Finish(alarm(*request, *response));
   return reactor;
+}
+
+// etcd's EtcdServer.Alarm: GET lists the alarms of a type (NONE: all, whichever member);
+// ACTIVATE and DEACTIVATE go through the log for one member's alarm, and answer with it (a
+// DEACTIVATE of an alarm not in force changes nothing and answers with none).
+grpc::Status MaintenanceService::alarm(const etcdserverpb::AlarmRequest& request,
+                                       etcdserverpb::AlarmResponse& response) const {
+  EmbeddedEngine& engine = header_.engine();
+  const std::vector<dengine::Alarm> alarms = runtime::runtime_of(engine).read_local(
+      [](const StateMachine& machine) { return machine.alarms(); });
+  const auto type = static_cast<uint8_t>(request.alarm());
+  const auto add = [&](const dengine::Alarm& alarm) {
+    etcdserverpb::AlarmMember* member = response.add_alarms();
+    member->set_memberid(alarm.member);
+    member->set_alarm(static_cast<etcdserverpb::AlarmType>(alarm.type));
+  };
+  if (request.action() == etcdserverpb::AlarmRequest::GET) {
+    for (const dengine::Alarm& alarm : alarms) {
+      if (type == 0 || static_cast<uint8_t>(alarm.type) == type) add(alarm);
+    }
+    return grpc::Status::OK;
+  }
+  if (type == 0) return grpc::Status::OK;  // etcd: no alarm named, nothing to do
+  if (type > static_cast<uint8_t>(AlarmType::kCorrupt)) {
+    return {grpc::StatusCode::INVALID_ARGUMENT, "etcdserver: unknown alarm type"};
+  }
+  const dengine::Alarm named{.member = request.memberid(), .type = static_cast<AlarmType>(type)};
+  const bool activate = request.action() == etcdserverpb::AlarmRequest::ACTIVATE;
+  if (!activate && std::find(alarms.begin(), alarms.end(), named) == alarms.end()) {
+    return grpc::Status::OK;
+  }
+  if (named.member == kNoNode) {
+    return {grpc::StatusCode::INVALID_ARGUMENT, "etcdserver: an alarm names a member"};
+  }
+  if (dengine::Status changed =
+          propose_and_wait(engine, kv::AlarmChangeRequest{activate, named}, move_leader_timeout_);
+      !changed) {
+    return to_grpc_status(changed);
+  }
+  add(named);
+  return grpc::Status::OK;
 }
 
 grpc::ServerUnaryReactor* MaintenanceService::HashKV(grpc::CallbackServerContext* context,

@@ -1,9 +1,9 @@
 #pragma once
 
-// etcd's Maintenance service, as far as `etcdctl endpoint status`, `endpoint health` and
-// `move-leader`, `endpoint hashkv`, `defrag` and `snapshot save` need it: Status, Alarm (no
-// alarms are raised yet; the quota alarm comes with the maintenance work), MoveLeader, HashKV,
-// Defragment and Snapshot. The other methods answer Unimplemented.
+// etcd's Maintenance service, as far as `etcdctl endpoint status`, `endpoint health`,
+// `alarm list/disarm`, `move-leader`, `endpoint hashkv`, `defrag` and `snapshot save` need it:
+// Status, Alarm, MoveLeader, HashKV, Defragment and Snapshot. Hash (of the whole backend file,
+// testing only in etcd) answers Unimplemented.
 
 #include <atomic>
 #include <chrono>
@@ -19,7 +19,8 @@ namespace dengine::api {
 class MaintenanceService final : public etcdserverpb::Maintenance::CallbackService {
  public:
   // `data_dir`: the engine's; Status reports the size of its state machine as the database's.
-  // `move_leader_timeout`: how long MoveLeader waits for the target to lead.
+  // `move_leader_timeout`: how long MoveLeader waits for the target to lead, and an alarm
+  // change for its entry to apply (etcd's request timeout).
   MaintenanceService(const MemberHeader& header, std::string data_dir,
                      std::chrono::milliseconds move_leader_timeout)
       : header_(header),
@@ -57,6 +58,9 @@ class MaintenanceService final : public etcdserverpb::Maintenance::CallbackServi
       grpc::CallbackServerContext* context, const etcdserverpb::SnapshotRequest* request) override;
 
  private:
+  grpc::Status alarm(const etcdserverpb::AlarmRequest& request,
+                     etcdserverpb::AlarmResponse& response) const;
+
   const MemberHeader& header_;
   const std::string data_dir_;
   const std::chrono::milliseconds move_leader_timeout_;

@@ -1,13 +1,9 @@
 #include "api/member_roster.h"
 
 #include <algorithm>
-#include <condition_variable>
-#include <memory>
-#include <mutex>
-#include <optional>
 
+#include "api/log_command.h"
 #include "dengine/state_machine.h"
-#include "kv/command_codec.h"
 #include "runtime/engine_internals.h"
 #include "runtime/raft_runtime.h"
 
@@ -46,25 +42,7 @@ std::vector<ClusterMember> MemberRoster::members() const {
 
 Status MemberRoster::propose(const kv::KvCommand& command,
                              std::chrono::milliseconds timeout) const {
-  Result<std::string> encoded = kv::encode_command(command);
-  if (!encoded) return encoded.status();
-  // The completion may come after a timeout: it must not outlive what it writes to.
-  auto outcome = std::make_shared<std::optional<Result<ApplyResult>>>();
-  auto mutex = std::make_shared<std::mutex>();
-  auto done = std::make_shared<std::condition_variable>();
-  runtime::runtime_of(engine_).propose(std::move(*encoded),
-                                       [outcome, mutex, done](Result<ApplyResult> result) {
-                                         std::lock_guard lock(*mutex);
-                                         outcome->emplace(std::move(result));
-                                         done->notify_all();
-                                       });
-  std::unique_lock lock(*mutex);
-  if (!done->wait_for(lock, timeout, [&] { return outcome->has_value(); })) {
-    return Status::timed_out("membership: the member record change did not apply within " +
-                             std::to_string(timeout.count()) + " ms");
-  }
-  if (!**outcome) return (*outcome)->status();
-  return (**outcome)->status;
+  return propose_and_wait(engine_, command, timeout);
 }
 
 }  // namespace dengine::api

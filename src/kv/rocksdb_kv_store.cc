@@ -509,13 +509,21 @@ uint64_t RocksKvStore::approximate_bytes() const {
 }
 
 void RocksKvStore::measure() const {
-  // Table files that are live plus what the memtables hold: what a flush would leave on disk.
+  // Table files that are live plus the data the memtables hold (not their arenas, which are
+  // allocated ahead in megabytes): about what a flush would leave on disk.
   uint64_t tables = 0;
-  uint64_t memtables = 0;
   (void)db_->db->GetAggregatedIntProperty(rocksdb::DB::Properties::kLiveSstFilesSize, &tables);
-  (void)db_->db->GetAggregatedIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables,
-                                          &memtables);
-  approximate_bytes_.store(tables + memtables, std::memory_order_relaxed);
+  // Every key of every family sorts below 64 bytes of 0xff (revisions, lease ids, meta names).
+  const std::string past_every_key(64, '\xff');
+  const rocksdb::Range everything("", past_every_key);
+  uint64_t buffered = 0;
+  for (rocksdb::ColumnFamilyHandle* family : db_->families) {
+    uint64_t count = 0;
+    uint64_t bytes = 0;
+    db_->db->GetApproximateMemTableStats(family, everything, &count, &bytes);
+    buffered += bytes;
+  }
+  approximate_bytes_.store(tables + buffered, std::memory_order_relaxed);
 }
 
 std::string RocksKvStore::logical_image() const {

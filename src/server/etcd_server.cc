@@ -264,6 +264,7 @@ struct EtcdServer::Parts {
   std::unique_ptr<net::GrpcPeerRouter> router;
   std::unique_ptr<EmbeddedEngine> engine;
   std::unique_ptr<api::MemberHeader> header;
+  std::unique_ptr<api::BackendQuota> quota;
   std::unique_ptr<api::KvService> kv;
   std::unique_ptr<api::MaintenanceService> maintenance;
   std::unique_ptr<api::WatchService> watch;
@@ -362,9 +363,14 @@ Result<std::unique_ptr<EtcdServer>> EtcdServer::start(const ServerConfig& config
       api::ClusterServiceOptions{
           .change_timeout = std::chrono::milliseconds(5'000 + 2 * config.election_timeout_ms),
           .cluster_id = ids.cluster_id});
+  parts->quota = std::make_unique<api::BackendQuota>(
+      *parts->engine, ids.member_id,
+      config.quota_backend_bytes == 0 ? kDefaultQuotaBackendBytes : config.quota_backend_bytes);
   parts->kv = std::make_unique<api::KvService>(
-      *parts->header, api::KvServiceLimits{.max_request_bytes = config.max_request_bytes,
-                                           .max_txn_ops = config.max_txn_ops});
+      *parts->header,
+      api::KvServiceLimits{.max_request_bytes = config.max_request_bytes,
+                           .max_txn_ops = config.max_txn_ops},
+      *parts->quota);
   // etcd waits for a leader transfer up to its request timeout: 5 s plus two election timeouts.
   parts->maintenance = std::make_unique<api::MaintenanceService>(
       *parts->header, config.data_dir,
@@ -373,7 +379,7 @@ Result<std::unique_ptr<EtcdServer>> EtcdServer::start(const ServerConfig& config
       *parts->header, api::WatchServiceOptions{.progress_interval = std::chrono::milliseconds(
                                                    config.watch_progress_notify_interval_ms),
                                                .max_response_bytes = config.max_request_bytes});
-  parts->lease = std::make_unique<api::LeaseService>(*parts->header);
+  parts->lease = std::make_unique<api::LeaseService>(*parts->header, *parts->quota);
   parts->waiting_calls = std::make_unique<api::WaitingCalls>();
   parts->lock = std::make_unique<api::LockService>(*parts->header, *parts->waiting_calls);
   parts->election = std::make_unique<api::ElectionService>(*parts->header, *parts->waiting_calls);
