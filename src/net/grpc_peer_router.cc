@@ -53,9 +53,16 @@ GrpcPeerRouter::~GrpcPeerRouter() {
 
 GrpcPeerRouter::Peer* GrpcPeerRouter::peer(NodeId id) {
   std::lock_guard lock(mutex_);
-  if (auto it = peers_.find(id); it != peers_.end()) return it->second.get();
   std::optional<std::string> address = options_.address_of(id);
+  auto it = peers_.find(id);
+  if (it != peers_.end() && (!address || *address == it->second->address)) return it->second.get();
   if (!address) return nullptr;
+  if (it != peers_.end()) {
+    // The member moved (etcdctl member update). Calls in flight may still use the old stub, so
+    // it is kept until the router goes; moves are rare.
+    moved_.push_back(std::move(it->second));
+    peers_.erase(it);
+  }
   auto peer = std::make_unique<Peer>();
   peer->address = *address;
   peer->stub = raftpb::RaftPeer::NewStub(make_peer_channel(*address));

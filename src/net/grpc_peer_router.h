@@ -16,6 +16,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "runtime/peer_router.h"
 
@@ -69,6 +70,7 @@ class GrpcPeerRouter final : public runtime::PeerRouter {
   std::mutex mutex_;
   std::condition_variable ended_;
   std::map<NodeId, std::unique_ptr<Peer>> peers_;
+  std::vector<std::unique_ptr<Peer>> moved_;  // stubs of members' former addresses
   std::set<grpc::ClientContext*> calls_;
   bool stopping_ = false;
 };

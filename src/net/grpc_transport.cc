@@ -77,9 +77,15 @@ class PeerSender {
 
  private:
   void run() {
-    auto stub = raftpb::RaftPeer::NewStub(make_peer_channel(address_));
+    std::string address = address_;
+    auto stub = raftpb::RaftPeer::NewStub(make_peer_channel(address));
     std::chrono::milliseconds backoff = options_.first_backoff;
     while (true) {
+      // A member's address may move (etcdctl member update): each new stream looks it up.
+      if (std::optional<std::string> now = options_.address_of(peer_); now && *now != address) {
+        address = *now;
+        stub = raftpb::RaftPeer::NewStub(make_peer_channel(address));
+      }
       raftpb::DeliverResponse response;
       grpc::ClientContext context;
       {

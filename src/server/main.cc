@@ -6,6 +6,7 @@
 #include <csignal>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@
 #include "server/etcd_server.h"
 #include "server/member_identity.h"
 #include "server/server_config.h"
+#include "server/server_ids_file.h"
 #include "server/server_log.h"
 
 extern char** environ;
@@ -65,18 +67,30 @@ int main(int argc, char** argv) {
   }
   configure_logging(config->log_level);
   for (const std::string& warning : config->warnings) spdlog::warn("{}", warning);
-  dengine::Result<ClusterIdentity> identity = derive_identity(*config);
-  if (!identity) {
-    spdlog::error("{}", identity.status().message());
-    return 2;
+  // An existing data dir overrides the bootstrap flags, as in etcd: they are not even checked
+  // (a member restarted at peer URLs moved by `member update` no longer matches them).
+  dengine::Result<std::optional<ServerIds>> stored = read_server_ids(config->data_dir);
+  if (!stored) {
+    spdlog::error("{}", stored.status().message());
+    return 1;
   }
-  ServerIds ids{.cluster_id = identity->cluster_id,
-                .member_id = identity->member_id,
-                .member_ids = {},
-                .peer_urls = {}};
-  for (const auto& member : identity->members) {
-    ids.member_ids.push_back(member.id);
-    ids.peer_urls[member.id] = member.peer_urls;
+  ServerIds ids;
+  if (*stored) {
+    ids = **stored;
+  } else {
+    dengine::Result<ClusterIdentity> identity = derive_identity(*config);
+    if (!identity) {
+      spdlog::error("{}", identity.status().message());
+      return 2;
+    }
+    ids = ServerIds{.cluster_id = identity->cluster_id,
+                    .member_id = identity->member_id,
+                    .member_ids = {},
+                    .peer_urls = {}};
+    for (const auto& member : identity->members) {
+      ids.member_ids.push_back(member.id);
+      ids.peer_urls[member.id] = member.peer_urls;
+    }
   }
 
   const sigset_t signals = stop_signals();

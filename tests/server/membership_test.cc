@@ -264,5 +264,37 @@ TEST_F(Membership, AMemberNotAddedFirstCannotJoin) {
   EXPECT_FALSE(std::filesystem::exists(dirs_[1] + "/server-ids"));
 }
 
+// etcdctl member update moves a member's peer URLs: the others reach it at the new address once
+// it restarts there (on its data dir, which keeps its identity).
+TEST_F(Membership, AMemberRestartedAtItsUpdatedPeerUrlIsReachedThere) {
+  for (size_t i = 0; i < 3; ++i) {
+    members_[i] = std::make_unique<ServerProcess>(plan_[i], dirs_[i]);
+  }
+  for (size_t i = 0; i < 3; ++i) ASSERT_TRUE(members_[i]->wait_healthy()) << members_[i]->log();
+  const std::string id = id_of(0, "m3");
+  ASSERT_FALSE(id.empty());
+  MemberFlags moved = plan_[2];
+  moved.peer_port = free_local_port();
+  const std::string moved_url = "http://127.0.0.1:" + std::to_string(moved.peer_port);
+  // As an operator would, its flags name the new URL (the data dir's ids still rule).
+  moved.initial_cluster = "m1=" + peer_url(0) + ",m2=" + peer_url(1) + ",m3=" + moved_url;
+  ok(0, {"member", "update", id, "--peer-urls=" + moved_url});
+  EXPECT_NE(ok(1, {"member", "list"}).find(", started, m3, " + moved_url + ","), std::string::npos);
+
+  ASSERT_EQ(members_[2]->terminate(), 0);
+  members_[2] = std::make_unique<ServerProcess>(moved, dirs_[2]);
+  ASSERT_TRUE(members_[2]->wait_healthy()) << members_[2]->log();
+  ok(0, {"put", "moved", "yes"});
+  // A serializable read on m3 shows what it received from the leader at its new address.
+  const auto give_up = std::chrono::steady_clock::now() + seconds(20);
+  std::string value;
+  while (std::chrono::steady_clock::now() < give_up) {
+    value = ok(2, {"get", "moved", "--print-value-only", "--consistency=s"});
+    if (value == "yes\n") break;
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+  EXPECT_EQ(value, "yes\n");
+}
+
 }  // namespace
 }  // namespace dengine::test
