@@ -57,12 +57,16 @@ Result<ServerIds> join_running_cluster(const ServerConfig& config) {
         }
         std::vector<std::string> texts(running.peer_urls().begin(), running.peer_urls().end());
         std::sort(texts.begin(), texts.end());
-        if (texts == own) {
-          ids.member_id = running.id();
-        } else if (!running.is_learner()) {
-          ids.member_ids.push_back(running.id());
-        }
+        if (texts == own) ids.member_id = running.id();
         ids.peer_urls[running.id()] = std::move(urls);
+      }
+      // Not today's voters: the leader may replay its log from the first entry, whose
+      // configuration changes only apply to the configuration it started from.
+      ids.member_ids.assign(answer->initial_voters().begin(), answer->initial_voters().end());
+      if (ids.member_ids.empty()) {
+        return Status::failed_precondition(
+            "dengine-server: the running member at " + url.text +
+            " did not say which configuration its log starts from (an older version?)");
       }
       if (ids.member_id == 0) {
         std::string listed;

@@ -13,8 +13,9 @@
 
 namespace dengine::server {
 
-// The ids to start with: the running cluster's id, this member's id as added, the voters
-// (without this member) and every member's peer URLs. kUnavailable when no running member
+// The ids to start with: the running cluster's id, this member's id as added, the
+// configuration the cluster's log starts from (the voters it was bootstrapped with, whatever
+// they are today) and every member's peer URLs. kUnavailable when no running member
 // answered; kNotFound when this member was not added first.
 Result<ServerIds> join_running_cluster(const ServerConfig& config);
 

@@ -237,6 +237,7 @@ struct EtcdServer::Parts {
   void list_peer_members(raftpb::MembersResponse& response) const {
     const api::MemberRoster* serving = serving_roster.load();
     if (serving == nullptr) return;
+    for (const uint64_t voter : ids.member_ids) response.add_initial_voters(voter);
     for (const api::ClusterMember& member : serving->members()) {
       raftpb::PeerMember* out = response.add_members();
       out->set_id(member.record.id);
