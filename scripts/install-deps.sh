@@ -18,14 +18,21 @@ packages=(
   # etcdctl 3.4.23, which the server's end-to-end tests drive, and etcd 3.4.23 itself, which the
   # differential test runs the same etcdctl script against.
   etcd-client etcd-server
+  # Node.js and npm for examples/clients (the npm etcd3 client against dengine-server).
+  nodejs npm
   # libFuzzer's runtime for the fuzz preset.
   clang-14 libclang-rt-14-dev
   clang-format clang-tidy
 )
 
+# Packages that an installed package provides count as present: a nodejs from elsewhere
+# (NodeSource's) bundles npm and conflicts with Debian's.
+provided=$(dpkg-query -W -f='${db:Status-Abbrev} ${Provides}\n' 2>/dev/null |
+  awk '$1 == "ii" { $1 = ""; print }' | tr ',' '\n' | awk '{ print $1 }' | sort -u)
 missing=()
 for package in "${packages[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" &&
+    ! grep -qxF "$package" <<<"$provided"; then
     missing+=("$package")
   fi
 done
