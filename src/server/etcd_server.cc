@@ -220,7 +220,9 @@ struct EtcdServer::Parts {
                      event.leader == ids.member_id ? " (this member)" : "");
       }
     }
-    if (!last || last->members != event.members) {
+    // A change passes through a joint configuration; its end is what an operator asked for.
+    const bool settled = event.members.voters_outgoing.empty();
+    if (settled && (!last || last->members != event.members)) {
       std::string voters;
       for (const NodeId voter : event.members.voters) {
         voters += (voters.empty() ? "" : ",") + format_id(voter);
