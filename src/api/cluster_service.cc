@@ -8,6 +8,7 @@
 
 #include "api/etcd_status.h"
 #include "common/splitmix64.h"
+#include "kv/member_codec.h"
 #include "runtime/reconfig_checks.h"
 
 namespace dengine::api {
@@ -63,6 +64,17 @@ bool valid_peer_url(std::string_view url) {
          value < 65536 && rest.find('/') == std::string_view::npos;
 }
 
+// What etcd would take, within the bounds the member records keep (kv/member_codec.h).
+grpc::Status check_peer_urls(const std::vector<std::string>& peer_urls) {
+  if (peer_urls.empty() || !std::all_of(peer_urls.begin(), peer_urls.end(), valid_peer_url)) {
+    return bad_urls();
+  }
+  if (Status bounded = kv::check_member_fields({}, peer_urls, {}); !bounded) {
+    return {grpc::StatusCode::INVALID_ARGUMENT, "etcdserver: " + bounded.message()};
+  }
+  return grpc::Status::OK;
+}
+
 bool shares_a_url(const std::vector<std::string>& a, const std::vector<std::string>& b) {
   return std::any_of(a.begin(), a.end(), [&](const std::string& url) {
     return std::find(b.begin(), b.end(), url) != b.end();
@@ -113,9 +125,7 @@ void ClusterService::list(google::protobuf::RepeatedPtrField<etcdserverpb::Membe
 grpc::Status ClusterService::add(const etcdserverpb::MemberAddRequest& request,
                                  etcdserverpb::MemberAddResponse& response) {
   std::vector<std::string> peer_urls(request.peerurls().begin(), request.peerurls().end());
-  if (peer_urls.empty() || !std::all_of(peer_urls.begin(), peer_urls.end(), valid_peer_url)) {
-    return bad_urls();
-  }
+  if (grpc::Status valid = check_peer_urls(peer_urls); !valid.ok()) return valid;
   std::sort(peer_urls.begin(), peer_urls.end());
   const std::vector<ClusterMember> members = roster_.members();
   const std::vector<MemberRecord> records = roster_.records();
@@ -167,9 +177,7 @@ grpc::Status ClusterService::remove(NodeId id) {
 
 grpc::Status ClusterService::update(const etcdserverpb::MemberUpdateRequest& request) {
   std::vector<std::string> peer_urls(request.peerurls().begin(), request.peerurls().end());
-  if (peer_urls.empty() || !std::all_of(peer_urls.begin(), peer_urls.end(), valid_peer_url)) {
-    return bad_urls();
-  }
+  if (grpc::Status valid = check_peer_urls(peer_urls); !valid.ok()) return valid;
   std::sort(peer_urls.begin(), peer_urls.end());
   const std::vector<ClusterMember> members = roster_.members();
   if (find_member(members, request.id()) == nullptr) return member_not_found();

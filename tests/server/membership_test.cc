@@ -236,8 +236,18 @@ TEST_F(Membership, MemberCommandsAreRefusedWithEtcdsErrors) {
 
   CommandResult taken = etcdctl(0, {"member", "add", "x", "--peer-urls=" + peer_url(0)});
   EXPECT_NE(taken.err.find("etcdserver: Peer URLs already exists"), std::string::npos) << taken.err;
+  // etcdctl itself refuses a URL without a port.
   CommandResult bad = etcdctl(0, {"member", "add", "x", "--peer-urls=http://127.0.0.1"});
   EXPECT_NE(bad.exit_code, 0);
+  std::string many;
+  for (int i = 0; i < 70; ++i)
+    many += (i == 0 ? "" : ",") + ("http://10.0.0." + std::to_string(i) + ":2380");
+  CommandResult too_many = etcdctl(0, {"member", "add", "x", "--peer-urls=" + many});
+  EXPECT_NE(
+      too_many.err.find(
+          "code = InvalidArgument desc = etcdserver: kv: 70 peer URLs exceed the bound of 64"),
+      std::string::npos)
+      << too_many.err;
 
   const std::string learner =
       added_id(ok(0, {"member", "add", "m2", "--learner", "--peer-urls=" + peer_url(1)}));
