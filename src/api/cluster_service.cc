@@ -64,6 +64,14 @@ bool valid_peer_url(std::string_view url) {
          value < 65536 && rest.find('/') == std::string_view::npos;
 }
 
+// Whether a membership change failed before its entry could reach the log: the leader's
+// checks refused it, or there was no leader to take it.
+bool refused_before_the_log(const Status& status) {
+  return runtime::reconfig_refusal_of(status).has_value() ||
+         status.code() == StatusCode::kFailedPrecondition ||
+         status.code() == StatusCode::kInvalidArgument || status.code() == StatusCode::kNotLeader;
+}
+
 // What etcd would take, within the bounds the member records keep (kv/member_codec.h).
 grpc::Status check_peer_urls(const std::vector<std::string>& peer_urls) {
   if (peer_urls.empty() || !std::all_of(peer_urls.begin(), peer_urls.end(), valid_peer_url)) {
@@ -148,8 +156,10 @@ grpc::Status ClusterService::add(const etcdserverpb::MemberAddRequest& request,
   const Status added = request.islearner() ? engine.add_learner(id, options_.change_timeout)
                                            : engine.add_voter(id, options_.change_timeout);
   if (!added) {
-    // Refused before it entered the log: the record would only hold the URLs taken.
-    if (added.code() != StatusCode::kTimedOut) {
+    // Only a change refused before it entered the log may take its record back: one whose
+    // answer was lost (a timeout, a dropped connection to the leader) may still commit, and
+    // the member would then be unreachable. A record left behind is collected later.
+    if (refused_before_the_log(added)) {
       (void)roster_.propose(kv::MemberRemoveRequest{id}, options_.change_timeout);
     }
     return change_status(added);
@@ -163,12 +173,20 @@ grpc::Status ClusterService::add(const etcdserverpb::MemberAddRequest& request,
 }
 
 grpc::Status ClusterService::remove(NodeId id) {
-  if (find_member(roster_.members(), id) == nullptr) return member_not_found();
+  if (find_member(roster_.members(), id) == nullptr) {
+    // A record whose member never joined the configuration (an add whose answer was lost):
+    // forgetting it is all there is to do.
+    const std::vector<MemberRecord> records = roster_.records();
+    const bool recorded = std::any_of(records.begin(), records.end(),
+                                      [id](const MemberRecord& record) { return record.id == id; });
+    if (!recorded) return member_not_found();
+    return to_grpc_status(roster_.propose(kv::MemberRemoveRequest{id}, options_.change_timeout));
+  }
   if (Status removed = roster_.engine().remove_member(id, options_.change_timeout); !removed) {
     return change_status(removed);
   }
-  // A member that removed itself may no longer commit anything: the others forget the record
-  // when one of them is asked next, and the configuration alone already hides it.
+  // A member that removed itself may no longer commit anything: the record is then collected
+  // by the leader (server/orphan records), and the configuration alone already hides it.
   if (id != header_.ids().member_id) {
     (void)roster_.propose(kv::MemberRemoveRequest{id}, options_.change_timeout);
   }

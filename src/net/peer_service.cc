@@ -259,7 +259,11 @@ grpc::ServerUnaryReactor* PeerService::Members(grpc::CallbackServerContext* cont
   }
   response->set_cluster_id(cluster_id_);
   list_members_(*response);
-  reactor->Finish(grpc::Status::OK);
+  // A running cluster has a member at least: none means the engine is not serving yet.
+  reactor->Finish(
+      response->members().empty()
+          ? grpc::Status(grpc::StatusCode::UNAVAILABLE, "dengine: this member is still starting")
+          : grpc::Status::OK);
   return reactor;
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,12 +41,20 @@ Result<raftpb::MembersResponse> ask_members(const std::string& url) {
 Result<ServerIds> join_running_cluster(const ServerConfig& config) {
   const std::vector<std::string> own = sorted_texts(config.initial_advertise_peer_urls);
   std::string failures;
+  std::optional<Status> not_added;
+  // Every running member is asked until one knows this member: one may be starting, or may
+  // not have applied the `member add` yet.
   for (const InitialClusterMember& member : config.initial_cluster) {
     for (const Url& url : member.peer_urls) {
       if (std::find(own.begin(), own.end(), url.text) != own.end()) continue;
       Result<raftpb::MembersResponse> answer = ask_members(url.text);
       if (!answer) {
         failures += (failures.empty() ? "" : "; ") + answer.status().message();
+        continue;
+      }
+      if (answer->initial_voters().empty()) {
+        failures += (failures.empty() ? "" : "; ") + url.text +
+                    " did not say which configuration its log starts from (an older version?)";
         continue;
       }
       ServerIds ids;
@@ -63,23 +72,17 @@ Result<ServerIds> join_running_cluster(const ServerConfig& config) {
       // Not today's voters: the leader may replay its log from the first entry, whose
       // configuration changes only apply to the configuration it started from.
       ids.member_ids.assign(answer->initial_voters().begin(), answer->initial_voters().end());
-      if (ids.member_ids.empty()) {
-        return Status::failed_precondition(
-            "dengine-server: the running member at " + url.text +
-            " did not say which configuration its log starts from (an older version?)");
-      }
-      if (ids.member_id == 0) {
-        std::string listed;
-        for (const std::string& text : own) listed += (listed.empty() ? "" : ",") + text;
-        return Status::not_found(
-            "dengine-server: no member of the running cluster " + format_id(ids.cluster_id) +
-            " has the peer URLs " + listed +
-            " (--initial-advertise-peer-urls); add this member first: etcdctl member add " +
-            config.name + " --peer-urls=" + listed);
-      }
-      return ids;
+      if (ids.member_id != 0) return ids;
+      std::string listed;
+      for (const std::string& text : own) listed += (listed.empty() ? "" : ",") + text;
+      not_added = Status::not_found(
+          "dengine-server: no member of the running cluster " + format_id(ids.cluster_id) +
+          " has the peer URLs " + listed +
+          " (--initial-advertise-peer-urls); add this member first: etcdctl member add " +
+          config.name + " --peer-urls=" + listed);
     }
   }
+  if (not_added) return *not_added;
   return Status::unavailable(
       "dengine-server: --initial-cluster-state existing: no running member answered (" +
       (failures.empty() ? std::string("--initial-cluster names no other member") : failures) + ")");

@@ -20,6 +20,7 @@
 #include "api/kv_service.h"
 #include "api/lease_service.h"
 #include "api/lock_service.h"
+#include "api/log_command.h"
 #include "api/maintenance_service.h"
 #include "api/member_header.h"
 #include "api/member_roster.h"
@@ -65,6 +66,11 @@ std::vector<std::string> url_texts(const std::vector<Url>& urls) {
 // How often the membership thread looks at the applied members, so that the transport
 // learns a new member's address soon after its record is applied.
 constexpr auto kMembershipPoll = std::chrono::milliseconds(100);
+// How long a removed member waits for the joint configuration that drops it to be left.
+constexpr int kLeavingGraceElections = 3;
+// How long a member record may go unnamed by any configuration before the leader forgets it:
+// longer than any add takes between recording the URLs and changing the configuration.
+constexpr auto kOrphanRecordGrace = std::chrono::seconds(30);
 
 Status check_plain_http(const std::vector<Url>& urls, std::string_view flag) {
   for (const Url& url : urls) {
@@ -125,7 +131,14 @@ struct EtcdServer::Parts {
     }
     Status engine_stop;
     if (engine) engine_stop = engine->stop();
-    if (membership_log.joinable()) membership_log.join();  // ends with the engine
+    if (membership_log.joinable()) {  // ends with the engine
+      // on_removed may stop the server from that very thread, which cannot join itself.
+      if (membership_log.get_id() == std::this_thread::get_id()) {
+        membership_log.detach();
+      } else {
+        membership_log.join();
+      }
+    }
     if (peer_server) {
       peer_server->Shutdown(std::chrono::system_clock::now() + kPeerShutdownGrace);
       peer_server->Wait();
@@ -153,34 +166,75 @@ struct EtcdServer::Parts {
 
   // Until the engine stops: logs who leads and the membership whenever either changes, keeps
   // the peer address book current, publishes this member's name and client URLs once a
-  // leader is known (etcd's publish), and notices this member's removal.
+  // leader is known (etcd's publish), notices this member's removal, and (on the leader)
+  // forgets member records that no configuration names.
   void follow_membership() {
     MembershipWatch changes = engine->watch_membership();
     std::optional<MembershipEvent> last;
     bool published = false;
-    bool was_member = false;
     while (true) {
       Result<MembershipEvent> event = changes.next(kMembershipPoll);
       if (!event && event.status().code() != StatusCode::kTimedOut) return;
-      address_book->refresh(roster->members(), roster->records());
+      const std::vector<api::ClusterMember> members = roster->members();
+      const std::vector<MemberRecord> records = roster->records();
+      address_book->refresh(members, records);
       log_images_sent();
-      if (!event) {
-        if (!published && last && last->leader != kNoNode) published = publish();
-        continue;
+      if (event) {
+        log_changes(last, *event);
+        last = *event;
       }
-      log_changes(last, *event);
-      last = *event;
-      const bool member = holds(event->members.voters, ids.member_id) ||
-                          holds(event->members.learners, ids.member_id);
-      if (was_member && !member) {
+      if (!last) continue;
+      if (removed(last->members)) {
         spdlog::warn("this member ({}) has been permanently removed from the cluster; stopping",
                      format_id(ids.member_id));
         if (on_removed) on_removed();
         return;
       }
-      was_member = was_member || member;
-      if (!published && event->leader != kNoNode) published = publish();
+      if (!published && last->leader != kNoNode) published = publish();
+      if (last->leader == ids.member_id) collect_orphan_records(members, records);
     }
+  }
+
+  // Whether this member has left the configuration for good. While the change that removes it
+  // is joint it stays (the old configuration may still need its vote to leave the joint
+  // state), but a removed member may never see that last entry: a few election timeouts at
+  // most.
+  bool removed(const ConfState& conf) {
+    const NodeId self = ids.member_id;
+    if (holds(conf.voters, self) || holds(conf.learners, self)) {
+      was_member = true;
+      leaving_since.reset();
+      return false;
+    }
+    if (!was_member) return false;  // joining: not in any configuration yet
+    if (conf.voters_outgoing.empty()) return true;
+    const auto now = std::chrono::steady_clock::now();
+    if (!leaving_since) leaving_since = now;
+    return now - *leaving_since > kLeavingGraceElections * election_timeout;
+  }
+
+  // A record no configuration has named for a while: a member added whose change never
+  // committed, or one that removed itself and could not forget its own record.
+  void collect_orphan_records(const std::vector<api::ClusterMember>& members,
+                              const std::vector<MemberRecord>& records) {
+    const auto now = std::chrono::steady_clock::now();
+    std::map<NodeId, std::chrono::steady_clock::time_point> still_orphaned;
+    for (const MemberRecord& record : records) {
+      const bool configured = std::any_of(
+          members.begin(), members.end(),
+          [&](const api::ClusterMember& member) { return member.record.id == record.id; });
+      if (configured) continue;
+      auto seen = orphaned_since.find(record.id);
+      const auto since = seen == orphaned_since.end() ? now : seen->second;
+      if (now - since < kOrphanRecordGrace) {
+        still_orphaned.emplace(record.id, since);
+        continue;
+      }
+      spdlog::info("forgetting the record of {}, which no configuration names",
+                   format_id(record.id));
+      api::propose_and_forget(*engine, kv::MemberRemoveRequest{record.id});
+    }
+    orphaned_since = std::move(still_orphaned);
   }
 
   // Operators want to know a follower is catching up from an image rather than the log.
@@ -250,6 +304,9 @@ struct EtcdServer::Parts {
 
   std::thread membership_log;
   std::function<void()> on_removed;
+  bool was_member = false;
+  std::optional<std::chrono::steady_clock::time_point> leaving_since;
+  std::map<NodeId, std::chrono::steady_clock::time_point> orphaned_since;
   uint64_t images_sent = 0;
   std::string name;
   std::vector<std::string> client_urls;

@@ -27,8 +27,8 @@ struct ServerIds {
 class EtcdServer {
  public:
   // `ids` come from the flags; an existing data dir's own ids take their place. `on_removed`
-  // runs (on a server thread) once this member sees itself removed from the cluster: the
-  // owner should stop() it then, as etcd stops a removed member.
+  // runs (on a server thread, which may call stop()) once this member sees itself removed from
+  // the cluster: the owner should stop it then, as etcd stops a removed member.
   static Result<std::unique_ptr<EtcdServer>> start(const ServerConfig& config, ServerIds ids,
                                                    std::function<void()> on_removed = {});
   ~EtcdServer();

@@ -20,6 +20,7 @@ PeerAddressBook::PeerAddressBook(const ServerIds& bootstrap) {
     }
   }
   admitted_.insert(bootstrap.member_ids.begin(), bootstrap.member_ids.end());
+  bootstrap_ = admitted_;
 }
 
 std::optional<std::string> PeerAddressBook::address_of(NodeId id) const {
@@ -53,7 +54,11 @@ void PeerAddressBook::refresh(const std::vector<api::ClusterMember>& members,
   // A member placed before and not now (a bootstrap member whose record is still to come)
   // keeps its address: forgetting it would only cut it off.
   for (auto& [id, address] : addresses) addresses_[id] = std::move(address);
-  admitted_.insert(admitted.begin(), admitted.end());
+  // Only who is in the configuration or about to join may talk to this member, so a removed
+  // member is refused from now on; and the members this one started knowing, since a member
+  // that joins applies nothing before the leader, whom only the bootstrap names, reaches it.
+  admitted.insert(bootstrap_.begin(), bootstrap_.end());
+  admitted_ = std::move(admitted);
 }
 
 }  // namespace dengine::server

@@ -24,8 +24,8 @@ class PeerAddressBook {
 
   // "host:port" of the member's first usable peer URL.
   [[nodiscard]] std::optional<std::string> address_of(NodeId id) const;
-  // Whether `id` may talk to this member: in the configuration, recorded (being added), or
-  // one of the bootstrap's members.
+  // Whether `id` may talk to this member: in the configuration, recorded (being added), or one
+  // of the members it was started knowing (server-ids).
   [[nodiscard]] bool admits(NodeId id) const;
 
   // Takes in the members and records as now applied.
@@ -36,6 +36,7 @@ class PeerAddressBook {
   mutable std::mutex mutex_;
   std::map<NodeId, std::string> addresses_;
   std::set<NodeId> admitted_;
+  std::set<NodeId> bootstrap_;
 };
 
 // "host:port" for gRPC, from a peer URL text; nullopt when it does not parse.
