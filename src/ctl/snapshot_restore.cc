@@ -98,15 +98,7 @@ Result<server::ServerIds> restore_ids(const RestoreOptions& options) {
   if (!config) return config.status();
   Result<server::ClusterIdentity> identity = server::derive_identity(*config);
   if (!identity) return identity.status();
-  server::ServerIds ids{.cluster_id = identity->cluster_id,
-                        .member_id = identity->member_id,
-                        .member_ids = {},
-                        .peer_urls = {}};
-  for (const server::MemberIdentity& member : identity->members) {
-    ids.member_ids.push_back(member.id);
-    ids.peer_urls[member.id] = member.peer_urls;
-  }
-  return ids;
+  return server::bootstrap_ids(*identity);
 }
 
 Result<RestoredMember> restore_snapshot(const std::string& file, const RestoreOptions& options) {

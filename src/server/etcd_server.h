@@ -13,16 +13,10 @@
 
 #include "dengine/status.h"
 #include "server/server_config.h"
+#include "server/server_ids.h"
 
 namespace dengine::server {
 
-struct ServerIds {
-  uint64_t cluster_id = 0;
-  uint64_t member_id = 0;
-  std::vector<uint64_t> member_ids;  // every member of the initial cluster, this one included
-  // Where each member of the initial cluster listens for its peers (--initial-cluster).
-  std::map<uint64_t, std::vector<Url>> peer_urls;
-};
 
 class EtcdServer {
  public:

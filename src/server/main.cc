@@ -83,14 +83,7 @@ int main(int argc, char** argv) {
       spdlog::error("{}", identity.status().message());
       return 2;
     }
-    ids = ServerIds{.cluster_id = identity->cluster_id,
-                    .member_id = identity->member_id,
-                    .member_ids = {},
-                    .peer_urls = {}};
-    for (const auto& member : identity->members) {
-      ids.member_ids.push_back(member.id);
-      ids.peer_urls[member.id] = member.peer_urls;
-    }
+    ids = bootstrap_ids(*identity);
   }
 
   const sigset_t signals = stop_signals();

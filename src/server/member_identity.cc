@@ -88,4 +88,16 @@ std::string format_id(uint64_t id) {
   return text;
 }
 
+ServerIds bootstrap_ids(const ClusterIdentity& identity) {
+  ServerIds ids{.cluster_id = identity.cluster_id,
+                .member_id = identity.member_id,
+                .member_ids = {},
+                .peer_urls = {}};
+  for (const MemberIdentity& member : identity.members) {
+    ids.member_ids.push_back(member.id);
+    ids.peer_urls[member.id] = member.peer_urls;
+  }
+  return ids;
+}
+
 }  // namespace dengine::server

@@ -16,6 +16,7 @@
 
 #include "dengine/status.h"
 #include "server/server_config.h"
+#include "server/server_ids.h"
 
 namespace dengine::server {
 
@@ -39,6 +40,10 @@ uint64_t compute_cluster_id(std::span<const uint64_t> member_ids);
 // Fails when two members hash to the same id, when an id is 0 (Raft's "no node"), or when
 // config.name is not in config.initial_cluster.
 Result<ClusterIdentity> derive_identity(const ServerConfig& config);
+
+// The ids a member of a new cluster starts with: its own, the cluster's, and every initial
+// member's with its peer URLs.
+ServerIds bootstrap_ids(const ClusterIdentity& identity);
 
 // etcd's spelling of an id (types.ID.String): lower-case hex without leading zeros.
 std::string format_id(uint64_t id);

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "dengine/status.h"
-#include "server/etcd_server.h"
+#include "server/server_ids.h"
 
 namespace dengine::server {
 
