@@ -50,6 +50,7 @@ enum class KvError : uint8_t {
   kLeaseTtlTooLarge,  // etcdserver: too large lease TTL
   kRequestTooLarge,   // etcdserver: request is too large
   kNoSpace,           // etcdserver: mvcc: database space exceeded (a NOSPACE alarm stands)
+  kPeerUrlsExist,     // etcdserver: Peer URLs already exists (another member's record has one)
 };
 
 std::string_view kv_error_message(KvError error);

@@ -13,6 +13,7 @@ grpc::StatusCode code_of(KvError error) {
     case KvError::kLeaseNotFound: return grpc::StatusCode::NOT_FOUND;
     case KvError::kLeaseExists: return grpc::StatusCode::FAILED_PRECONDITION;
     case KvError::kNoSpace: return grpc::StatusCode::RESOURCE_EXHAUSTED;
+    case KvError::kPeerUrlsExist: return grpc::StatusCode::FAILED_PRECONDITION;
     case KvError::kEmptyKey:
     case KvError::kKeyNotFound:
     case KvError::kValueProvided:

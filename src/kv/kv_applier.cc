@@ -359,6 +359,16 @@ ApplyResult apply_lease_checkpoint(KvState& state, const LeaseCheckpointRequest&
 
 // The member commands answer with no response and leave the revision where it is.
 ApplyResult apply_member_peer_urls(KvState& state, const MemberPeerUrlsRequest& request) {
+  // Checked again here, where every replica agrees: two adds with one URL, asked of different
+  // members at once, both passed the check on what each had applied.
+  for (const auto& [id, other] : state.members) {
+    if (id == request.id) continue;
+    for (const std::string& url : request.peer_urls) {
+      if (std::find(other.peer_urls.begin(), other.peer_urls.end(), url) != other.peer_urls.end()) {
+        return failed(state, kv_error_status(KvError::kPeerUrlsExist));
+      }
+    }
+  }
   MemberRecord& record = state.members[request.id];
   record.id = request.id;
   record.peer_urls = request.peer_urls;

@@ -14,7 +14,7 @@ struct ErrorText {
   std::string_view message;
 };
 
-constexpr std::array<ErrorText, 13> kErrorTexts{{
+constexpr std::array<ErrorText, 14> kErrorTexts{{
     {KvError::kEmptyKey, StatusCode::kInvalidArgument, "etcdserver: key is not provided"},
     {KvError::kKeyNotFound, StatusCode::kInvalidArgument, "etcdserver: key not found"},
     {KvError::kValueProvided, StatusCode::kInvalidArgument, "etcdserver: value is provided"},
@@ -35,6 +35,8 @@ constexpr std::array<ErrorText, 13> kErrorTexts{{
     {KvError::kRequestTooLarge, StatusCode::kInvalidArgument, "etcdserver: request is too large"},
     {KvError::kNoSpace, StatusCode::kResourceExhausted,
      "etcdserver: mvcc: database space exceeded"},
+    {KvError::kPeerUrlsExist, StatusCode::kFailedPrecondition,
+     "etcdserver: Peer URLs already exists"},
 }};
 
 const ErrorText& text_of(KvError error) {

@@ -50,6 +50,16 @@ TEST_P(KvMember, AnInitialMemberTakesItsPeerUrlsFromItsPublication) {
   EXPECT_EQ(store().member_records()[0].peer_urls, std::vector<std::string>{"http://moved"});
 }
 
+TEST_P(KvMember, AnotherMembersPeerUrlIsRefused) {
+  peer_urls(1, {"http://a:2380", "http://b:2380"});
+  const ApplyResult taken = apply(MemberPeerUrlsRequest{2, {"http://c:2380", "http://b:2380"}});
+  EXPECT_EQ(taken.status.message(), "etcdserver: Peer URLs already exists");
+  ASSERT_EQ(store().member_records().size(), 1U);
+  peer_urls(1, {"http://b:2380"});  // a member may keep its own
+  peer_urls(2, {"http://a:2380"});  // and one it gave up is free again
+  EXPECT_EQ(store().member_records().size(), 2U);
+}
+
 TEST_P(KvMember, RecordsAreInIdOrderAndRemovalForgetsOne) {
   peer_urls(9, {"http://nine"});
   peer_urls(2, {"http://two"});
