@@ -153,7 +153,9 @@ TEST_P(SnapshotInstallTest, AnImageThePeerCannotTakeFailsNamingThePeerAndWhy) {
   const Status failure = runtime_of(engine(leader)).last_image_failure();
   EXPECT_NE(failure.message().find("node 4 takes no snapshots"), std::string::npos)
       << failure.to_string();
-  EXPECT_EQ(runtime_of(engine(leader)).images_sent(), 0U);
+  // Node 4 took nothing from the image. (Images may still go to nodes 2 and 3: on a loaded
+  // machine a voter can fall behind the compacted log too, so images_sent() proves nothing.)
+  expect_keys_on(4, 0);
   // The cluster carries on without it.
   write_keys(leader, 100, 110);
   expect_keys_on(leader, 110);
