@@ -17,7 +17,6 @@
 
 namespace dengine::server {
 
-
 class EtcdServer {
  public:
   // `ids` come from the flags; an existing data dir's own ids take their place. `on_removed`

@@ -103,9 +103,9 @@ TEST(CommandCodec, MemberEncodingsArePinned) {
                         19));
   EXPECT_EQ(*encode_command(MemberPublishRequest{1, "n", {}, {"p"}}),
             std::string("\x01\x09"
-                        "\x01\x00\x00\x00\x00\x00\x00\x00"  // id
-                        "\x01\x00\x00\x00n"                 // name
-                        "\x00\x00\x00\x00"                  // no client URLs
+                        "\x01\x00\x00\x00\x00\x00\x00\x00"    // id
+                        "\x01\x00\x00\x00n"                   // name
+                        "\x00\x00\x00\x00"                    // no client URLs
                         "\x01\x00\x00\x00\x01\x00\x00\x00p",  // one peer URL
                         28));
   EXPECT_EQ(decode_command(std::string("\x01\x0a\x00\x00\x00\x00\x00\x00\x00\x00", 10))

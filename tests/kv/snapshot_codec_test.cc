@@ -81,8 +81,8 @@ TEST(SnapshotCodec, FormatOneIsStillRead) {
 
 TEST(SnapshotCodec, MembersRoundTrip) {
   KvState state;
-  state.members[5] = MemberRecord{.id = 5, .name = "m5", .peer_urls = {"http://p"},
-                                  .client_urls = {"http://c1", "http://c2"}};
+  state.members[5] = MemberRecord{
+      .id = 5, .name = "m5", .peer_urls = {"http://p"}, .client_urls = {"http://c1", "http://c2"}};
   state.members[9] = MemberRecord{.id = 9, .name = "", .peer_urls = {}, .client_urls = {}};
   const Result<KvState> decoded = decode_snapshot(encode_snapshot(state));
   ASSERT_TRUE(decoded.has_value()) << decoded.status().to_string();
