@@ -51,11 +51,6 @@ constexpr auto kShutdownGrace = std::chrono::seconds(5);
 // Peer calls left once the engine stopped are streams the other members keep open.
 constexpr auto kPeerShutdownGrace = std::chrono::milliseconds(50);
 
-std::string grpc_address(const Url& url) {
-  const bool ipv6 = url.host.find(':') != std::string::npos;
-  return (ipv6 ? "[" + url.host + "]" : url.host) + ":" + std::to_string(url.port);
-}
-
 std::vector<std::string> url_texts(const std::vector<Url>& urls) {
   std::vector<std::string> texts;
   texts.reserve(urls.size());

@@ -2,22 +2,21 @@
 
 namespace dengine::server {
 
+std::string grpc_address(const Url& url) {
+  const bool ipv6 = url.host.find(':') != std::string::npos;
+  return (ipv6 ? "[" + url.host + "]" : url.host) + ":" + std::to_string(url.port);
+}
+
 std::optional<std::string> grpc_address_of_url(const std::string& url) {
   Result<Url> parsed = parse_url(url, "");
   if (!parsed) return std::nullopt;
-  const bool ipv6 = parsed->host.find(':') != std::string::npos;
-  return (ipv6 ? "[" + parsed->host + "]" : parsed->host) + ":" + std::to_string(parsed->port);
+  return grpc_address(*parsed);
 }
 
 PeerAddressBook::PeerAddressBook(const ServerIds& bootstrap) {
   for (const auto& [id, urls] : bootstrap.peer_urls) {
     admitted_.insert(id);
-    for (const Url& url : urls) {
-      if (std::optional<std::string> address = grpc_address_of_url(url.text)) {
-        addresses_.emplace(id, *address);
-        break;
-      }
-    }
+    if (!urls.empty()) addresses_.emplace(id, grpc_address(urls.front()));
   }
   admitted_.insert(bootstrap.member_ids.begin(), bootstrap.member_ids.end());
   bootstrap_ = admitted_;

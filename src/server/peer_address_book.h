@@ -39,7 +39,9 @@ class PeerAddressBook {
   std::set<NodeId> bootstrap_;
 };
 
-// "host:port" for gRPC, from a peer URL text; nullopt when it does not parse.
+// "host:port" for gRPC (an IPv6 host in brackets).
+std::string grpc_address(const Url& url);
+// The same from a URL's text; nullopt when it does not parse.
 std::optional<std::string> grpc_address_of_url(const std::string& url);
 
 }  // namespace dengine::server
