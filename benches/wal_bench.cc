@@ -7,12 +7,17 @@
 // (items_per_second), bytes_per_second, p50/p99 latency of append+sync in microseconds, and
 // records per fdatasync. Files go to a fresh directory under $DENGINE_BENCH_DIR (default /tmp).
 //
+// Two kinds of appender: BM_WalAppendSync gives each its own thread blocked in sync();
+// BM_WalAppendAsync keeps them all in flight as callbacks of sync_async(), the way an event
+// loop (or the runtime's WAL worker) would, so no appender costs a sleeping thread.
+//
 //   ./build/benches/wal_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <latch>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -157,6 +162,131 @@ void BM_WalAppendSync(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_WalAppendSync)
+    ->ArgName("appenders")
+    ->Arg(1)
+    ->Arg(8)
+    ->Arg(64)
+    ->Iterations(1)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+// One appender of BM_WalAppendAsync: append one entry, sync_async(), and from the callback
+// append the next, `records` times.
+class AsyncAppender {
+ public:
+  struct Shared {
+    dengine::log::SegmentedWal* wal = nullptr;
+    std::mutex index_mu;  // indexes are taken in append order, as a Raft leader would
+    dengine::Index next = 1;
+    bool failed = false;  // guarded by index_mu
+    std::latch* finished = nullptr;
+  };
+
+  AsyncAppender(Shared& shared, int records) : shared_(shared), remaining_(records) {
+    entry_.term = 1;
+    entry_.data.assign(kEntryBytes, 'e');
+    micros_.reserve(static_cast<size_t>(records));
+  }
+
+  void append_next() {
+    start_ = Clock::now();
+    bool ok = false;
+    {
+      std::lock_guard lock(shared_.index_mu);
+      entry_.index = shared_.next++;
+      ok = shared_.wal->append(std::span<const dengine::Entry>(&entry_, 1), std::nullopt).is_ok();
+    }
+    if (!ok) {
+      finish_failed();
+      return;
+    }
+    shared_.wal->sync_async([this](const dengine::Status& status) { on_durable(status); });
+  }
+
+  [[nodiscard]] const std::vector<double>& micros() const { return micros_; }
+
+ private:
+  void on_durable(const dengine::Status& status) {
+    if (!status) {
+      finish_failed();
+      return;
+    }
+    micros_.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start_).count());
+    if (--remaining_ == 0) {
+      shared_.finished->count_down();
+    } else {
+      append_next();
+    }
+  }
+
+  void finish_failed() {
+    {
+      std::lock_guard lock(shared_.index_mu);
+      shared_.failed = true;
+    }
+    shared_.finished->count_down();
+  }
+
+  Shared& shared_;
+  int remaining_;
+  dengine::Entry entry_;
+  Clock::time_point start_;
+  std::vector<double> micros_;
+};
+
+// `appenders` callback chains in flight at once, each doing `records_per_appender`
+// append + sync_async of one entry; the callbacks run on the WAL's flusher thread.
+void BM_WalAppendAsync(benchmark::State& state) {
+  const auto appenders = static_cast<int>(state.range(0));
+  const int records_per_appender = std::max(100, 20000 / appenders);
+  for (auto _ : state) {
+    state.PauseTiming();
+    BenchDir dir("wal-bench");
+    auto opened = dengine::log::SegmentedWal::open(
+        std::make_shared<dengine::log::PosixFileSystem>(), dir.path(),
+        dengine::WalOptions{.segment_bytes = kSegmentBytes});
+    if (!opened) {
+      state.SkipWithError(opened.status().message().c_str());
+      return;
+    }
+    std::latch finished(appenders);
+    AsyncAppender::Shared shared;
+    shared.wal = opened->wal.get();
+    shared.finished = &finished;
+    std::vector<std::unique_ptr<AsyncAppender>> chains;
+    for (int a = 0; a < appenders; ++a) {
+      chains.push_back(std::make_unique<AsyncAppender>(shared, records_per_appender));
+    }
+    const dengine::log::WalStats before = opened->wal->stats();
+    state.ResumeTiming();
+
+    for (auto& chain : chains) chain->append_next();
+    finished.wait();
+
+    state.PauseTiming();
+    bool failed = false;
+    {
+      std::lock_guard lock(shared.index_mu);
+      failed = shared.failed;
+    }
+    if (failed) {
+      state.SkipWithError("append or sync failed");
+      return;
+    }
+    const dengine::log::WalStats after = opened->wal->stats();
+    std::vector<double> all;
+    for (const auto& chain : chains) {
+      all.insert(all.end(), chain->micros().begin(), chain->micros().end());
+    }
+    const uint64_t records = all.size();
+    report(state, records, all);
+    state.counters["records_per_fdatasync"] =
+        static_cast<double>(records) / static_cast<double>(after.fdatasyncs - before.fdatasyncs);
+    opened->wal.reset();
+    state.ResumeTiming();
+  }
+}
+BENCHMARK(BM_WalAppendAsync)
     ->ArgName("appenders")
     ->Arg(1)
     ->Arg(8)

@@ -20,7 +20,7 @@
 //    returns once every append that returned before sync() was called (on any thread) is
 //    durable; a crash after that loses none of it. Concurrent sync() calls share one
 //    fdatasync (group commit): callers arriving while a sync runs wait and are covered by
-//    the next one.
+//    the next one. sync_async() gives the same promise through a callback.
 //  * Errors are values. Invalid arguments (non-contiguous entries, a gap, overwriting
 //    compacted entries, a hard state whose commit passes the last index) are refused with
 //    kInvalidArgument and change nothing. Any I/O error while writing or syncing is fatal:
@@ -35,6 +35,7 @@
 //    offset and containing "corrupt" or "checksum".
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -78,6 +79,18 @@ class LogStore {
 
   // Returns once everything appended before this call is durable.
   virtual Status sync() = 0;
+
+  // What sync_async() calls with sync()'s outcome.
+  using SyncDone = std::function<void(const Status&)>;
+  // The same promise as sync() without holding the calling thread while the disk works: calls
+  // `done` once everything appended before this call is durable, or with the error that stopped
+  // the store. An event loop can keep many appenders in flight on one thread and still share
+  // each fdatasync between them. `done` may run on the calling thread before this returns
+  // (nothing to sync, or a store that cannot do better: this default), or later on a thread of
+  // the store's, in call order; there it delays the syncs of others, so it must be short, and
+  // it must not call sync() (appending and calling sync_async() again are fine). The store must
+  // outlive every pending `done`: its destructor waits for them.
+  virtual void sync_async(SyncDone done) { done(sync()); }
 
   // Entries in [lo, hi): at least one when lo < hi, then as many as fit in max_bytes of
   // entry data. kNotFound when lo < first_index() (compacted); kInvalidArgument when hi is

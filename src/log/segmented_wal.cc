@@ -15,6 +15,9 @@ constexpr uint64_t kMinSegmentBytes = 4096;
 constexpr uint64_t kMaxSegmentBytes = 1ULL << 30;  // record offsets are 32-bit
 // Every segment keeps room for its seal record.
 constexpr size_t kSealReserve = framed_record_bytes(kIndexPayloadBytes);
+// Appends encode into a buffer that the next sync writes with one pwrite; past this many bytes
+// an append writes it at once, so a long run of appends without a sync stays in bounded memory.
+constexpr size_t kWriteBehindBytes = 256 * 1024;
 
 Status with_context(const std::string& context, const Status& cause) {
   return {cause.code(), "wal: " + context + ": " + cause.message()};
@@ -26,7 +29,17 @@ SegmentedWal::SegmentedWal(std::shared_ptr<FileSystem> fs, std::string wal_dir,
                            const WalOptions& options)
     : fs_(std::move(fs)), wal_dir_(std::move(wal_dir)), options_(options) {}
 
-SegmentedWal::~SegmentedWal() = default;
+SegmentedWal::~SegmentedWal() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  flusher_wakeup_.notify_one();
+  if (flusher_.joinable()) flusher_.join();
+  // Not durable, nor promised to be; written so that a clean exit loses nothing appended.
+  std::lock_guard lock(mu_);
+  if (failed_.is_ok()) static_cast<void>(flush());
+}
 
 Result<SegmentedWal::Opened> SegmentedWal::open(std::shared_ptr<FileSystem> fs,
                                                 const std::string& data_dir,
@@ -179,14 +192,13 @@ Status SegmentedWal::validate_append(std::span<const Entry> entries,
 
 Status SegmentedWal::append_locked(std::span<const Entry> entries,
                                    const std::optional<HardState>& hard_state) {
-  DENGINE_CHECK(pending_.empty());
   if (!entries.empty() && entries.front().index <= last_index_locked()) {
     const Index first = entries.front().index;
     const Segment& segment = active();
-    const bool fits =
-        !segment.sealed && first >= segment.header.first_index &&
-        segment.write_offset + framed_record_bytes(kIndexPayloadBytes) + kSealReserve <=
-            segment.capacity;
+    const bool fits = !segment.sealed && first >= segment.header.first_index &&
+                      segment.write_offset + pending_.size() +
+                              framed_record_bytes(kIndexPayloadBytes) + kSealReserve <=
+                          segment.capacity;
     if (fits) {
       append_index_record(pending_, segment.header.salt, record_synced_offset(),
                           RecordType::kTruncate, first);
@@ -210,7 +222,7 @@ Status SegmentedWal::append_locked(std::span<const Entry> entries,
     append_hard_state_record(pending_, active().header.salt, record_synced_offset(), *hard_state);
     hard_state_ = *hard_state;
   }
-  return flush();
+  return pending_.size() >= kWriteBehindBytes ? flush() : Status::ok();
 }
 
 uint32_t SegmentedWal::record_synced_offset() const {
@@ -250,7 +262,6 @@ Status SegmentedWal::flush() {
 Status SegmentedWal::seal_active() {
   Segment& segment = active();
   if (segment.sealed) return Status::ok();
-  DENGINE_CHECK(pending_.empty());
   append_index_record(pending_, segment.header.salt, record_synced_offset(), RecordType::kSeal,
                       last_index_locked());
   if (Status st = flush(); !st) return st;
@@ -377,8 +388,9 @@ Status SegmentedWal::fail(const Status& cause) {
 Status SegmentedWal::sync() {
   std::unique_lock lock(mu_);
   ++stats_.sync_calls;
-  const uint64_t target = written_bytes_;
   if (!failed_.is_ok()) return failed_;
+  if (Status st = flush(); !st) return fail(st);
+  const uint64_t target = written_bytes_;
   if (synced_bytes_ >= target) return Status::ok();
   if (sync_in_progress_) {
     // A sync is running; it may not cover our bytes. Wait without the lock until a sync that
@@ -393,8 +405,45 @@ Status SegmentedWal::sync() {
   return lead_sync(lock, target);
 }
 
+void SegmentedWal::sync_async(SyncDone done) {
+  std::unique_lock lock(mu_);
+  ++stats_.async_syncs;
+  if (!failed_.is_ok() || (pending_.empty() && synced_bytes_ >= written_bytes_)) {
+    const Status result = failed_;
+    lock.unlock();
+    done(result);
+    return;
+  }
+  // While the destructor drains, a callback may still queue another: the flusher takes it too.
+  if (!flusher_.joinable()) flusher_ = std::thread([this] { run_flusher(); });
+  async_waiting_.push_back(std::move(done));
+  lock.unlock();
+  // Cheap while the flusher is busy syncing: nobody waits on the condition variable then.
+  flusher_wakeup_.notify_one();
+}
+
+void SegmentedWal::run_flusher() {
+  std::vector<SyncDone> batch;
+  std::unique_lock lock(mu_);
+  for (;;) {
+    flusher_wakeup_.wait(lock, [this] { return stopping_ || !async_waiting_.empty(); });
+    if (async_waiting_.empty()) return;  // stopping, and every callback has been called
+    // Each callback was queued after its appends returned, so one sync() from here covers all.
+    batch.swap(async_waiting_);
+    lock.unlock();
+    const Status result = sync();
+    for (SyncDone& done : batch) done(result);
+    batch.clear();
+    lock.lock();
+  }
+}
+
 Status SegmentedWal::lead_sync(std::unique_lock<std::mutex>& lock, uint64_t target_bytes) {
   DENGINE_CHECK(sync_in_progress_);
+  // Whatever was appended since our sync() was called rides along.
+  if (failed_.is_ok()) {
+    if (Status st = flush(); !st) static_cast<void>(fail(st));
+  }
   // A seal may have covered us since we were elected.
   if (failed_.is_ok() && synced_bytes_ < target_bytes) {
     // Sync everything written so far, without the lock so appends continue meanwhile.
@@ -501,7 +550,7 @@ Result<std::vector<Entry>> SegmentedWal::entries(Index lo, Index hi, uint64_t ma
     }
     const Location& last = locations_[lo - first_index_ + run_end - 1];
     const uint64_t end = last.offset + framed_entry_bytes(last.data_bytes);
-    Result<std::string> read = first.segment->file->read_at(first.offset, end - first.offset);
+    Result<std::string> read = read_locked(*first.segment, first.offset, end);
     if (!read) return with_context("reading segment " + first.segment->file_name, read.status());
     for (size_t k = run_start; k < run_end; ++k) {
       const Index index = lo + k;
@@ -524,6 +573,23 @@ Result<std::vector<Entry>> SegmentedWal::entries(Index lo, Index hi, uint64_t ma
     run_start = run_end;
   }
   return out;
+}
+
+Result<std::string> SegmentedWal::read_locked(const Segment& segment, uint64_t begin,
+                                              uint64_t end) const {
+  std::string bytes;
+  const uint64_t written_end = std::min(end, segment.write_offset);
+  if (begin < written_end) {
+    Result<std::string> read = segment.file->read_at(begin, written_end - begin);
+    if (!read) return read.status();
+    bytes = std::move(*read);
+  }
+  if (end > segment.write_offset) {
+    DENGINE_CHECK(&segment == &active());
+    const uint64_t from = std::max(begin, segment.write_offset) - segment.write_offset;
+    bytes.append(pending_, from, end - segment.write_offset - from);
+  }
+  return bytes;
 }
 
 Result<Term> SegmentedWal::term(Index index) const {

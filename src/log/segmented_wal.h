@@ -20,14 +20,23 @@
 //    mistaken for records). When it starts before that segment, a new segment named by the
 //    truncation index is created (its name implies the truncation) and the superseded segments
 //    are deleted afterwards; recovery skips them if a crash came first.
-//  * Group commit without threads of its own: appends write under the lock (a pwrite into
-//    preallocated space); sync() elects the first caller as leader, which runs fdatasync
-//    without the lock while later callers queue, each with its own wake-up, in arrival order.
-//    When the fdatasync returns, the leader wakes only the waiters it covered and hands the
-//    lead to the oldest waiter it did not cover, which syncs everything written by then. So
+//  * Write-behind: an append encodes its records into a buffer, and the next sync writes the
+//    buffer with one pwrite into preallocated space just before its fdatasync (reads of
+//    buffered entries are served from it). Nothing is promised before a sync, and a pwrite per
+//    append cost more CPU than encoding the record.
+//  * Group commit without threads of its own: sync() elects the first caller as leader, which
+//    writes the buffer and runs fdatasync without the lock while later callers queue, each with
+//    its own wake-up, in arrival order. When the fdatasync returns, the leader wakes only the
+//    waiters it covered and hands the lead to the oldest waiter it did not cover, which syncs
+//    everything appended by then. So
 //    any number of appenders waiting when a sync starts share the next fdatasync, and a sync
 //    does not wake every waiter just to put most of them back to sleep (on a small machine
 //    those wake-ups, not the disk, limited throughput).
+//  * sync_async() waits on a flusher thread, started on first use: it takes every callback
+//    queued since its last sync, runs one sync() for all of them (taking its turn with blocking
+//    callers) and calls them in order. An appender in flight then costs a callback, not a
+//    sleeping thread: on a small machine each wake-up of a thread costs more CPU than the
+//    record it waited for.
 //  * Installing a snapshot (reset) starts a new segment flagged as resetting the log: it
 //    supersedes every older segment, which is then deleted.
 //  * Any write or sync error is fatal: the WAL stops and reports the first error forever.
@@ -41,6 +50,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "dengine/log_store.h"
@@ -51,8 +61,9 @@ namespace dengine::log {
 
 struct WalStats {
   uint64_t appends = 0;
-  uint64_t sync_calls = 0;  // sync() calls
-  uint64_t fdatasyncs = 0;  // fdatasyncs those calls ran (fewer when they were shared)
+  uint64_t sync_calls = 0;   // sync() calls, the flusher's included
+  uint64_t async_syncs = 0;  // sync_async() calls
+  uint64_t fdatasyncs = 0;   // fdatasyncs those calls ran (fewer when they were shared)
   uint64_t segments_created = 0;
   uint64_t bytes_written = 0;
 };
@@ -70,6 +81,7 @@ class SegmentedWal final : public LogStore {
   Status append(std::span<const Entry> entries,
                 const std::optional<HardState>& hard_state) override;
   Status sync() override;
+  void sync_async(SyncDone done) override;
   Result<std::vector<Entry>> entries(Index lo, Index hi, uint64_t max_bytes) const override;
   Result<Term> term(Index index) const override;
   Index first_index() const override;
@@ -136,6 +148,8 @@ class SegmentedWal final : public LogStore {
   Status remove_dead_segments();
   void truncate_after(Index index);
   Status fail(const Status& cause);
+  // The flusher thread's loop: until stopping_ and nothing is queued in async_waiting_.
+  void run_flusher();
   // Leads one sync (sync_in_progress_ is the caller's), then hands over; releases the lock.
   Status lead_sync(std::unique_lock<std::mutex>& lock, uint64_t target_bytes);
   // Removes from sync_waiters_ those covered by synced_bytes_ (all of them once failed).
@@ -148,6 +162,9 @@ class SegmentedWal final : public LogStore {
   [[nodiscard]] Term term_locked(Index index) const;
   [[nodiscard]] Segment& active() const { return *segments_.back(); }
   [[nodiscard]] uint32_t record_synced_offset() const;
+  // Bytes [begin, end) of `segment`; those not yet written come from pending_.
+  [[nodiscard]] Result<std::string> read_locked(const Segment& segment, uint64_t begin,
+                                                uint64_t end) const;
 
   const std::shared_ptr<FileSystem> fs_;
   const std::string wal_dir_;
@@ -160,7 +177,7 @@ class SegmentedWal final : public LogStore {
   Index first_index_ = 1;
   Term prev_term_ = 0;
   HardState hard_state_;
-  std::string pending_;  // records encoded for the active segment, not yet written
+  std::string pending_;  // records encoded for the active segment, not yet written (write-behind)
 
   // Group commit: bytes ever written and bytes known durable, across segments.
   uint64_t written_bytes_ = 0;
@@ -169,6 +186,12 @@ class SegmentedWal final : public LogStore {
   // queue here (at most one per thread), oldest first, so their targets never decrease.
   bool sync_in_progress_ = false;
   std::deque<std::shared_ptr<SyncWaiter>> sync_waiters_;
+
+  // sync_async() callbacks not yet taken by the flusher, oldest first.
+  std::vector<SyncDone> async_waiting_;
+  std::condition_variable flusher_wakeup_;
+  bool stopping_ = false;
+  std::thread flusher_;  // started by the first sync_async() that has to wait
 
   Status failed_;  // set once, by the first write or sync error
   WalStats stats_;

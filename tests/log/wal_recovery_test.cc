@@ -68,6 +68,10 @@ TEST_F(WalRecovery, TornTailIsTruncatedOnRecovery) {
     ASSERT_TRUE(driver.append(make_entries(1, 5, 1, 300), {}));
     ASSERT_TRUE(driver.sync());
     ASSERT_TRUE(driver.append(make_entries(6, 30, 1, 300), {}));
+    // The sync writes the appended records and its fdatasync fails, so they were written but
+    // never made durable: the power cut keeps a prefix of them and may tear a page.
+    fs->fail_nth_sync(1);
+    ASSERT_FALSE(driver.sync());
     fs->power_cut(PowerCutOptions{.keep_unsynced_prefix = true, .tear_page = true});
     driver.close();
     Result<RecoveredLog> recovered = driver.open();
