@@ -46,21 +46,20 @@ MvccRecord MvccStore::record_at(Revision revision) const {
 }
 
 const KeyIndex* MvccStore::find_key(std::string_view key) const {
-  auto it = point_index_.find(key);
-  return it == point_index_.end() ? nullptr : it->second;
+  return point_index_.find(key);
 }
 
 void MvccStore::index_points() {
   point_index_.clear();
   point_index_.reserve(index_.size());
-  for (auto& [key, key_index] : index_) point_index_.emplace(key, &key_index);
+  for (auto& [key, key_index] : index_) point_index_.insert(key, &key_index);
 }
 
 KeyIndex& MvccStore::key_index_for_write(std::string_view key) {
-  if (auto it = point_index_.find(key); it != point_index_.end()) return *it->second;
+  if (KeyIndex* existing = point_index_.find(key)) return *existing;
   auto [it, inserted] = index_.try_emplace(std::string(key));
   DENGINE_CHECK(inserted);
-  point_index_.emplace(it->first, &it->second);
+  point_index_.insert(it->first, &it->second);
   return it->second;
 }
 
@@ -89,13 +88,24 @@ Result<RawRange> MvccStore::range_at(const KeySpan& span, const RawRangeOptions&
   const int64_t at = options.revision <= 0 ? reader_revision : options.revision;
   if (at < compact_revision_) return kv_error_status(KvError::kCompacted);
 
+  RawRange result;
+  result.revision = reader_revision;
+  // A get names one key: at most one record to read, and no list of visible revisions to
+  // build first (a limit, being >= 1 when set, cannot cut it).
+  if (span.is_single_key()) {
+    const KeyIndex* key_index = find_key(span.first());
+    const std::optional<KeyIndex::Version> version =
+        key_index == nullptr ? std::nullopt : key_index->get(at);
+    result.count = version ? 1 : 0;
+    if (version && !options.count_only) result.kvs.push_back(record_at(version->modified).kv);
+    return result;
+  }
+
   std::vector<Revision> visible;
   for_each_key(*this, span, [&](std::string_view, const KeyIndex& key_index) {
     if (auto version = key_index.get(at)) visible.push_back(version->modified);
     return true;
   });
-  RawRange result;
-  result.revision = reader_revision;
   result.count = static_cast<int64_t>(visible.size());
   if (options.count_only) return result;
   size_t wanted = visible.size();

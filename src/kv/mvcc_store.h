@@ -7,7 +7,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -16,6 +15,7 @@
 #include "kv/key_index.h"
 #include "kv/key_span.h"
 #include "kv/lease_table.h"
+#include "kv/point_index.h"
 #include "kv/record_store.h"
 #include "kv/revision.h"
 
@@ -123,7 +123,7 @@ class MvccStore final : public MvccReader {
   KeyIndexMap index_;
   // Point lookups (a get, a txn's compare) skip the map's O(log n) cache misses: the views
   // and pointers refer to index_'s nodes, which never move while they are in it.
-  std::unordered_map<std::string_view, KeyIndex*> point_index_;
+  PointIndex<std::string_view, KeyIndex> point_index_;
   std::unique_ptr<RecordStore> records_;
 };
 

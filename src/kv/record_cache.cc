@@ -1,10 +1,12 @@
 #include "kv/record_cache.h"
 
+#include <iterator>
+
 namespace dengine::kv {
 namespace {
 
-// What one cached record costs beyond its key and value: the hash node (the KeyValue's fixed
-// fields inside it) and bucket, and the order list's node.
+// What one cached record costs beyond its key and value: the order list's node (the KeyValue's
+// fixed fields inside it) and the index's slot.
 constexpr uint64_t kEntryOverheadBytes = 160;
 
 uint64_t charge_of(const MvccRecord& record) {
@@ -15,34 +17,35 @@ uint64_t charge_of(const MvccRecord& record) {
 
 std::optional<MvccRecord> RecordCache::find(Revision revision) {
   std::lock_guard lock(mutex_);
-  auto it = slots_.find(revision);
-  if (it == slots_.end()) return std::nullopt;
-  it->second.referenced = true;
-  return it->second.record;
+  Entry* entry = index_.find(revision);
+  if (entry == nullptr) return std::nullopt;
+  entry->referenced = true;
+  return entry->record;
 }
 
 void RecordCache::insert(Revision revision, const MvccRecord& record) {
   const uint64_t charge = charge_of(record);
   if (charge > capacity_bytes_) return;
   std::lock_guard lock(mutex_);
-  if (slots_.contains(revision)) return;  // records never change: the copy is the same
+  if (index_.find(revision) != nullptr) return;  // records never change: the copy is the same
   while (!order_.empty() && size_bytes_ + charge > capacity_bytes_) {
-    auto oldest = slots_.find(order_.front());
-    if (oldest->second.referenced) {
-      oldest->second.referenced = false;
+    Entry& oldest = order_.front();
+    if (oldest.referenced) {
+      oldest.referenced = false;
       order_.splice(order_.end(), order_, order_.begin());
       continue;
     }
-    erase_locked(oldest);
+    erase_locked(order_.begin());
   }
-  order_.push_back(revision);
-  slots_.emplace(revision, Slot{record, charge, false, std::prev(order_.end())});
+  Entry& entry = order_.emplace_back(Entry{revision, record, charge, false, {}});
+  entry.position = std::prev(order_.end());
+  index_.insert(revision, &entry);
   size_bytes_ += charge;
 }
 
 void RecordCache::erase(Revision revision) {
   std::lock_guard lock(mutex_);
-  if (auto it = slots_.find(revision); it != slots_.end()) erase_locked(it);
+  if (Entry* entry = index_.find(revision)) erase_locked(entry->position);
 }
 
 uint64_t RecordCache::size_bytes() const {
@@ -50,10 +53,10 @@ uint64_t RecordCache::size_bytes() const {
   return size_bytes_;
 }
 
-void RecordCache::erase_locked(Slots::iterator it) {
-  size_bytes_ -= it->second.charge_bytes;
-  order_.erase(it->second.position);
-  slots_.erase(it);
+void RecordCache::erase_locked(std::list<Entry>::iterator it) {
+  size_bytes_ -= it->charge_bytes;
+  index_.erase(it->revision);
+  order_.erase(it);
 }
 
 }  // namespace dengine::kv

@@ -13,8 +13,8 @@
 #include <list>
 #include <mutex>
 #include <optional>
-#include <unordered_map>
 
+#include "kv/point_index.h"
 #include "kv/record_store.h"
 #include "kv/revision.h"
 
@@ -36,29 +36,23 @@ class RecordCache {
   [[nodiscard]] uint64_t size_bytes() const;
 
  private:
-  struct RevisionHash {
-    size_t operator()(const Revision& r) const noexcept {
-      // main is dense and sub almost always 0: mixing both keeps buckets apart.
-      return static_cast<size_t>(static_cast<uint64_t>(r.main) * 0x9e3779b97f4a7c15ULL ^
-                                 static_cast<uint64_t>(r.sub));
-    }
-  };
-  // Eviction is FIFO with a second chance (CLOCK): a hit only marks its record, so a lookup
-  // touches the hash node and nothing else; the record itself lives in that node.
-  struct Slot {
+  // Eviction is FIFO with a second chance (CLOCK): a hit only marks its entry, so a lookup
+  // touches the index slot and the entry, nothing else. Entries live in the order list, whose
+  // nodes never move (a second chance splices, it does not copy), so the index points at them.
+  struct Entry {
+    Revision revision;
     MvccRecord record;
     uint64_t charge_bytes = 0;
     bool referenced = false;
-    std::list<Revision>::iterator position;
+    std::list<Entry>::iterator position;  // its own node, to erase it when found by revision
   };
-  using Slots = std::unordered_map<Revision, Slot, RevisionHash>;
 
-  void erase_locked(Slots::iterator it);
+  void erase_locked(std::list<Entry>::iterator it);
 
   const uint64_t capacity_bytes_;
   mutable std::mutex mutex_;
-  Slots slots_;
-  std::list<Revision> order_;  // oldest first
+  std::list<Entry> order_;  // oldest first
+  PointIndex<Revision, Entry, RevisionHash> index_;
   uint64_t size_bytes_ = 0;
 };
 

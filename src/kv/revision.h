@@ -1,6 +1,7 @@
 #pragma once
 
 #include <compare>
+#include <cstddef>
 #include <cstdint>
 
 namespace dengine::kv {
@@ -12,6 +13,15 @@ struct Revision {
   int64_t sub = 0;
 
   friend auto operator<=>(const Revision&, const Revision&) = default;
+};
+
+// For hash maps keyed by revision (point lookups of records).
+struct RevisionHash {
+  size_t operator()(const Revision& r) const noexcept {
+    // main is dense and sub almost always 0: mixing both keeps buckets apart.
+    return static_cast<size_t>(static_cast<uint64_t>(r.main) * 0x9e3779b97f4a7c15ULL ^
+                               static_cast<uint64_t>(r.sub));
+  }
 };
 
 }  // namespace dengine::kv
