@@ -61,6 +61,15 @@ class StateMachine {
   virtual Result<ApplyResult> apply(Index index, const std::string& command) = 0;
   // Marks an entry that carries no command (a Raft no-op, a membership change) as applied.
   virtual void record_applied(Index index) = 0;
+  // The applies and record_applied calls between begin_group() and end_group() may reach
+  // storage as one write (the RocksDB store: one write batch, its bookkeeping keys written
+  // once rather than once per entry). Until end_group() returns they are seen by this object's
+  // reads only (the caller serializes those with applies anyway). end_group() reports a failed
+  // write: the store has stopped, as after an apply that failed to write, and the entries must
+  // be applied again from the log after a restart. Groups do not nest. Default: every apply
+  // writes at once and both calls do nothing.
+  virtual void begin_group() {}
+  virtual Status end_group() { return Status::ok(); }
   [[nodiscard]] virtual Index applied_index() const = 0;
   // What survives a crash. The Raft log may be compacted only up to here, never merely up to
   // applied_index(): the state machine persists on its own schedule (flush, checkpoint).

@@ -357,42 +357,70 @@ Result<ApplyResult> RocksKvStore::apply(Index index, const std::string& command)
   }
   ApplyResult result = apply_command(db_->state, index, *decoded, options_.apply);
   db_->state.applied_index = index;
-  if (Status committed =
-          commit(result.changed_leases, changed_member(*decoded), changed_alarm(*decoded));
-      !committed) {
-    return committed;
+  Touched touched;
+  Touched& into = grouping_ ? group_touched_ : touched;
+  into.leases.insert(into.leases.end(), result.changed_leases.begin(), result.changed_leases.end());
+  if (const NodeId member = changed_member(*decoded); member != kNoNode) {
+    into.members.push_back(member);
   }
+  if (const std::optional<Alarm> alarm = changed_alarm(*decoded)) into.alarms.push_back(*alarm);
+  if (grouping_) {
+    group_has_writes_ = true;
+    ++entries_since_commit_;
+    return result;
+  }
+  if (Status committed = commit(touched); !committed) return committed;
   return result;
 }
 
 void RocksKvStore::record_applied(Index index) {
   if (!db_->failure || index <= db_->state.applied_index) return;
   db_->state.applied_index = index;
+  if (grouping_) {
+    group_has_writes_ = true;
+    ++entries_since_commit_;
+    return;
+  }
   (void)commit({});  // a failure sticks and surfaces at the next apply or flush
 }
 
-Status RocksKvStore::commit(const std::vector<LeaseId>& touched_leases, NodeId touched_member,
-                            std::optional<Alarm> touched_alarm) {
+void RocksKvStore::begin_group() {
+  DENGINE_CHECK_MSG(!grouping_, "apply groups do not nest");
+  grouping_ = true;
+}
+
+Status RocksKvStore::end_group() {
+  DENGINE_CHECK_MSG(grouping_, "end_group without begin_group");
+  grouping_ = false;
+  if (!db_->failure) return db_->failure;
+  if (!group_has_writes_) return Status::ok();
+  group_has_writes_ = false;
+  const Status committed = commit(group_touched_);
+  group_touched_ = Touched{};
+  return committed;
+}
+
+Status RocksKvStore::commit(const Touched& touched) {
   Database& d = *db_;
   rocksdb::WriteBatch batch;
   d.record_store->commit_to(batch);
-  if (touched_alarm) {
-    const std::string key = rocks::alarm_key(*touched_alarm);
+  for (const Alarm& alarm : touched.alarms) {
+    const std::string key = rocks::alarm_key(alarm);
     const rocksdb::Status added =
-        d.state.alarms.contains(*touched_alarm)
+        d.state.alarms.contains(alarm)
             ? batch.Put(d.meta, key, std::string(1, static_cast<char>(rocks::kStoreFormatVersion)))
             : batch.Delete(d.meta, key);
     DENGINE_CHECK_MSG(added.ok(), added.ToString());
   }
-  if (touched_member != kNoNode) {
-    auto member = d.state.members.find(touched_member);
-    const rocksdb::Status added = member != d.state.members.end()
-                                      ? batch.Put(d.meta, rocks::member_key(touched_member),
-                                                  rocks::encode_member(member->second))
-                                      : batch.Delete(d.meta, rocks::member_key(touched_member));
+  for (const NodeId id : touched.members) {
+    auto member = d.state.members.find(id);
+    const rocksdb::Status added =
+        member != d.state.members.end()
+            ? batch.Put(d.meta, rocks::member_key(id), rocks::encode_member(member->second))
+            : batch.Delete(d.meta, rocks::member_key(id));
     DENGINE_CHECK_MSG(added.ok(), added.ToString());
   }
-  for (const LeaseId id : touched_leases) {
+  for (const LeaseId id : touched.leases) {
     const LeaseTable::Lease* lease = d.state.leases.find(id);
     const rocksdb::Status added =
         lease != nullptr ? batch.Put(d.leases, rocks::lease_key(id), rocks::encode_lease(*lease))
@@ -418,8 +446,10 @@ Status RocksKvStore::commit(const std::vector<LeaseId>& touched_leases, NodeId t
   }
   d.tracker->written(d.db->GetLatestSequenceNumber(), d.state.applied_index);
   // The quota reads the size from any thread; measuring every write would cost more than the
-  // precision is worth.
-  if (++commits_since_measure_ >= kCommitsPerMeasure) {
+  // precision is worth. Counted in entries, so that grouped applies measure as often.
+  commits_since_measure_ += std::max(1, entries_since_commit_);
+  entries_since_commit_ = 0;
+  if (commits_since_measure_ >= kCommitsPerMeasure) {
     commits_since_measure_ = 0;
     measure();
   }

@@ -60,6 +60,8 @@ class RocksKvStore final : public StateMachine {
 
   Result<ApplyResult> apply(Index index, const std::string& command) override;
   void record_applied(Index index) override;
+  void begin_group() override;
+  Status end_group() override;
   [[nodiscard]] Index applied_index() const override { return state().applied_index; }
   [[nodiscard]] Index durable_applied_index() const override;
   Status flush() override;
@@ -98,10 +100,15 @@ class RocksKvStore final : public StateMachine {
 
   RocksKvStore(std::string dir, RocksKvStoreOptions options, std::unique_ptr<Database> database);
   [[nodiscard]] const KvState& state() const;
-  // Writes the staged records, the touched leases and member and the applied index as one
-  // batch.
-  Status commit(const std::vector<LeaseId>& touched_leases, NodeId touched_member = kNoNode,
-                std::optional<Alarm> touched_alarm = std::nullopt);
+  // What applied entries changed besides their records, to be written with them.
+  struct Touched {
+    std::vector<LeaseId> leases;
+    std::vector<NodeId> members;
+    std::vector<Alarm> alarms;
+  };
+  // Writes the staged records, the current state of what `touched` names, and the revisions
+  // and applied index as one batch.
+  Status commit(const Touched& touched);
 
   std::string dir_;
   // Refreshes approximate_bytes_ (on the applying thread).
@@ -112,6 +119,11 @@ class RocksKvStore final : public StateMachine {
   std::unique_ptr<Database> db_;
   mutable std::atomic<uint64_t> approximate_bytes_{0};
   int commits_since_measure_ = 0;
+  // Inside begin_group()/end_group(): applies stage their writes and end_group() commits them.
+  bool grouping_ = false;
+  bool group_has_writes_ = false;
+  int entries_since_commit_ = 0;  // applied in the group being staged
+  Touched group_touched_;
 };
 
 }  // namespace dengine::kv

@@ -93,6 +93,9 @@ bool ApplyWorker::apply(ApplyBatch& batch) {
   if (batch.image && failure_.is_ok() && !install(*batch.image)) return false;
   if (failure_.is_ok()) {
     std::unique_lock lock(state_mutex_);
+    // One write for the whole batch where the store can: under load a batch carries many
+    // entries, and the store's per-write bookkeeping would otherwise be paid for each.
+    state_machine_.begin_group();
     for (const Entry& entry : batch.entries) {
       if (entry.type != EntryType::kNormal || entry.data.empty()) {
         state_machine_.record_applied(entry.index);
@@ -121,6 +124,18 @@ bool ApplyWorker::apply(ApplyBatch& batch) {
         answers.emplace_back(std::move(waiter->second), std::move(result));
         ++waiter;
       }
+    }
+    if (Status written = state_machine_.end_group(); !written && failure_.is_ok()) {
+      fail(Status(written.code(), "apply worker: writing entries " +
+                                      std::to_string(batch.entries.front().index) + " to " +
+                                      std::to_string(batch.entries.back().index) + ": " +
+                                      written.message()));
+      // Nothing of the batch is stored: its callers learn that the engine stopped (the log
+      // still holds the entries, and a restart applies them again).
+      for (auto& answer : answers) {
+        answer.second = Status::unavailable("engine stopped: " + failure_.message());
+      }
+      published.clear();
     }
     if (failure_.is_ok() && !batch.entries.empty() && batch.conf) {
       applied_point_ =

@@ -144,6 +144,35 @@ TEST_P(KvLifecycle, CrashAfterFlushKeepsEverything) {
   EXPECT_EQ(snapshot_of(store()), flushed);
 }
 
+TEST_P(KvLifecycle, AGroupOfAppliesIsReadAtOnceAndKeptLikeSingleApplies) {
+  store().begin_group();
+  write_mixed_history();
+  store().record_applied(next_index());
+  // Inside the group every apply is visible to reads already.
+  EXPECT_EQ(kv("a").value, "2");
+  EXPECT_EQ(kv("a").lease, 42);
+  EXPECT_EQ(get("b").count, 0);
+  ASSERT_TRUE(store().end_group().is_ok());
+  const std::string grouped = snapshot_of(store());
+  ASSERT_TRUE(store().flush().is_ok());
+  crash_and_recover();
+  EXPECT_EQ(snapshot_of(store()), grouped);
+  EXPECT_EQ(store().lease(42, false)->remaining_ttl_seconds, 77);
+}
+
+TEST_P(KvLifecycle, AGroupEndedButNotFlushedIsLostToACrashAsAWhole) {
+  put("a", "1");
+  ASSERT_TRUE(store().flush().is_ok());
+  const std::string flushed = snapshot_of(store());
+  store().begin_group();
+  put("b", "1");
+  grant(7, 60);
+  ASSERT_TRUE(store().end_group().is_ok());
+  crash_and_recover();
+  EXPECT_EQ(snapshot_of(store()), flushed);
+  EXPECT_EQ(store().applied_index(), 1U);
+}
+
 TEST_P(KvLifecycle, SnapshotRestoresAnEqualState) {
   write_mixed_history();
   const std::string snapshot = snapshot_of(store());
