@@ -51,6 +51,7 @@ enum class KvError : uint8_t {
   kRequestTooLarge,   // etcdserver: request is too large
   kNoSpace,           // etcdserver: mvcc: database space exceeded (a NOSPACE alarm stands)
   kPeerUrlsExist,     // etcdserver: Peer URLs already exists (another member's record has one)
+  kCorrupt,           // etcdserver: corrupt cluster (a CORRUPT alarm stands)
 };
 
 std::string_view kv_error_message(KvError error);

@@ -14,6 +14,7 @@ grpc::StatusCode code_of(KvError error) {
     case KvError::kLeaseExists: return grpc::StatusCode::FAILED_PRECONDITION;
     case KvError::kNoSpace: return grpc::StatusCode::RESOURCE_EXHAUSTED;
     case KvError::kPeerUrlsExist: return grpc::StatusCode::FAILED_PRECONDITION;
+    case KvError::kCorrupt: return grpc::StatusCode::DATA_LOSS;
     case KvError::kEmptyKey:
     case KvError::kKeyNotFound:
     case KvError::kValueProvided:

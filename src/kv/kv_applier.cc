@@ -415,20 +415,41 @@ bool ops_put(const std::vector<RequestOp>& ops) {
 
 // etcd's applierV3Capped: under a NOSPACE alarm, what would grow the store is refused before
 // it is applied (a txn that puts in either branch, as etcd's quota cost counts both).
+bool has_alarm(const KvState& state, AlarmType type);
+
 bool capped(const KvState& state, const KvCommand& command) {
-  const bool no_space = std::any_of(state.alarms.begin(), state.alarms.end(),
-                                    [](const Alarm& a) { return a.type == AlarmType::kNoSpace; });
-  if (!no_space) return false;
+  if (!has_alarm(state, AlarmType::kNoSpace)) return false;
   if (std::holds_alternative<PutRequest>(command)) return true;
   if (std::holds_alternative<LeaseGrantRequest>(command)) return true;
   const auto* txn = std::get_if<TxnRequest>(&command);
   return txn != nullptr && txn_puts(*txn);
 }
 
+bool has_alarm(const KvState& state, AlarmType type) {
+  return std::any_of(state.alarms.begin(), state.alarms.end(),
+                     [type](const Alarm& a) { return a.type == type; });
+}
+
+// etcd's applierV3Corrupt: while a member's data is known to diverge, nothing may change the
+// keyspace or the leases. Reads go on (etcd serves ranges and read-only txns outside the
+// applier), and so do lease checkpoints, member records and alarms, so that the alarm can be
+// disarmed.
+bool refused_as_corrupt(const KvState& state, const KvCommand& command) {
+  if (!has_alarm(state, AlarmType::kCorrupt)) return false;
+  const auto* txn = std::get_if<TxnRequest>(&command);
+  return std::holds_alternative<PutRequest>(command) ||
+         std::holds_alternative<DeleteRangeRequest>(command) ||
+         (txn != nullptr && !is_read_only(*txn)) ||
+         std::holds_alternative<CompactionRequest>(command) ||
+         std::holds_alternative<LeaseGrantRequest>(command) ||
+         std::holds_alternative<LeaseRevokeRequest>(command);
+}
+
 }  // namespace
 
 ApplyResult apply_command(KvState& state, Index index, const KvCommand& command,
                           const KvApplyOptions& options) {
+  if (refused_as_corrupt(state, command)) return failed(state, kv_error_status(KvError::kCorrupt));
   if (capped(state, command)) return failed(state, kv_error_status(KvError::kNoSpace));
   ApplyResult result = std::visit(
       [&](const auto& request) -> ApplyResult {

@@ -29,7 +29,8 @@ struct KvState {
   // The members' names and URLs (etcd's membership store), beside the keyspace: they change
   // no revision and no watcher sees them.
   std::map<NodeId, MemberRecord> members;
-  // The alarms in force (etcd's alarm bucket); NOSPACE caps what the store accepts.
+  // The alarms in force (etcd's alarm bucket); NOSPACE caps what the store accepts, CORRUPT
+  // refuses every write.
   std::set<Alarm> alarms;
   Index applied_index = 0;
 

@@ -14,7 +14,7 @@ struct ErrorText {
   std::string_view message;
 };
 
-constexpr std::array<ErrorText, 14> kErrorTexts{{
+constexpr std::array<ErrorText, 15> kErrorTexts{{
     {KvError::kEmptyKey, StatusCode::kInvalidArgument, "etcdserver: key is not provided"},
     {KvError::kKeyNotFound, StatusCode::kInvalidArgument, "etcdserver: key not found"},
     {KvError::kValueProvided, StatusCode::kInvalidArgument, "etcdserver: value is provided"},
@@ -37,6 +37,7 @@ constexpr std::array<ErrorText, 14> kErrorTexts{{
      "etcdserver: mvcc: database space exceeded"},
     {KvError::kPeerUrlsExist, StatusCode::kFailedPrecondition,
      "etcdserver: Peer URLs already exists"},
+    {KvError::kCorrupt, StatusCode::kCorruption, "etcdserver: corrupt cluster"},
 }};
 
 const ErrorText& text_of(KvError error) {

@@ -1,6 +1,7 @@
 // Alarms: a NOSPACE alarm caps the store as etcd's applierV3Capped does (no put, no txn that
-// puts, no lease grant; reads, deletes and compaction go on) until it is disarmed; alarms
-// survive a restart and travel in images, and never move the revision.
+// puts, no lease grant; reads, deletes and compaction go on) until it is disarmed; a CORRUPT
+// alarm refuses every write as etcd's applierV3Corrupt does; alarms survive a restart and
+// travel in images, and never move the revision.
 
 #include <gtest/gtest.h>
 
@@ -59,10 +60,51 @@ TEST_P(KvAlarm, OtherMembersAlarmsAreKeptApartAndDisarmedOneByOne) {
   raise(corrupt);
   raise(kNoSpace);  // raising twice keeps one
   EXPECT_EQ(store().alarms(), (std::vector<Alarm>{kNoSpace, corrupt, other}));
+  // CORRUPT refuses before NOSPACE caps.
+  EXPECT_EQ(kv_error_of(status_of(put_request("b", "2"))), KvError::kCorrupt);
+  disarm(corrupt);
   disarm(kNoSpace);
   EXPECT_TRUE(is_no_space(status_of(put_request("b", "2"))));  // member 9's still stands
   disarm(other);
-  EXPECT_TRUE(status_of(put_request("b", "2")).is_ok());  // a CORRUPT alarm caps nothing here
+  EXPECT_TRUE(status_of(put_request("b", "2")).is_ok());
+}
+
+TEST_P(KvAlarm, CorruptRefusesEveryWriteButReadsCheckpointsAndDisarmingGoOn) {
+  put("a", "1");
+  grant(7, 60);
+  const int64_t revision = store().current_revision();
+  const Alarm corrupt{.member = 3, .type = AlarmType::kCorrupt};
+  raise(corrupt);
+  EXPECT_EQ(store().current_revision(), revision);
+
+  auto is_corrupt = [](const Status& status) {
+    return kv_error_of(status) == KvError::kCorrupt &&
+           status.message() == "etcdserver: corrupt cluster";
+  };
+  EXPECT_TRUE(is_corrupt(status_of(put_request("b", "2"))));
+  EXPECT_TRUE(
+      is_corrupt(status_of(DeleteRangeRequest{.key = "a", .range_end = {}, .prev_kv = false})));
+  TxnRequest deleting;  // a write in either branch
+  deleting.success = {RequestOp{range_request("a")}};
+  deleting.failure = {op_delete("a")};
+  EXPECT_TRUE(is_corrupt(status_of(deleting)));
+  TxnRequest reading;  // a read-only txn is a read
+  reading.success = {RequestOp{range_request("a")}};
+  EXPECT_TRUE(status_of(reading).is_ok());
+  EXPECT_TRUE(is_corrupt(status_of(CompactionRequest{revision})));
+  EXPECT_TRUE(is_corrupt(status_of(LeaseGrantRequest{8, 60})));
+  EXPECT_TRUE(is_corrupt(status_of(LeaseRevokeRequest{7})));
+  EXPECT_EQ(store().current_revision(), revision);
+  EXPECT_EQ(kv("a").value, "1");
+  EXPECT_TRUE(store().lease(7, false).has_value());
+
+  LeaseCheckpointRequest checkpoint;
+  checkpoint.checkpoints = {{7, 30}};
+  EXPECT_TRUE(status_of(checkpoint).is_ok());
+  disarm(corrupt);
+  EXPECT_TRUE(status_of(LeaseRevokeRequest{7}).is_ok());
+  put("b", "2");
+  EXPECT_EQ(kv("b").value, "2");
 }
 
 TEST_P(KvAlarm, AlarmsSurviveARestartAndTravelInImages) {
