@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "api/etcd_status.h"
@@ -187,10 +189,23 @@ grpc::Status ClusterService::remove(NodeId id) {
   }
   // A member that removed itself may no longer commit anything: the record is then collected
   // by the leader (server/orphan records), and the configuration alone already hides it.
-  if (id != header_.ids().member_id) {
-    (void)roster_.propose(kv::MemberRemoveRequest{id}, options_.change_timeout);
-  }
+  if (id != header_.ids().member_id) forget_record(id);
   return grpc::Status::OK;
+}
+
+// Until its record is gone a removed member is still admitted on the peer port. Right after
+// the leader itself was removed there is no leader for a moment: ask again until one takes the
+// change, within the change timeout (later, the leader's collection of orphan records would).
+void ClusterService::forget_record(NodeId id) const {
+  const auto deadline = std::chrono::steady_clock::now() + options_.change_timeout;
+  while (true) {
+    const Status forgotten = roster_.propose(kv::MemberRemoveRequest{id}, options_.change_timeout);
+    const bool retry = forgotten.code() == StatusCode::kNotLeader ||
+                       forgotten.code() == StatusCode::kUnavailable ||
+                       forgotten.code() == StatusCode::kAborted;
+    if (!retry || std::chrono::steady_clock::now() >= deadline) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
 }
 
 grpc::Status ClusterService::update(const etcdserverpb::MemberUpdateRequest& request) {

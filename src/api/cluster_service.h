@@ -50,6 +50,8 @@ class ClusterService final : public etcdserverpb::Cluster::CallbackService {
   grpc::Status add(const etcdserverpb::MemberAddRequest& request,
                    etcdserverpb::MemberAddResponse& response);
   grpc::Status remove(NodeId id);
+  // Proposes the removal of `id`'s member record, again while there is no leader to take it.
+  void forget_record(NodeId id) const;
   grpc::Status update(const etcdserverpb::MemberUpdateRequest& request);
   grpc::Status promote(NodeId id);
   // Fills `members` with the membership as this member applied it, and the header.

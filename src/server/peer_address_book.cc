@@ -54,9 +54,10 @@ void PeerAddressBook::refresh(const std::vector<api::ClusterMember>& members,
   // keeps its address: forgetting it would only cut it off.
   for (auto& [id, address] : addresses) addresses_[id] = std::move(address);
   // Only who is in the configuration or about to join may talk to this member, so a removed
-  // member is refused from now on; and the members this one started knowing, since a member
-  // that joins applies nothing before the leader, whom only the bootstrap names, reaches it.
-  admitted.insert(bootstrap_.begin(), bootstrap_.end());
+  // member is refused from now on, a bootstrap member included. Until this member knows a
+  // configuration, the members it started knowing: before it has one, only the bootstrap names
+  // the leader that is to reach it.
+  if (members.empty()) admitted.insert(bootstrap_.begin(), bootstrap_.end());
   admitted_ = std::move(admitted);
 }
 

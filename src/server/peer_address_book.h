@@ -24,8 +24,9 @@ class PeerAddressBook {
 
   // "host:port" of the member's first usable peer URL.
   [[nodiscard]] std::optional<std::string> address_of(NodeId id) const;
-  // Whether `id` may talk to this member: in the configuration, recorded (being added), or one
-  // of the members it was started knowing (server-ids).
+  // Whether `id` may talk to this member: in the configuration or recorded (being added); before
+  // the first refresh that brings a configuration, one of the members it was started knowing
+  // (server-ids).
   [[nodiscard]] bool admits(NodeId id) const;
 
   // Takes in the members and records as now applied.

@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "etcd/etcdserverpb/rpc.grpc.pb.h"
+#include "raftpb/raft.grpc.pb.h"
 #include "tests/server/server_process.h"
 #include "tests/support/scratch_dir.h"
 
@@ -216,6 +217,34 @@ void Membership::grow_and_drop_the_first(bool from_image) {
   const std::string two = ok(2, {"member", "list"});
   EXPECT_EQ(two.find("m1"), std::string::npos) << two;
   EXPECT_EQ(count_of_prefix(members_[1]->endpoint(), "w/"), writer.acknowledged());
+
+  // The peers no longer admit m1, though it was the member they started knowing.
+  auto maintenance = etcdserverpb::Maintenance::NewStub(
+      grpc::CreateChannel(members_[1]->endpoint(), grpc::InsecureChannelCredentials()));
+  etcdserverpb::StatusResponse status;
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(maintenance->Status(&context, etcdserverpb::StatusRequest(), &status).ok());
+  }
+  auto peer = raftpb::RaftPeer::NewStub(grpc::CreateChannel(
+      "127.0.0.1:" + std::to_string(plan_[1].peer_port), grpc::InsecureChannelCredentials()));
+  raftpb::ProposeRequest from_removed;
+  from_removed.mutable_header()->set_cluster_id(status.header().cluster_id());
+  from_removed.mutable_header()->set_from(std::stoull(first, nullptr, 16));
+  from_removed.set_command("anything");
+  from_removed.set_hops(1);
+  raftpb::ProposeResponse proposed;
+  grpc::Status refused;
+  // The address book follows the applied records within a poll of the membership thread.
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    grpc::ClientContext context;
+    refused = peer->Propose(&context, from_removed, &proposed);
+    if (refused.error_code() == grpc::StatusCode::PERMISSION_DENIED) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::PERMISSION_DENIED) << refused.error_message();
+  EXPECT_NE(refused.error_message().find("is not a member"), std::string::npos)
+      << refused.error_message();
 }
 
 TEST_F(Membership, GrowsFromOneMemberToThreeFromTheLeadersImageWhileAClientWrites) {
