@@ -126,10 +126,11 @@ bool ApplyWorker::apply(ApplyBatch& batch) {
       }
     }
     if (Status written = state_machine_.end_group(); !written && failure_.is_ok()) {
-      fail(Status(written.code(), "apply worker: writing entries " +
-                                      std::to_string(batch.entries.front().index) + " to " +
-                                      std::to_string(batch.entries.back().index) + ": " +
-                                      written.message()));
+      const std::string which = batch.entries.empty()
+                                    ? std::string("the state machine")
+                                    : "entries " + std::to_string(batch.entries.front().index) +
+                                          " to " + std::to_string(batch.entries.back().index);
+      fail(Status(written.code(), "apply worker: writing " + which + ": " + written.message()));
       // Nothing of the batch is stored: its callers learn that the engine stopped (the log
       // still holds the entries, and a restart applies them again).
       for (auto& answer : answers) {
