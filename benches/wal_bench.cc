@@ -48,6 +48,16 @@ void report(benchmark::State& state, uint64_t records, std::vector<double>& micr
   state.counters["p99_us"] = percentile(micros, 0.99);
 }
 
+// Every appender's latencies together, and how many records each fdatasync covered.
+void report_appenders(benchmark::State& state, const std::vector<std::vector<double>>& micros,
+                      uint64_t fdatasyncs) {
+  std::vector<double> all;
+  for (const auto& mine : micros) all.insert(all.end(), mine.begin(), mine.end());
+  report(state, all.size(), all);
+  state.counters["records_per_fdatasync"] =
+      static_cast<double>(all.size()) / static_cast<double>(fdatasyncs);
+}
+
 // The floor: one record-sized pwrite, then fdatasync, per record — what the WAL does for a
 // single appender, minus the WAL. The file: 0 = appended to (each fdatasync also commits the
 // new size), 1 = preallocated with fallocate like WAL segments (on ext4 the first write to an
@@ -150,13 +160,7 @@ void BM_WalAppendSync(benchmark::State& state) {
       state.SkipWithError("append or sync failed");
       return;
     }
-    const dengine::log::WalStats after = wal.stats();
-    std::vector<double> all;
-    for (const auto& mine : micros) all.insert(all.end(), mine.begin(), mine.end());
-    const uint64_t records = all.size();
-    report(state, records, all);
-    state.counters["records_per_fdatasync"] =
-        static_cast<double>(records) / static_cast<double>(after.fdatasyncs - before.fdatasyncs);
+    report_appenders(state, micros, wal.stats().fdatasyncs - before.fdatasyncs);
     opened->wal.reset();
     state.ResumeTiming();
   }
@@ -273,15 +277,9 @@ void BM_WalAppendAsync(benchmark::State& state) {
       state.SkipWithError("append or sync failed");
       return;
     }
-    const dengine::log::WalStats after = opened->wal->stats();
-    std::vector<double> all;
-    for (const auto& chain : chains) {
-      all.insert(all.end(), chain->micros().begin(), chain->micros().end());
-    }
-    const uint64_t records = all.size();
-    report(state, records, all);
-    state.counters["records_per_fdatasync"] =
-        static_cast<double>(records) / static_cast<double>(after.fdatasyncs - before.fdatasyncs);
+    std::vector<std::vector<double>> micros;
+    for (const auto& chain : chains) micros.push_back(chain->micros());
+    report_appenders(state, micros, opened->wal->stats().fdatasyncs - before.fdatasyncs);
     opened->wal.reset();
     state.ResumeTiming();
   }
