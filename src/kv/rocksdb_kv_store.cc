@@ -365,7 +365,6 @@ Result<ApplyResult> RocksKvStore::apply(Index index, const std::string& command)
   }
   if (const std::optional<Alarm> alarm = changed_alarm(*decoded)) into.alarms.push_back(*alarm);
   if (grouping_) {
-    group_has_writes_ = true;
     ++entries_since_commit_;
     return result;
   }
@@ -377,7 +376,6 @@ void RocksKvStore::record_applied(Index index) {
   if (!db_->failure || index <= db_->state.applied_index) return;
   db_->state.applied_index = index;
   if (grouping_) {
-    group_has_writes_ = true;
     ++entries_since_commit_;
     return;
   }
@@ -393,8 +391,7 @@ Status RocksKvStore::end_group() {
   DENGINE_CHECK_MSG(grouping_, "end_group without begin_group");
   grouping_ = false;
   if (!db_->failure) return db_->failure;
-  if (!group_has_writes_) return Status::ok();
-  group_has_writes_ = false;
+  if (entries_since_commit_ == 0) return Status::ok();
   const Status committed = commit(group_touched_);
   group_touched_ = Touched{};
   return committed;

@@ -121,7 +121,6 @@ class RocksKvStore final : public StateMachine {
   int commits_since_measure_ = 0;
   // Inside begin_group()/end_group(): applies stage their writes and end_group() commits them.
   bool grouping_ = false;
-  bool group_has_writes_ = false;
   int entries_since_commit_ = 0;  // applied in the group being staged
   Touched group_touched_;
 };
