@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <latch>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -46,6 +47,19 @@ void report(benchmark::State& state, uint64_t records, std::vector<double>& micr
   state.SetBytesProcessed(static_cast<int64_t>(records * kEntryBytes));
   state.counters["p50_us"] = percentile(micros, 0.50);
   state.counters["p99_us"] = percentile(micros, 0.99);
+}
+
+// A fresh WAL in `dir` with the benchmark's segment size; nullptr (and the run skipped) when it
+// cannot be opened.
+std::unique_ptr<dengine::log::SegmentedWal> open_wal(benchmark::State& state, const BenchDir& dir) {
+  auto opened = dengine::log::SegmentedWal::open(
+      std::make_shared<dengine::log::PosixFileSystem>(), dir.path(),
+      dengine::WalOptions{.segment_bytes = kSegmentBytes});
+  if (!opened) {
+    state.SkipWithError(opened.status().message().c_str());
+    return nullptr;
+  }
+  return std::move(opened->wal);
 }
 
 // Every appender's latencies together, and how many records each fdatasync covered.
@@ -112,14 +126,9 @@ void BM_WalAppendSync(benchmark::State& state) {
   for (auto _ : state) {
     state.PauseTiming();
     BenchDir dir("wal-bench");
-    auto opened = dengine::log::SegmentedWal::open(
-        std::make_shared<dengine::log::PosixFileSystem>(), dir.path(),
-        dengine::WalOptions{.segment_bytes = kSegmentBytes});
-    if (!opened) {
-      state.SkipWithError(opened.status().message().c_str());
-      return;
-    }
-    dengine::log::SegmentedWal& wal = *opened->wal;
+    std::unique_ptr<dengine::log::SegmentedWal> opened = open_wal(state, dir);
+    if (opened == nullptr) return;
+    dengine::log::SegmentedWal& wal = *opened;
     const dengine::log::WalStats before = wal.stats();
     std::mutex index_mu;  // indexes are taken in append order, as a Raft leader would
     dengine::Index next = 1;
@@ -161,7 +170,7 @@ void BM_WalAppendSync(benchmark::State& state) {
       return;
     }
     report_appenders(state, micros, wal.stats().fdatasyncs - before.fdatasyncs);
-    opened->wal.reset();
+    opened.reset();
     state.ResumeTiming();
   }
 }
@@ -246,22 +255,17 @@ void BM_WalAppendAsync(benchmark::State& state) {
   for (auto _ : state) {
     state.PauseTiming();
     BenchDir dir("wal-bench");
-    auto opened = dengine::log::SegmentedWal::open(
-        std::make_shared<dengine::log::PosixFileSystem>(), dir.path(),
-        dengine::WalOptions{.segment_bytes = kSegmentBytes});
-    if (!opened) {
-      state.SkipWithError(opened.status().message().c_str());
-      return;
-    }
+    std::unique_ptr<dengine::log::SegmentedWal> opened = open_wal(state, dir);
+    if (opened == nullptr) return;
     std::latch finished(appenders);
     AsyncAppender::Shared shared;
-    shared.wal = opened->wal.get();
+    shared.wal = opened.get();
     shared.finished = &finished;
     std::vector<std::unique_ptr<AsyncAppender>> chains;
     for (int a = 0; a < appenders; ++a) {
       chains.push_back(std::make_unique<AsyncAppender>(shared, records_per_appender));
     }
-    const dengine::log::WalStats before = opened->wal->stats();
+    const dengine::log::WalStats before = opened->stats();
     state.ResumeTiming();
 
     for (auto& chain : chains) chain->append_next();
@@ -279,8 +283,8 @@ void BM_WalAppendAsync(benchmark::State& state) {
     }
     std::vector<std::vector<double>> micros;
     for (const auto& chain : chains) micros.push_back(chain->micros());
-    report_appenders(state, micros, opened->wal->stats().fdatasyncs - before.fdatasyncs);
-    opened->wal.reset();
+    report_appenders(state, micros, opened->stats().fdatasyncs - before.fdatasyncs);
+    opened.reset();
     state.ResumeTiming();
   }
 }
