@@ -123,7 +123,9 @@ TEST_F(WalWriteBehind, ChainedCallbacksRunInOrderAndShareFdatasyncs) {
   ASSERT_EQ(completed.size(), size_t{kAppenders * kRecordsEach});
   EXPECT_TRUE(std::is_sorted(completed.begin(), completed.end()));
   const WalStats stats = driver_.wal().stats();
-  EXPECT_LT(stats.fdatasyncs, uint64_t{kAppenders * kRecordsEach} / 4) << "syncs not shared";
+  // Ideally one sync per round of all eight (about 25); how the chains start depends on the
+  // scheduler, and a loaded CI machine once needed 51. Unshared would be 200.
+  EXPECT_LT(stats.fdatasyncs, uint64_t{kAppenders * kRecordsEach} / 2) << "syncs not shared";
   // Every callback ran after a sync that covered its entry: all of them survive a power cut.
   ASSERT_TRUE(driver_.sync());  // for the driver's model only: nothing is left to write
   EXPECT_EQ(driver_.wal().stats().fdatasyncs, stats.fdatasyncs);
