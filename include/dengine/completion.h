@@ -4,6 +4,7 @@
 // void(Result<T>) (DESIGN §4), and the rendezvous that turns an async call into a blocking one.
 
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <utility>
@@ -30,27 +31,35 @@ UniqueFunction<void(Result<T>)> make_completion(Handler handler) {
   };
 }
 
-// A blocking call's rendezvous with its completion.
+// A blocking call's rendezvous with its completion. The completion owns a share of the state,
+// so it can wake the waiter after releasing the lock (the waiter may return, and the Blocking
+// go, as soon as the lock is free): a waiter woken under the lock would find it taken and
+// sleep once more, a second wake-up on the path of every blocking call.
 template <typename T>
 class Blocking {
  public:
   UniqueFunction<void(Result<T>)> completion() {
-    return [this](Result<T> result) {
-      std::lock_guard lock(mutex_);
-      result_.emplace(std::move(result));
-      done_.notify_one();
+    return [state = state_](Result<T> result) {
+      {
+        std::lock_guard lock(state->mutex);
+        state->result.emplace(std::move(result));
+      }
+      state->done.notify_one();
     };
   }
   Result<T> wait() {
-    std::unique_lock lock(mutex_);
-    done_.wait(lock, [this] { return result_.has_value(); });
-    return std::move(*result_);
+    std::unique_lock lock(state_->mutex);
+    state_->done.wait(lock, [this] { return state_->result.has_value(); });
+    return std::move(*state_->result);
   }
 
  private:
-  std::mutex mutex_;
-  std::condition_variable done_;
-  std::optional<Result<T>> result_;
+  struct State {
+    std::mutex mutex;
+    std::condition_variable done;
+    std::optional<Result<T>> result;
+  };
+  std::shared_ptr<State> state_ = std::make_shared<State>();
 };
 
 }  // namespace dengine::detail

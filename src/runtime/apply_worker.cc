@@ -1,5 +1,7 @@
 #include "runtime/apply_worker.h"
 
+#include <utility>
+
 namespace dengine::runtime {
 
 ApplyWorker::ApplyWorker(StateMachine& state_machine, std::shared_mutex& state_mutex,
@@ -19,22 +21,26 @@ ApplyWorker::~ApplyWorker() {
   stop(Status::unavailable("engine stopped"));
 }
 
-void ApplyWorker::schedule_locked() {
-  if (drain_scheduled_) return;
-  drain_scheduled_ = true;
+void ApplyWorker::schedule_drain() {
   thread_.post([this] { drain(); });
 }
 
 void ApplyWorker::submit(ApplyBatch batch) {
-  std::lock_guard lock(mutex_);
-  pending_batches_.push_back(std::move(batch));
-  schedule_locked();
+  {
+    std::lock_guard lock(mutex_);
+    pending_batches_.push_back(std::move(batch));
+    if (std::exchange(drain_scheduled_, true)) return;
+  }
+  schedule_drain();
 }
 
 void ApplyWorker::submit_reads(Index index, std::vector<ReadTask> tasks) {
-  std::lock_guard lock(mutex_);
-  pending_reads_.emplace_back(index, std::move(tasks));
-  schedule_locked();
+  {
+    std::lock_guard lock(mutex_);
+    pending_reads_.emplace_back(index, std::move(tasks));
+    if (std::exchange(drain_scheduled_, true)) return;
+  }
+  schedule_drain();
 }
 
 void ApplyWorker::stop(const Status& why) {

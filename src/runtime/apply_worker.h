@@ -81,7 +81,8 @@ class ApplyWorker {
   Result<SnapshotMeta> write_image(const std::string& dir);
 
  private:
-  void schedule_locked();
+  // Posts the drain; called once the lock is released (see WalWorker::submit).
+  void schedule_drain();
   void drain();
   // False when the node must stop (reported to the core).
   bool apply(ApplyBatch& batch);

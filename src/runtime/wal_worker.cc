@@ -1,5 +1,7 @@
 #include "runtime/wal_worker.h"
 
+#include <utility>
+
 namespace dengine::runtime {
 
 WalWorker::WalWorker(LogStore& log, CompactionRecord record, Report report)
@@ -9,24 +11,27 @@ WalWorker::~WalWorker() {
   stop();
 }
 
-void WalWorker::schedule_locked() {
-  if (drain_scheduled_) return;
-  drain_scheduled_ = true;
+// The drain is posted once the lock is released: its first act is to take the lock, and a
+// worker woken while the submitter still held it went back to sleep at once. On a 2-vCPU VM
+// that second wake-up cost a sequential put ~20 µs.
+void WalWorker::submit(StorageWrite write) {
+  {
+    std::lock_guard lock(mutex_);
+    pending_.push_back(std::move(write));
+    if (std::exchange(drain_scheduled_, true)) return;
+  }
   thread_.post([this] { drain(); });
 }
 
-void WalWorker::submit(StorageWrite write) {
-  std::lock_guard lock(mutex_);
-  pending_.push_back(std::move(write));
-  schedule_locked();
-}
-
 void WalWorker::compact(SnapshotMeta image, Index up_to) {
-  std::lock_guard lock(mutex_);
-  if (!pending_compaction_ || pending_compaction_->up_to < up_to) {
-    pending_compaction_ = Compaction{std::move(image), up_to};
+  {
+    std::lock_guard lock(mutex_);
+    if (!pending_compaction_ || pending_compaction_->up_to < up_to) {
+      pending_compaction_ = Compaction{std::move(image), up_to};
+    }
+    if (std::exchange(drain_scheduled_, true)) return;
   }
-  schedule_locked();
+  thread_.post([this] { drain(); });
 }
 
 void WalWorker::stop() {

@@ -51,7 +51,6 @@ class WalWorker {
   [[nodiscard]] uint64_t syncs() const { return syncs_.load(std::memory_order_relaxed); }
 
  private:
-  void schedule_locked();
   void drain();
   [[nodiscard]] bool same_term_and_vote(const HardState& hard_state) const;
 
