@@ -100,7 +100,7 @@ Status RaftRuntime::admit() {
   if (Status admitted = admission_.try_admit(); !admitted) return admitted;
   if (stopped_.load(std::memory_order_acquire)) {
     admission_.release();
-    return engine_stopped();
+    return refusal_after_stop();
   }
   return Status::ok();
 }
@@ -133,7 +133,7 @@ void RaftRuntime::deliver(Message message) {
 }
 
 Status RaftRuntime::accept_snapshot_chunk(std::string_view chunk) {
-  if (stopped_.load(std::memory_order_acquire)) return engine_stopped();
+  if (stopped_.load(std::memory_order_acquire)) return refusal_after_stop();
   if (options_.snapshot_dir.empty()) {
     return Status::failed_precondition("runtime: node " + std::to_string(id_) +
                                        " takes no snapshots");
@@ -156,7 +156,7 @@ void RaftRuntime::renew_lease(LeaseId id, PeerRouter::LeaseDone done) {
 }
 
 Result<LeaseTimeLeft> RaftRuntime::renew_lease_as_leader(LeaseId id) {
-  if (stopped_.load(std::memory_order_acquire)) return engine_stopped();
+  if (stopped_.load(std::memory_order_acquire)) return refusal_after_stop();
   bool clear_checkpoint = false;
   Result<LeaseTimeLeft> renewed = lessor_.renew(id, clock_->now_nanos(), clear_checkpoint);
   if (renewed && clear_checkpoint) {
@@ -177,7 +177,7 @@ void RaftRuntime::lease_time_left(LeaseId id, PeerRouter::LeaseDone done) {
 }
 
 Result<LeaseTimeLeft> RaftRuntime::lease_time_left_as_leader(LeaseId id) const {
-  if (stopped_.load(std::memory_order_acquire)) return engine_stopped();
+  if (stopped_.load(std::memory_order_acquire)) return refusal_after_stop();
   return lessor_.time_left(id, clock_->now_nanos());
 }
 
@@ -673,6 +673,11 @@ void RaftRuntime::publish_round_clock() {
 
 void RaftRuntime::shut_down() {
   const Status why = fatal_.is_ok() ? engine_stopped() : fatal_;
+  {
+    // Before stopped_: a caller refused from now on is told why (refusal_after_stop).
+    std::lock_guard lock(status_mutex_);
+    status_.fatal = fatal_;
+  }
   stopped_.store(true, std::memory_order_release);
   clock_->remove_listener(clock_listener_);
   lessor_.demote();
@@ -701,6 +706,12 @@ void RaftRuntime::shut_down() {
   status_.leader = kNoNode;
   status_.fatal = fatal_;
   status_changed_.notify_all();
+}
+
+Status RaftRuntime::refusal_after_stop() const {
+  std::lock_guard lock(status_mutex_);
+  if (status_.fatal.is_ok()) return engine_stopped();
+  return Status::unavailable("engine stopped: " + status_.fatal.message());
 }
 
 // Callers that were admitted before `stopped_` was set may still be pushing: answer every

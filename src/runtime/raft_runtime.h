@@ -218,6 +218,9 @@ class RaftRuntime {
   NodeId reachable_leader();
   // Admits a caller's request (Admission), or says why not: overloaded, or stopped.
   Status admit();
+  // What a request gets once the node stopped: kUnavailable, with the cause when the node
+  // stopped on its own (a failed write, a corrupt entry), so a caller need not dig for it.
+  [[nodiscard]] Status refusal_after_stop() const;
   // Wraps an admitted request's completion so that answering it ends the admission.
   template <typename Done>
   auto releasing(Done done) {

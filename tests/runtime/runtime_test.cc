@@ -14,6 +14,7 @@
 #include "kv/command_codec.h"
 #include "kv/memory_kv_store.h"
 #include "runtime/raft_runtime.h"
+#include "tests/runtime/faulty_state_machine.h"
 #include "tests/runtime/runtime_test_util.h"
 
 namespace dengine::runtime {
@@ -28,10 +29,11 @@ std::string put_command(const std::string& key, const std::string& value) {
   return kv::encode_command(put).value();
 }
 
-// One node: memory log, memory state machine, a runtime.
+// One node: memory log, memory state machine (faults injectable), a runtime.
 struct TestNode {
   std::unique_ptr<LogStore> log = make_memory_log_store();
-  kv::MemoryKvStore machine{memory_options()};
+  kv::MemoryKvStore memory{memory_options()};
+  test::FaultyStateMachine machine{memory};
 
   static kv::MemoryKvStoreOptions memory_options() {
     kv::MemoryKvStoreOptions options;
@@ -237,6 +239,72 @@ TEST(Runtime, StopAnswersEveryRequestAndRefusesLaterOnes) {
   Result<ApplyResult> late = propose_and_wait(runtime, put_command("k", "v"));
   EXPECT_EQ(late.status().code(), StatusCode::kUnavailable);
   EXPECT_TRUE(runtime.status().stopped);
+}
+
+// DESIGN §2: an entry is applied exactly once, in order, and never skipped. A batch whose
+// write fails is not applied; the node stops, and the batch's callers learn that it did.
+TEST(Runtime, AFailedGroupWriteStopsTheNodeAndAnswersItsCallers) {
+  Cluster cluster({1});
+  ASSERT_EQ(cluster.await_leader(), 1u);
+  RaftRuntime& runtime = cluster.runtime(1);
+  ASSERT_TRUE(propose_and_wait(runtime, put_command("before", "1")));
+  cluster.nodes.at(1)->machine.fail_group_writes("disk full");
+  Result<ApplyResult> failed = propose_and_wait(runtime, put_command("after", "2"));
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(failed.status().message().find("engine stopped"), std::string::npos)
+      << failed.status().to_string();
+  EXPECT_NE(failed.status().message().find("injected: disk full"), std::string::npos)
+      << failed.status().to_string();
+  ASSERT_TRUE(runtime.wait_for_status([](const NodeStatus& s) { return s.stopped; }, kPatience));
+  const NodeStatus status = runtime.status();
+  EXPECT_EQ(status.fatal.code(), StatusCode::kIoError) << status.fatal.to_string();
+  EXPECT_NE(status.fatal.message().find("apply worker: writing entries"), std::string::npos)
+      << status.fatal.to_string();
+  // Later callers are refused, and told why.
+  Result<ApplyResult> late = propose_and_wait(runtime, put_command("later", "3"));
+  EXPECT_EQ(late.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(late.status().message().find("injected: disk full"), std::string::npos)
+      << late.status().to_string();
+}
+
+TEST(Runtime, AnEntryThatCannotBeAppliedStopsTheNodeRatherThanBeSkipped) {
+  Cluster cluster({1});
+  ASSERT_EQ(cluster.await_leader(), 1u);
+  RaftRuntime& runtime = cluster.runtime(1);
+  ASSERT_TRUE(propose_and_wait(runtime, put_command("a", "1")));
+  const Index next = cluster.nodes.at(1)->log->last_index() + 1;
+  cluster.nodes.at(1)->machine.fail_apply_at(next);
+  Result<ApplyResult> failed = propose_and_wait(runtime, put_command("b", "2"));
+  ASSERT_FALSE(failed);
+  EXPECT_NE(failed.status().message().find("entry " + std::to_string(next) + " cannot be applied"),
+            std::string::npos)
+      << failed.status().to_string();
+  ASSERT_TRUE(runtime.wait_for_status([](const NodeStatus& s) { return s.stopped; }, kPatience));
+  EXPECT_EQ(runtime.status().fatal.code(), StatusCode::kCorruption);
+  // Nothing after the entry was applied either.
+  EXPECT_EQ(cluster.nodes.at(1)->memory.applied_index(), next - 1);
+}
+
+// The failed write was committed on a quorum before the leader tried to apply it: the other
+// members apply it, and a new leader serves it. Its caller was told only that the engine
+// stopped (the outcome is unknown to it, as with any write whose leader fails).
+TEST(Runtime, AWriteWhoseLeaderFailedToApplyItIsAppliedByTheOthers) {
+  Cluster cluster({1, 2, 3});
+  const NodeId leader = cluster.await_leader();
+  ASSERT_NE(leader, kNoNode);
+  cluster.nodes.at(leader)->machine.fail_group_writes("write batch refused");
+  Result<ApplyResult> failed = propose_and_wait(cluster.runtime(leader), put_command("k", "v"));
+  ASSERT_FALSE(failed);
+  ASSERT_TRUE(cluster.runtime(leader).wait_for_status([](const NodeStatus& s) { return s.stopped; },
+                                                      kPatience));
+  cluster.stop(leader);
+  const NodeId successor = cluster.await_leader(leader);
+  ASSERT_NE(successor, kNoNode);
+  Result<RangeResponse> read = read_and_wait(cluster.runtime(successor), "k");
+  ASSERT_TRUE(read) << read.status().to_string();
+  ASSERT_EQ(read->kvs.size(), 1u);
+  EXPECT_EQ(read->kvs[0].value, "v");
 }
 
 TEST(Runtime, ThreeNodesElectOnTheManualClockAndReplicate) {
