@@ -54,6 +54,16 @@ class Progress {
   [[nodiscard]] State state() const { return state_; }
   [[nodiscard]] bool recent_active() const { return recent_active_; }
   void set_recent_active(bool active) { recent_active_ = active; }
+  // A response from the follower arrived.
+  void on_answer() {
+    recent_active_ = true;
+    answered_ = true;
+  }
+  // The follower answered since this progress began (this leader's term, or since the follower
+  // joined). Unlike recent_active(), which starts true to give a new leader's followers a full
+  // check-quorum round, this is never presumed: a reconfiguration check must not count a voter
+  // that is down as answering just because the election was recent.
+  [[nodiscard]] bool answered() const { return answered_; }
   // Check-quorum's round ends: what it saw of this follower is kept for one more round, so
   // that "heard from lately" does not read false just after every reset.
   void end_activity_round() {
@@ -101,6 +111,7 @@ class Progress {
   State state_ = State::kProbe;
   bool probe_sent_ = false;
   bool recent_active_ = false;
+  bool answered_ = false;
   bool active_last_round_ = false;
   bool acknowledged_ = false;
   Index pending_snapshot_ = 0;

@@ -184,7 +184,7 @@ void RaftNode::handle_heartbeat(const Message& heartbeat) {
 
 void RaftNode::handle_append_response(const Message& response) {
   Progress& pr = progress(response.from);
-  pr.set_recent_active(true);
+  pr.on_answer();
   pr.note_commit_known(response.commit);
   if (removed_at_ != 0) {
     maybe_step_down_after_removal();
@@ -229,7 +229,7 @@ void RaftNode::handle_append_response(const Message& response) {
 
 void RaftNode::handle_heartbeat_response(const Message& response) {
   Progress& pr = progress(response.from);
-  pr.set_recent_active(true);
+  pr.on_answer();
   pr.resume_probe();
   pr.note_commit_known(response.commit);
   confirm_heartbeat_round(response.from, response.context);

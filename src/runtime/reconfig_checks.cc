@@ -18,7 +18,9 @@ bool holds(const std::vector<NodeId>& nodes, NodeId node) {
 bool heard_lately(const raft::RaftNode& leader, NodeId node) {
   if (node == leader.id()) return true;
   const raft::Progress* progress = leader.progress_of(node);
-  return progress != nullptr && progress->heard_lately();
+  // answered(): a new leader presumes its followers active for a check-quorum round, which is
+  // no evidence that a larger quorum is reachable.
+  return progress != nullptr && progress->answered() && progress->heard_lately();
 }
 
 Status check_promotion(const raft::RaftNode& leader, NodeId learner) {

@@ -93,5 +93,37 @@ TEST_P(ReconfigTest, AVoterIsNotAddedWhileAVoterIsSilent) {
   EXPECT_FALSE(holds(engine(leader).members().voters, 4));
 }
 
+// A new leader presumes its followers active for a check-quorum round (so that it does not
+// step down at once); that must not let a voter be added while one of them is down. Without
+// the distinction, the change entered the log and its joint configuration, which needs 3 of
+// {1, 2, 3, 4} with two of them down, stalled every later write.
+TEST_P(ReconfigTest, AVoterIsNotAddedJustAfterAnElectionWhileAVoterIsDown) {
+  start_cluster({1, 2, 3});
+  const NodeId first = await_leader();
+  ASSERT_NE(first, kNoNode);
+  const NodeId down = follower_of(first);
+  NodeId next = kNoNode;
+  for (NodeId id : {1, 2, 3}) {
+    if (id != first && id != down) next = id;
+  }
+  stop_node(down);
+  run_clock_for(seconds(3));
+  ASSERT_TRUE(engine(first).is_leader());
+  ASSERT_TRUE(engine(first).transfer_leadership(next));
+  // Half an election timeout, far from the two check-quorum rounds after which the new leader
+  // would no longer presume the stopped voter active.
+  ASSERT_TRUE(run_clock_until([&] { return engine(next).wait_ready(milliseconds(0)).is_ok(); },
+                              milliseconds(500)));
+  ASSERT_TRUE(engine(next).is_leader());
+
+  const Status refused = engine(next).add_voter(4, milliseconds(2'000));
+  EXPECT_EQ(reconfig_refusal_of(refused), ReconfigRefusal::kUnhealthyCluster)
+      << refused.to_string();
+  EXPECT_FALSE(holds(engine(next).members().voters, 4));
+  // The voter that answers still counts: removing the one that is down is allowed.
+  const Status removed = engine(next).remove_member(down);
+  EXPECT_TRUE(removed) << removed.to_string();
+}
+
 }  // namespace
 }  // namespace dengine::runtime::test
