@@ -22,7 +22,29 @@ bool holds(const std::vector<NodeId>& nodes, NodeId node) {
   return std::find(nodes.begin(), nodes.end(), node) != nodes.end();
 }
 
-class ReconfigTest : public ClusterTest {};
+class ReconfigTest : public ClusterTest {
+ protected:
+  struct Voters {
+    NodeId leader = kNoNode;
+    NodeId down = kNoNode;   // a follower, stopped
+    NodeId alive = kNoNode;  // the other follower
+  };
+  // Three voters with one follower stopped, and the leader past two check-quorum rounds: it no
+  // longer counts the stopped voter as heard from.
+  Voters three_voters_one_down() {
+    start_cluster({1, 2, 3});
+    Voters voters;
+    voters.leader = await_leader();
+    if (voters.leader == kNoNode) return voters;
+    voters.down = follower_of(voters.leader);
+    for (NodeId id : {1, 2, 3}) {
+      if (id != voters.leader && id != voters.down) voters.alive = id;
+    }
+    stop_node(voters.down);
+    run_clock_for(std::chrono::seconds(3));
+    return voters;
+  }
+};
 INSTANTIATE_TEST_SUITE_P(Storage, ReconfigTest, testing::ValuesIn(storage_kinds()), storage_name);
 
 TEST_P(ReconfigTest, ALearnerIsPromotedOnlyOnceItHasCaughtUp) {
@@ -55,17 +77,8 @@ TEST_P(ReconfigTest, ALearnerIsPromotedOnlyOnceItHasCaughtUp) {
 }
 
 TEST_P(ReconfigTest, ARemovalThatWouldLeaveNoAnsweringQuorumIsRefused) {
-  start_cluster({1, 2, 3});
-  const NodeId leader = await_leader();
+  const auto [leader, down, alive] = three_voters_one_down();
   ASSERT_NE(leader, kNoNode);
-  const NodeId down = follower_of(leader);
-  NodeId alive = kNoNode;
-  for (NodeId id : {1, 2, 3}) {
-    if (id != leader && id != down) alive = id;
-  }
-  stop_node(down);
-  // Two check-quorum rounds: the leader no longer counts the stopped voter as heard from.
-  run_clock_for(seconds(3));
   ASSERT_TRUE(engine(leader).is_leader());
 
   const Status refused = engine(leader).remove_member(alive);
@@ -98,16 +111,8 @@ TEST_P(ReconfigTest, AVoterIsNotAddedWhileAVoterIsSilent) {
 // the distinction, the change entered the log and its joint configuration, which needs 3 of
 // {1, 2, 3, 4} with two of them down, stalled every later write.
 TEST_P(ReconfigTest, AVoterIsNotAddedJustAfterAnElectionWhileAVoterIsDown) {
-  start_cluster({1, 2, 3});
-  const NodeId first = await_leader();
+  const auto [first, down, next] = three_voters_one_down();
   ASSERT_NE(first, kNoNode);
-  const NodeId down = follower_of(first);
-  NodeId next = kNoNode;
-  for (NodeId id : {1, 2, 3}) {
-    if (id != first && id != down) next = id;
-  }
-  stop_node(down);
-  run_clock_for(seconds(3));
   ASSERT_TRUE(engine(first).is_leader());
   ASSERT_TRUE(engine(first).transfer_leadership(next));
   // Half an election timeout, far from the two check-quorum rounds after which the new leader
