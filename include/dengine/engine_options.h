@@ -47,6 +47,9 @@ struct EngineOptions {
   uint64_t snapshot_every_entries = 100'000;
   // Entries kept behind an image, so that a follower slightly behind catches up from the log.
   uint64_t retained_log_entries = 5'000;
+  // Learners at most at once; 0: no limit. The leader refuses an add_learner past it with
+  // kFailedPrecondition, whichever member was asked (dengine-server sets 1, etcd's limit).
+  size_t max_learners = 0;
 
 #if DENGINE_WITH_ROCKSDB
   StorageKind storage = StorageKind::kDurable;

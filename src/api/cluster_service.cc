@@ -33,9 +33,6 @@ grpc::Status not_a_learner() {
   return {grpc::StatusCode::FAILED_PRECONDITION, "etcdserver: can only promote a learner member"};
 }
 
-// etcd 3.4 allows one learner at a time (membership.maxLearners).
-constexpr size_t kMaxLearners = 1;
-
 grpc::Status change_status(const Status& status) {
   const std::optional<runtime::ReconfigRefusal> refusal = runtime::reconfig_refusal_of(status);
   if (refusal == runtime::ReconfigRefusal::kLearnerNotInSync) {
@@ -45,6 +42,7 @@ grpc::Status change_status(const Status& status) {
   if (refusal == runtime::ReconfigRefusal::kUnhealthyCluster) {
     return {grpc::StatusCode::UNAVAILABLE, "etcdserver: unhealthy cluster"};
   }
+  if (refusal == runtime::ReconfigRefusal::kTooManyLearners) return too_many_learners();
   return to_grpc_status(status);
 }
 

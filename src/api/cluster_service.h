@@ -10,12 +10,17 @@
 // operator calls, bounded by the change timeout).
 
 #include <chrono>
+#include <cstddef>
 
 #include "api/member_header.h"
 #include "api/member_roster.h"
 #include "etcd/etcdserverpb/rpc.grpc.pb.h"
 
 namespace dengine::api {
+
+// etcd 3.4 allows one learner at a time (membership.maxLearners); the leader enforces it
+// (EngineOptions::max_learners), the asked member checks it first to answer at once.
+inline constexpr size_t kMaxLearners = 1;
 
 struct ClusterServiceOptions {
   // etcd's request timeout: 5 s plus two election timeouts.

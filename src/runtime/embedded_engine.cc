@@ -187,6 +187,7 @@ Result<std::unique_ptr<EmbeddedEngine>> EmbeddedEngine::start(EngineOptions opti
   runtime::RuntimeOptions runtime_options;
   runtime_options.tick_interval = options.heartbeat_interval;
   runtime_options.max_in_flight_requests = options.max_in_flight_requests;
+  runtime_options.max_learners = options.max_learners;
   runtime_options.apply.image_survives_restart = image_survives;
   runtime_options.apply.compaction.snapshot_every_entries = options.snapshot_every_entries;
   runtime_options.apply.compaction.retained_entries = options.retained_log_entries;

@@ -10,8 +10,9 @@ Status EngineOptions::validate() const {
 
 Status runtime::validate_options(const EngineOptions& options, bool peers_wired) {
   const auto& [data_dir, node_id, initial_members, network, heartbeat_interval, election_timeout,
-               max_in_flight_requests, snapshot_every_entries, retained_log_entries, storage,
-               clock] = options;
+               max_in_flight_requests, snapshot_every_entries, retained_log_entries, max_learners,
+               storage, clock] = options;
+  (void)max_learners;  // any value is valid
   if (data_dir.empty()) return Status::invalid_argument("engine: data_dir is empty");
   if (node_id == kNoNode) return Status::invalid_argument("engine: node_id must not be 0");
   for (NodeId member : initial_members) {

@@ -192,7 +192,9 @@ void RaftRuntime::change_membership(std::vector<ConfChange> changes, PeerRouter:
           }
         }
         if (raft->role() == RaftRole::kLeader) {
-          if (Status safe = check_reconfiguration(*raft, changes); !safe) return done(safe);
+          if (Status safe = check_reconfiguration(*raft, changes, options_.max_learners); !safe) {
+            return done(safe);
+          }
         }
         done(raft->propose_conf_change(std::move(changes)));
       });
@@ -200,13 +202,16 @@ void RaftRuntime::change_membership(std::vector<ConfChange> changes, PeerRouter:
 
 void RaftRuntime::change_membership_as_leader(std::vector<ConfChange> changes,
                                               PeerRouter::IndexDone done) {
-  run_on_core([changes = std::move(changes), done = std::move(done)](raft::RaftNode* raft) mutable {
-    if (raft == nullptr) return done(engine_stopped());
-    if (raft->role() == RaftRole::kLeader) {
-      if (Status safe = check_reconfiguration(*raft, changes); !safe) return done(safe);
-    }
-    done(raft->propose_conf_change(std::move(changes)));
-  });
+  run_on_core(
+      [this, changes = std::move(changes), done = std::move(done)](raft::RaftNode* raft) mutable {
+        if (raft == nullptr) return done(engine_stopped());
+        if (raft->role() == RaftRole::kLeader) {
+          if (Status safe = check_reconfiguration(*raft, changes, options_.max_learners); !safe) {
+            return done(safe);
+          }
+        }
+        done(raft->propose_conf_change(std::move(changes)));
+      });
 }
 
 void RaftRuntime::transfer_leadership(NodeId target, PeerRouter::StatusDone done) {

@@ -57,6 +57,8 @@ struct RuntimeOptions {
   // Where images to and from peers are kept (DataDir::snapshots_dir); empty: this node sends
   // and takes none.
   std::string snapshot_dir;
+  // Learners at most at once, checked by the leader (0: no limit; EngineOptions::max_learners).
+  size_t max_learners = 0;
 };
 
 // What the node last published about itself; any thread may read it.

@@ -8,6 +8,7 @@ namespace {
 
 constexpr std::string_view kNotInSyncText = "membership: learner not in sync with the leader";
 constexpr std::string_view kUnhealthyText = "membership: unhealthy cluster";
+constexpr std::string_view kTooManyLearnersText = "membership: too many learners";
 // etcd's readyPercent: a learner whose log holds 90% of the leader's may be promoted.
 constexpr double kLearnerReadyFraction = 0.9;
 
@@ -61,9 +62,18 @@ Status check_removal(const raft::RaftNode& leader, const std::vector<NodeId>& vo
       std::to_string(remaining) + ", short of a quorum of " + std::to_string(quorum));
 }
 
+Status check_new_learner(const ConfState& conf, NodeId learner, size_t max_learners) {
+  if (max_learners == 0 || conf.learners.size() < max_learners) return Status::ok();
+  return Status::failed_precondition(std::string(kTooManyLearnersText) + ": learner " +
+                                     std::to_string(learner) + " would be " +
+                                     "one more than the limit of " + std::to_string(max_learners) +
+                                     "; promote or remove a learner first");
+}
+
 }  // namespace
 
-Status check_reconfiguration(const raft::RaftNode& leader, const std::vector<ConfChange>& changes) {
+Status check_reconfiguration(const raft::RaftNode& leader, const std::vector<ConfChange>& changes,
+                             size_t max_learners) {
   const ConfState conf = leader.conf_state();
   for (const ConfChange& change : changes) {
     Status checked;
@@ -73,7 +83,13 @@ Status check_reconfiguration(const raft::RaftNode& leader, const std::vector<Con
         checked = holds(conf.learners, change.node) ? check_promotion(leader, change.node)
                                                     : check_new_voter(leader, conf.voters);
         break;
-      case ConfChangeOp::kAddLearner: break;  // a learner holds no quorum up
+      case ConfChangeOp::kAddLearner:
+        // A learner holds no quorum up; only their number is bounded. A voter demoted to a
+        // learner, or one already a learner, is no new one.
+        if (!holds(conf.learners, change.node) && !holds(conf.voters, change.node)) {
+          checked = check_new_learner(conf, change.node, max_learners);
+        }
+        break;
       case ConfChangeOp::kRemoveNode:
         if (holds(conf.voters, change.node))
           checked = check_removal(leader, conf.voters, change.node);
@@ -91,6 +107,10 @@ std::optional<ReconfigRefusal> reconfig_refusal_of(const Status& status) {
   }
   if (status.code() == StatusCode::kUnavailable && message.starts_with(kUnhealthyText)) {
     return ReconfigRefusal::kUnhealthyCluster;
+  }
+  if (status.code() == StatusCode::kFailedPrecondition &&
+      message.starts_with(kTooManyLearnersText)) {
+    return ReconfigRefusal::kTooManyLearners;
   }
   return std::nullopt;
 }

@@ -104,6 +104,7 @@ EngineOptions engine_options(const ServerConfig& config, const ServerIds& ids) {
   options.election_timeout = std::chrono::milliseconds(config.election_timeout_ms);
   options.snapshot_every_entries = config.snapshot_count;
   options.retained_log_entries = config.snapshot_catchup_entries;
+  options.max_learners = api::kMaxLearners;
   return options;
 }
 

@@ -130,5 +130,29 @@ TEST_P(ReconfigTest, AVoterIsNotAddedJustAfterAnElectionWhileAVoterIsDown) {
   EXPECT_TRUE(removed) << removed.to_string();
 }
 
+// The limit is the leader's to keep: a member whose applied configuration lags (or two
+// members asked at once) would otherwise each count fewer learners than there are.
+TEST_P(ReconfigTest, TheLeaderRefusesALearnerPastTheLimitWhicheverMemberIsAsked) {
+  adjust_options_ = [](EngineOptions& options) { options.max_learners = 1; };
+  start_cluster({1, 2, 3});
+  const NodeId leader = await_leader();
+  ASSERT_NE(leader, kNoNode);
+  const NodeId follower = follower_of(leader);
+  ASSERT_TRUE(engine(follower).add_learner(4));
+
+  const Status refused = engine(follower).add_learner(5);
+  EXPECT_EQ(refused.code(), StatusCode::kFailedPrecondition) << refused.to_string();
+  EXPECT_EQ(reconfig_refusal_of(refused), ReconfigRefusal::kTooManyLearners) << refused.to_string();
+  EXPECT_FALSE(holds(engine(leader).members().learners, 5));
+  // Asking for the same learner again is refused as that, not as one learner too many.
+  const Status again = engine(leader).add_learner(4);
+  EXPECT_NE(reconfig_refusal_of(again), ReconfigRefusal::kTooManyLearners) << again.to_string();
+
+  ASSERT_TRUE(engine(leader).remove_member(4));
+  const Status added = engine(follower).add_learner(5);
+  EXPECT_TRUE(added) << added.to_string();
+  EXPECT_TRUE(holds(engine(leader).members().learners, 5));
+}
+
 }  // namespace
 }  // namespace dengine::runtime::test
