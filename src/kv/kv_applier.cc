@@ -415,7 +415,10 @@ bool ops_put(const std::vector<RequestOp>& ops) {
 
 // etcd's applierV3Capped: under a NOSPACE alarm, what would grow the store is refused before
 // it is applied (a txn that puts in either branch, as etcd's quota cost counts both).
-bool has_alarm(const KvState& state, AlarmType type);
+bool has_alarm(const KvState& state, AlarmType type) {
+  return std::any_of(state.alarms.begin(), state.alarms.end(),
+                     [type](const Alarm& a) { return a.type == type; });
+}
 
 bool capped(const KvState& state, const KvCommand& command) {
   if (!has_alarm(state, AlarmType::kNoSpace)) return false;
@@ -423,11 +426,6 @@ bool capped(const KvState& state, const KvCommand& command) {
   if (std::holds_alternative<LeaseGrantRequest>(command)) return true;
   const auto* txn = std::get_if<TxnRequest>(&command);
   return txn != nullptr && txn_puts(*txn);
-}
-
-bool has_alarm(const KvState& state, AlarmType type) {
-  return std::any_of(state.alarms.begin(), state.alarms.end(),
-                     [type](const Alarm& a) { return a.type == type; });
 }
 
 // etcd's applierV3Corrupt: while a member's data is known to diverge, nothing may change the

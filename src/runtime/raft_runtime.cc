@@ -191,12 +191,7 @@ void RaftRuntime::change_membership(std::vector<ConfChange> changes, PeerRouter:
             return router_->change_membership(leader, std::move(changes), std::move(done));
           }
         }
-        if (raft->role() == RaftRole::kLeader) {
-          if (Status safe = check_reconfiguration(*raft, changes, options_.max_learners); !safe) {
-            return done(safe);
-          }
-        }
-        done(raft->propose_conf_change(std::move(changes)));
+        done(propose_checked(*raft, std::move(changes)));
       });
 }
 
@@ -205,13 +200,20 @@ void RaftRuntime::change_membership_as_leader(std::vector<ConfChange> changes,
   run_on_core(
       [this, changes = std::move(changes), done = std::move(done)](raft::RaftNode* raft) mutable {
         if (raft == nullptr) return done(engine_stopped());
-        if (raft->role() == RaftRole::kLeader) {
-          if (Status safe = check_reconfiguration(*raft, changes, options_.max_learners); !safe) {
-            return done(safe);
-          }
-        }
-        done(raft->propose_conf_change(std::move(changes)));
+        done(propose_checked(*raft, std::move(changes)));
       });
+}
+
+// A leader makes etcd's strict checks first (reconfig_checks.h); a follower's core refuses the
+// change on its own.
+Result<Index> RaftRuntime::propose_checked(raft::RaftNode& raft,
+                                           std::vector<ConfChange> changes) const {
+  if (raft.role() == RaftRole::kLeader) {
+    if (Status safe = check_reconfiguration(raft, changes, options_.max_learners); !safe) {
+      return safe;
+    }
+  }
+  return raft.propose_conf_change(std::move(changes));
 }
 
 void RaftRuntime::transfer_leadership(NodeId target, PeerRouter::StatusDone done) {

@@ -220,6 +220,8 @@ class RaftRuntime {
   NodeId reachable_leader();
   // Admits a caller's request (Admission), or says why not: overloaded, or stopped.
   Status admit();
+  // Core thread: proposes a membership change, after the leader's checks.
+  Result<Index> propose_checked(raft::RaftNode& raft, std::vector<ConfChange> changes) const;
   // What a request gets once the node stopped: kUnavailable, with the cause when the node
   // stopped on its own (a failed write, a corrupt entry), so a caller need not dig for it.
   [[nodiscard]] Status refusal_after_stop() const;
