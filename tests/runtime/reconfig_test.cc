@@ -115,10 +115,11 @@ TEST_P(ReconfigTest, AVoterIsNotAddedJustAfterAnElectionWhileAVoterIsDown) {
   ASSERT_NE(first, kNoNode);
   ASSERT_TRUE(engine(first).is_leader());
   ASSERT_TRUE(engine(first).transfer_leadership(next));
-  // Half an election timeout, far from the two check-quorum rounds after which the new leader
-  // would no longer presume the stopped voter active.
+  // Readiness takes a heartbeat round or two (more ticks under TSan, whose messages lag the
+  // clock); 1.5 election timeouts stays inside the two check-quorum rounds after which the new
+  // leader would no longer presume the stopped voter active.
   ASSERT_TRUE(run_clock_until([&] { return engine(next).wait_ready(milliseconds(0)).is_ok(); },
-                              milliseconds(500)));
+                              milliseconds(1'500)));
   ASSERT_TRUE(engine(next).is_leader());
 
   const Status refused = engine(next).add_voter(4, milliseconds(2'000));
