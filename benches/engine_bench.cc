@@ -1,9 +1,9 @@
-// EmbeddedEngine end to end on one node (DESIGN §7; issue 5's figures): sequential put latency
-// next to the write+fdatasync floor of the same disk in the same run, put throughput with many
-// concurrent callers, linearizable and eventual get latency, and the RSS of an idle engine.
-// The BM_Cluster* variants run three engines in one process (an InProcessNetwork): puts on the
-// leader, gets served by a follower.
-// Data goes to a fresh directory under $DENGINE_BENCH_DIR (default /tmp).
+// EmbeddedEngine end to end on one node (docs/architecture.md §7; issue 5's figures): sequential
+// put latency next to the write+fdatasync floor of the same disk in the same run, put throughput
+// with many concurrent callers, linearizable and eventual get latency, and the RSS of an idle
+// engine. The BM_Cluster* variants run three engines in one process (an InProcessNetwork): puts on
+// the leader, gets served by a follower. Data goes to a fresh directory under $DENGINE_BENCH_DIR
+// (default /tmp).
 
 #include <algorithm>
 #include <atomic>

@@ -1,7 +1,8 @@
 #pragma once
 
-// Where an engine's time comes from (DESIGN §9). Ticks, lease expiry and lease reads all read
-// one Clock, so that tests drive an engine on a ManualClock: fast, repeatable, free of sleeps.
+// Where an engine's time comes from (docs/architecture.md §9). Ticks, lease expiry and lease reads
+// all read one Clock, so that tests drive an engine on a ManualClock: fast, repeatable, free of
+// sleeps.
 
 #include <atomic>
 #include <chrono>

@@ -1,7 +1,8 @@
 #pragma once
 
 // How dengine's async calls complete: an Asio completion token whose signature is
-// void(Result<T>) (DESIGN §4), and the rendezvous that turns an async call into a blocking one.
+// void(Result<T>) (docs/architecture.md §4), and the rendezvous that turns an async call into a
+// blocking one.
 
 #include <condition_variable>
 #include <memory>

@@ -1,6 +1,6 @@
 #pragma once
 
-// EmbeddedEngine: a Raft node inside the caller's process (DESIGN §1, §4).
+// EmbeddedEngine: a Raft node inside the caller's process (docs/architecture.md §1, §4).
 //
 //   auto started = dengine::EmbeddedEngine::start("./data");
 //   if (!started) { /* started.status().message() says why */ }
@@ -24,12 +24,17 @@
 
 namespace dengine {
 
-class EmbeddedEngine;
 namespace runtime {  // the library's internals (src/runtime/engine_internals.h)
 class RaftRuntime;
 struct PeerWiring;
-RaftRuntime& runtime_of(EmbeddedEngine& engine);
-Result<std::unique_ptr<EmbeddedEngine>> start_with_peers(EngineOptions options, PeerWiring wiring);
+class InternalKeys;
+
+// A passkey: the members of EmbeddedEngine that take one are for the library's own wiring
+// (dengine-server, the tests), which alone can make it (src/runtime/engine_internals.h).
+class InternalKey {
+  InternalKey() = default;
+  friend class InternalKeys;
+};
 }  // namespace runtime
 
 class EmbeddedEngine {
@@ -83,14 +88,15 @@ class EmbeddedEngine {
   // Hands leadership to another voter (thesis §3.10); returns once this node knows it leads.
   Status transfer_leadership(NodeId to, std::chrono::milliseconds timeout = kDefaultChangeTimeout);
 
+  // ---- the library's internals (runtime::InternalKey) ----
+  runtime::RaftRuntime& raft_runtime(runtime::InternalKey key);
+  static Result<std::unique_ptr<EmbeddedEngine>> start(EngineOptions options,
+                                                       runtime::PeerWiring* wiring,
+                                                       runtime::InternalKey key);
+
   struct Impl;
 
  private:
-  friend runtime::RaftRuntime& runtime::runtime_of(EmbeddedEngine& engine);
-  friend Result<std::unique_ptr<EmbeddedEngine>> runtime::start_with_peers(
-      EngineOptions options, runtime::PeerWiring wiring);
-  static Result<std::unique_ptr<EmbeddedEngine>> start(EngineOptions options,
-                                                       runtime::PeerWiring* wiring);
   Status change_membership(ConfChange change, std::chrono::milliseconds timeout);
   explicit EmbeddedEngine(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

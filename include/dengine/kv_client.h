@@ -5,9 +5,9 @@
 //
 // Every call has a blocking form returning Result<T> and an async form taking an Asio
 // completion token whose signature is void(Result<T>): a callback, asio::use_future or
-// asio::use_awaitable all work, and no exception crosses the API (DESIGN §4). A callback runs
-// on one of the engine's worker threads, or on the executor associated with it: keep it short
-// or hand the work to your own executor.
+// asio::use_awaitable all work, and no exception crosses the API (docs/architecture.md §4). A
+// callback runs on one of the engine's worker threads, or on the executor associated with it: keep
+// it short or hand the work to your own executor.
 
 #include <chrono>
 #include <memory>
@@ -147,7 +147,7 @@ class LeaseKeepAlive {
   LeaseKeepAlive& operator=(const LeaseKeepAlive&) = delete;
 
   [[nodiscard]] LeaseId id() const { return id_; }
-  // OK while the lease is kept alive; why not once it was lost (e.g. KvError::kLeaseNotFound).
+  // OK while the lease is kept alive; why not once it was lost (e.g. ErrorDetail::kLeaseNotFound).
   [[nodiscard]] Status status() const {
     return ticket_ ? ticket_->status() : Status::cancelled("keep-alive: stopped");
   }

@@ -35,31 +35,8 @@ inline constexpr int64_t kMaxLeaseTtlSeconds = 9'000'000'000;   // etcd lease.Ma
 inline constexpr size_t kMaxLeaseCheckpointsPerCommand = 1000;  // etcd maxLeaseCheckpointBatchSize
 }  // namespace kv_limits
 
-// ---- errors: etcd's texts, exactly as etcd's gRPC API reports them ----
-enum class KvError : uint8_t {
-  kEmptyKey,          // etcdserver: key is not provided
-  kKeyNotFound,       // etcdserver: key not found (ignore_value/ignore_lease, or an empty txn op)
-  kValueProvided,     // etcdserver: value is provided
-  kLeaseProvided,     // etcdserver: lease is provided
-  kTooManyOps,        // etcdserver: too many operations in txn request
-  kDuplicateKey,      // etcdserver: duplicate key given in txn request
-  kCompacted,         // etcdserver: mvcc: required revision has been compacted
-  kFutureRevision,    // etcdserver: mvcc: required revision is a future revision
-  kLeaseNotFound,     // etcdserver: requested lease not found
-  kLeaseExists,       // etcdserver: lease already exists
-  kLeaseTtlTooLarge,  // etcdserver: too large lease TTL
-  kRequestTooLarge,   // etcdserver: request is too large
-  kNoSpace,           // etcdserver: mvcc: database space exceeded (a NOSPACE alarm stands)
-  kPeerUrlsExist,     // etcdserver: Peer URLs already exists (another member's record has one)
-  kCorrupt,           // etcdserver: corrupt cluster (a CORRUPT alarm stands)
-};
-
-std::string_view kv_error_message(KvError error);
-// The Status carrying `error`'s message; the code is the closest StatusCode to etcd's gRPC code.
-Status kv_error_status(KvError error);
-// Which KvError a Status carries, if any (for mapping to gRPC codes in the API layer): its
-// message is etcd's text, alone or followed by a detail in parentheses.
-std::optional<KvError> kv_error_of(const Status& status);
+// Errors: a Status whose detail() names etcd's error kind (dengine/error_detail.h), with
+// etcd's text as its message, alone or followed by what was asked in parentheses.
 
 // ---- the data ----
 struct KeyValue {
@@ -307,6 +284,12 @@ struct LeaseInfo {
 
   friend bool operator==(const LeaseInfo&, const LeaseInfo&) = default;
 };
+
+// What a replicated write answers: one of the responses above (monostate: none, e.g. a write
+// that failed or was already applied).
+using KvResponse =
+    std::variant<std::monostate, PutResponse, DeleteRangeResponse, TxnResponse, CompactionResponse,
+                 LeaseGrantResponse, LeaseRevokeResponse, LeaseCheckpointResponse>;
 
 // ---- event history (for watches) ----
 struct EventQuery {

@@ -1,6 +1,7 @@
 #pragma once
 
-// LogStore: what survives a crash of the replicated log and the Raft hard state (DESIGN §3).
+// LogStore: what survives a crash of the replicated log and the Raft hard state
+// (docs/architecture.md §3).
 //
 // The Raft core keeps its own in-memory copy of the log; the store is the durable copy that
 // the append worker writes and that a restarting node reads back. It knows entries and hard
@@ -114,8 +115,8 @@ class LogStore {
   // snapshot's other metadata (its configuration) and its bytes are not the log's to keep.
   virtual Status reset(Index snapshot_index, Term snapshot_term) = 0;
 
-  // The caller no longer needs entries at or before `up_to_index` (DESIGN §3: only what the
-  // state machine made durable itself). The store may drop them, in whole units (the WAL
+  // The caller no longer needs entries at or before `up_to_index` (docs/architecture.md §3: only
+  // what the state machine made durable itself). The store may drop them, in whole units (the WAL
   // drops whole segments, never the one being written), so afterwards first_index() is at
   // most up_to_index + 1 and every entry after up_to_index is still there.
   virtual Status compact(Index up_to_index) = 0;

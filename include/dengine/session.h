@@ -64,7 +64,7 @@ class Session {
   [[nodiscard]] const std::shared_ptr<Clock>& clock() const { return clock_; }
 
   // OK while the lease is kept alive; kCancelled once orphaned or closed; why it was lost
-  // otherwise (KvError::kLeaseNotFound: it expired or was revoked). A loss shows at the first
+  // otherwise (ErrorDetail::kLeaseNotFound: it expired or was revoked). A loss shows at the first
   // renewal that fails, every third of the TTL (etcd's Done channel closes then too).
   [[nodiscard]] Status status() const;
 

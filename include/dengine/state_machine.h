@@ -24,10 +24,6 @@
 
 namespace dengine {
 
-using KvResponse =
-    std::variant<std::monostate, PutResponse, DeleteRangeResponse, TxnResponse, CompactionResponse,
-                 LeaseGrantResponse, LeaseRevokeResponse, LeaseCheckpointResponse>;
-
 struct ApplyResult {
   // The index was at or below applied_index(): nothing happened (a replay after restart).
   bool already_applied = false;

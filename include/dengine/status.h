@@ -9,6 +9,8 @@
 #include <utility>
 #include <variant>
 
+#include "dengine/error_detail.h"
+
 namespace dengine {
 
 enum class StatusCode : uint8_t {
@@ -25,16 +27,24 @@ enum class StatusCode : uint8_t {
   kIoError,
   kInternal,
   kCancelled,  // the caller ended it (a cancelled watch)
+  kPermissionDenied,
+  kUnauthenticated,  // no credentials, or ones that are not valid
 };
+// The highest code: a number above it from a peer or a file is no StatusCode.
+inline constexpr StatusCode kLastStatusCode = StatusCode::kUnauthenticated;
 
 std::string_view status_code_name(StatusCode code);
 
 class [[nodiscard]] Status {
  public:
   Status() = default;
-  Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
+  Status(StatusCode code, std::string message, ErrorDetail detail = ErrorDetail::kNone)
+      : code_(code), detail_(detail), message_(std::move(message)) {}
 
   static Status ok() { return {}; }
+  // The known condition `detail` with its code and text, and `context` (what was asked, the
+  // numbers involved) in parentheses after the text when not empty.
+  static Status of(ErrorDetail detail, std::string_view context = {});
   static Status invalid_argument(std::string message) {
     return {StatusCode::kInvalidArgument, std::move(message)};
   }
@@ -71,14 +81,25 @@ class [[nodiscard]] Status {
   [[nodiscard]] bool is_ok() const { return code_ == StatusCode::kOk; }
   explicit operator bool() const { return is_ok(); }
   [[nodiscard]] StatusCode code() const { return code_; }
+  [[nodiscard]] ErrorDetail detail() const { return detail_; }
+  [[nodiscard]] bool is(ErrorDetail detail) const { return detail_ == detail; }
   [[nodiscard]] const std::string& message() const { return message_; }
+  // The same status with `context` appended in parentheses; the code and detail stay.
+  [[nodiscard]] Status with_context(std::string_view context) const;
   // "NotLeader: raft: node 2 is not the leader (leader is 3)"
   [[nodiscard]] std::string to_string() const;
 
  private:
   StatusCode code_ = StatusCode::kOk;
+  ErrorDetail detail_ = ErrorDetail::kNone;
   std::string message_;
 };
+
+namespace detail {
+// A Result's value was asked for while it holds an error: fails the process (DENGINE_CHECK's
+// failure path) with the status in the message. No exception crosses the public API.
+[[noreturn]] void value_of_failed_result(const Status& status);
+}  // namespace detail
 
 // A value or the Status that explains its absence. A Result never holds an OK Status.
 template <typename T>
@@ -94,12 +115,12 @@ class [[nodiscard]] Result {
   [[nodiscard]] bool has_value() const { return std::holds_alternative<T>(state_); }
   explicit operator bool() const { return has_value(); }
 
-  // Precondition: has_value().
-  T& value() & { return std::get<T>(state_); }
-  const T& value() const& { return std::get<T>(state_); }
-  T&& value() && { return std::get<T>(std::move(state_)); }
-  T& operator*() & { return value(); }
-  const T& operator*() const& { return value(); }
+  // Precondition: has_value(); breaking it stops the process with the held status.
+  [[nodiscard]] T& value() & { return *checked_value(); }
+  [[nodiscard]] const T& value() const& { return *checked_value(); }
+  [[nodiscard]] T&& value() && { return std::move(*checked_value()); }
+  [[nodiscard]] T& operator*() & { return value(); }
+  [[nodiscard]] const T& operator*() const& { return value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
@@ -109,6 +130,19 @@ class [[nodiscard]] Result {
   }
 
  private:
+  T* checked_value() {
+    T* held = std::get_if<T>(&state_);
+    if (held == nullptr) [[unlikely]]
+      detail::value_of_failed_result(*std::get_if<Status>(&state_));
+    return held;
+  }
+  const T* checked_value() const {
+    const T* held = std::get_if<T>(&state_);
+    if (held == nullptr) [[unlikely]]
+      detail::value_of_failed_result(*std::get_if<Status>(&state_));
+    return held;
+  }
+
   std::variant<T, Status> state_;
 };
 

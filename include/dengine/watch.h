@@ -13,7 +13,7 @@
 // writes always arrive together). A consumer that falls behind never slows the engine: once
 // its buffer is full the watch stops taking live events and later catches up from the
 // store's history. If that history was compacted meanwhile, or the start revision already
-// was, the watch ends with KvError::kCompacted and compact_revision() tells from where the
+// was, the watch ends with ErrorDetail::kCompacted and compact_revision() tells from where the
 // history is still available (etcd's "compacted at N").
 
 #include <cstddef>
@@ -87,7 +87,7 @@ class Watch {
   Watch(const Watch&) = delete;
   Watch& operator=(const Watch&) = delete;
 
-  // Blocks until a batch is ready or the watch ends (the error says why: KvError::kCompacted,
+  // Blocks until a batch is ready or the watch ends (the error says why: ErrorDetail::kCompacted,
   // kCancelled, kUnavailable when the engine stopped).
   Result<WatchBatch> next() {
     if (!channel_) return Status::cancelled("watch: cancelled");

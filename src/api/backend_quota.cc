@@ -44,7 +44,7 @@ Status BackendQuota::admit(uint64_t cost) const {
     return std::find(alarms.begin(), alarms.end(), no_space) != alarms.end();
   });
   if (!raised) propose_and_forget(engine_, kv::AlarmChangeRequest{true, no_space});
-  return kv_error_status(KvError::kNoSpace);
+  return Status::of(ErrorDetail::kNoSpace);
 }
 
 }  // namespace dengine::api

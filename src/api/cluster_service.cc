@@ -11,39 +11,13 @@
 #include "api/etcd_status.h"
 #include "common/splitmix64.h"
 #include "kv/member_codec.h"
-#include "runtime/reconfig_checks.h"
 
 namespace dengine::api {
 namespace {
 
 // etcd 3.4.23's rpctypes errors for the Cluster service.
-grpc::Status member_not_found() {
-  return {grpc::StatusCode::NOT_FOUND, "etcdserver: member not found"};
-}
-grpc::Status peer_urls_exist() {
-  return {grpc::StatusCode::FAILED_PRECONDITION, "etcdserver: Peer URLs already exists"};
-}
-grpc::Status bad_urls() {
-  return {grpc::StatusCode::INVALID_ARGUMENT, "etcdserver: given member URLs are invalid"};
-}
-grpc::Status too_many_learners() {
-  return {grpc::StatusCode::FAILED_PRECONDITION, "etcdserver: too many learner members in cluster"};
-}
-grpc::Status not_a_learner() {
-  return {grpc::StatusCode::FAILED_PRECONDITION, "etcdserver: can only promote a learner member"};
-}
-
-grpc::Status change_status(const Status& status) {
-  const std::optional<runtime::ReconfigRefusal> refusal = runtime::reconfig_refusal_of(status);
-  if (refusal == runtime::ReconfigRefusal::kLearnerNotInSync) {
-    return {grpc::StatusCode::FAILED_PRECONDITION,
-            "etcdserver: can only promote a learner member which is in sync with leader"};
-  }
-  if (refusal == runtime::ReconfigRefusal::kUnhealthyCluster) {
-    return {grpc::StatusCode::UNAVAILABLE, "etcdserver: unhealthy cluster"};
-  }
-  if (refusal == runtime::ReconfigRefusal::kTooManyLearners) return too_many_learners();
-  return to_grpc_status(status);
+grpc::Status etcd_error(ErrorDetail detail) {
+  return to_grpc_status(Status::of(detail));
 }
 
 // scheme://host:port with an http or https scheme, a host and a numeric port: what etcd's
@@ -67,7 +41,8 @@ bool valid_peer_url(std::string_view url) {
 // Whether a membership change failed before its entry could reach the log: the leader's
 // checks refused it, or there was no leader to take it.
 bool refused_before_the_log(const Status& status) {
-  return runtime::reconfig_refusal_of(status).has_value() ||
+  return status.is(ErrorDetail::kLearnerNotInSync) || status.is(ErrorDetail::kUnhealthyCluster) ||
+         status.is(ErrorDetail::kTooManyLearners) ||
          status.code() == StatusCode::kFailedPrecondition ||
          status.code() == StatusCode::kInvalidArgument || status.code() == StatusCode::kNotLeader;
 }
@@ -75,7 +50,7 @@ bool refused_before_the_log(const Status& status) {
 // What etcd would take, within the bounds the member records keep (kv/member_codec.h).
 grpc::Status check_peer_urls(const std::vector<std::string>& peer_urls) {
   if (peer_urls.empty() || !std::all_of(peer_urls.begin(), peer_urls.end(), valid_peer_url)) {
-    return bad_urls();
+    return etcd_error(ErrorDetail::kMemberBadUrls);
   }
   if (Status bounded = kv::check_member_fields({}, peer_urls, {}); !bounded) {
     return {grpc::StatusCode::INVALID_ARGUMENT, "etcdserver: " + bounded.message()};
@@ -138,12 +113,14 @@ grpc::Status ClusterService::add(const etcdserverpb::MemberAddRequest& request,
   const std::vector<ClusterMember> members = roster_.members();
   const std::vector<MemberRecord> records = roster_.records();
   for (const ClusterMember& member : members) {
-    if (shares_a_url(member.record.peer_urls, peer_urls)) return peer_urls_exist();
+    if (shares_a_url(member.record.peer_urls, peer_urls))
+      return etcd_error(ErrorDetail::kPeerUrlsExist);
   }
   const auto learners = static_cast<size_t>(
       std::count_if(members.begin(), members.end(),
                     [](const ClusterMember& member) { return member.is_learner; }));
-  if (request.islearner() && learners >= kMaxLearners) return too_many_learners();
+  if (request.islearner() && learners >= kMaxLearners)
+    return etcd_error(ErrorDetail::kTooManyLearners);
 
   const NodeId id = new_member_id(peer_urls, options_.cluster_id, members, records);
   // The record first: whoever applies the configuration change can already reach the member.
@@ -162,7 +139,7 @@ grpc::Status ClusterService::add(const etcdserverpb::MemberAddRequest& request,
     if (refused_before_the_log(added)) {
       (void)roster_.propose(kv::MemberRemoveRequest{id}, options_.change_timeout);
     }
-    return change_status(added);
+    return to_grpc_status(added);
   }
   etcdserverpb::Member* member = response.mutable_member();
   member->set_id(id);
@@ -179,11 +156,11 @@ grpc::Status ClusterService::remove(NodeId id) {
     const std::vector<MemberRecord> records = roster_.records();
     const bool recorded = std::any_of(records.begin(), records.end(),
                                       [id](const MemberRecord& record) { return record.id == id; });
-    if (!recorded) return member_not_found();
+    if (!recorded) return etcd_error(ErrorDetail::kMemberNotFound);
     return to_grpc_status(roster_.propose(kv::MemberRemoveRequest{id}, options_.change_timeout));
   }
   if (Status removed = roster_.engine().remove_member(id, options_.change_timeout); !removed) {
-    return change_status(removed);
+    return to_grpc_status(removed);
   }
   // A member that removed itself may no longer commit anything: the record is then collected
   // by the leader (server/orphan records), and the configuration alone already hides it.
@@ -211,10 +188,11 @@ grpc::Status ClusterService::update(const etcdserverpb::MemberUpdateRequest& req
   if (grpc::Status valid = check_peer_urls(peer_urls); !valid.ok()) return valid;
   std::sort(peer_urls.begin(), peer_urls.end());
   const std::vector<ClusterMember> members = roster_.members();
-  if (find_member(members, request.id()) == nullptr) return member_not_found();
+  if (find_member(members, request.id()) == nullptr)
+    return etcd_error(ErrorDetail::kMemberNotFound);
   for (const ClusterMember& member : members) {
     if (member.record.id != request.id() && shares_a_url(member.record.peer_urls, peer_urls)) {
-      return peer_urls_exist();
+      return etcd_error(ErrorDetail::kPeerUrlsExist);
     }
   }
   return to_grpc_status(
@@ -223,9 +201,9 @@ grpc::Status ClusterService::update(const etcdserverpb::MemberUpdateRequest& req
 
 grpc::Status ClusterService::promote(NodeId id) {
   const ClusterMember* member = find_member(roster_.members(), id);
-  if (member == nullptr) return member_not_found();
-  if (!member->is_learner) return not_a_learner();
-  return change_status(roster_.engine().promote(id, options_.change_timeout));
+  if (member == nullptr) return etcd_error(ErrorDetail::kMemberNotFound);
+  if (!member->is_learner) return etcd_error(ErrorDetail::kMemberNotLearner);
+  return to_grpc_status(roster_.engine().promote(id, options_.change_timeout));
 }
 
 grpc::ServerUnaryReactor* ClusterService::MemberAdd(grpc::CallbackServerContext* context,

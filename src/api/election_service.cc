@@ -32,8 +32,9 @@ grpc::ServerUnaryReactor* finished(grpc::CallbackServerContext* context, grpc::S
 grpc::Status campaign_error(KvClient& kv, LeaseId lease, const Status& why) {
   if (why.code() == StatusCode::kAborted) {
     Result<LeaseTimeToLiveResponse> left = kv.time_to_live(lease);
-    const std::optional<KvError> error = left ? std::nullopt : kv_error_of(left.status());
-    if (error == KvError::kLeaseNotFound) return concurrency_error(left.status());
+    if (!left && left.status().is(ErrorDetail::kLeaseNotFound)) {
+      return concurrency_error(left.status());
+    }
   }
   return concurrency_error(why);
 }

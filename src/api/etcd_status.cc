@@ -1,38 +1,63 @@
 #include "api/etcd_status.h"
 
-#include "dengine/kv_types.h"
+#include <array>
 
 namespace dengine::api {
 namespace {
 
-grpc::StatusCode code_of(KvError error) {
-  switch (error) {
-    case KvError::kCompacted:
-    case KvError::kFutureRevision:
-    case KvError::kLeaseTtlTooLarge: return grpc::StatusCode::OUT_OF_RANGE;
-    case KvError::kLeaseNotFound: return grpc::StatusCode::NOT_FOUND;
-    case KvError::kLeaseExists: return grpc::StatusCode::FAILED_PRECONDITION;
-    case KvError::kNoSpace: return grpc::StatusCode::RESOURCE_EXHAUSTED;
-    case KvError::kPeerUrlsExist: return grpc::StatusCode::FAILED_PRECONDITION;
-    case KvError::kCorrupt: return grpc::StatusCode::DATA_LOSS;
-    case KvError::kEmptyKey:
-    case KvError::kKeyNotFound:
-    case KvError::kValueProvided:
-    case KvError::kLeaseProvided:
-    case KvError::kTooManyOps:
-    case KvError::kDuplicateKey:
-    case KvError::kRequestTooLarge: return grpc::StatusCode::INVALID_ARGUMENT;
-  }
-  return grpc::StatusCode::UNKNOWN;
-}
+// etcd's gRPC code for each known condition (v3rpc/rpctypes/error.go); the text is the
+// detail's own (dengine/error_detail.h), which is etcd's.
+struct EtcdCode {
+  ErrorDetail detail;
+  grpc::StatusCode code;
+};
 
-}  // namespace
+using enum ErrorDetail;
+using grpc::StatusCode::FAILED_PRECONDITION;
+using grpc::StatusCode::INVALID_ARGUMENT;
 
-grpc::Status to_grpc_status(const Status& status) {
-  if (status.is_ok()) return grpc::Status::OK;
-  if (std::optional<KvError> error = kv_error_of(status)) {
-    return {code_of(*error), std::string(kv_error_message(*error))};
-  }
+constexpr std::array kEtcdCodes{
+    EtcdCode{kEmptyKey, INVALID_ARGUMENT},
+    EtcdCode{kKeyNotFound, INVALID_ARGUMENT},
+    EtcdCode{kValueProvided, INVALID_ARGUMENT},
+    EtcdCode{kLeaseProvided, INVALID_ARGUMENT},
+    EtcdCode{kTooManyOps, INVALID_ARGUMENT},
+    EtcdCode{kDuplicateKey, INVALID_ARGUMENT},
+    EtcdCode{kCompacted, grpc::StatusCode::OUT_OF_RANGE},
+    EtcdCode{kFutureRevision, grpc::StatusCode::OUT_OF_RANGE},
+    EtcdCode{kLeaseNotFound, grpc::StatusCode::NOT_FOUND},
+    EtcdCode{kLeaseExists, FAILED_PRECONDITION},
+    EtcdCode{kLeaseTtlTooLarge, grpc::StatusCode::OUT_OF_RANGE},
+    EtcdCode{kRequestTooLarge, INVALID_ARGUMENT},
+    EtcdCode{kNoSpace, grpc::StatusCode::RESOURCE_EXHAUSTED},
+    EtcdCode{kPeerUrlsExist, FAILED_PRECONDITION},
+    EtcdCode{kCorrupt, grpc::StatusCode::DATA_LOSS},
+    EtcdCode{kMemberNotFound, grpc::StatusCode::NOT_FOUND},
+    EtcdCode{kMemberExists, FAILED_PRECONDITION},
+    EtcdCode{kMemberBadUrls, INVALID_ARGUMENT},
+    EtcdCode{kMemberNotLearner, FAILED_PRECONDITION},
+    EtcdCode{kLearnerNotInSync, FAILED_PRECONDITION},
+    EtcdCode{kUnhealthyCluster, grpc::StatusCode::UNAVAILABLE},
+    EtcdCode{kTooManyLearners, FAILED_PRECONDITION},
+    EtcdCode{kAuthNotEnabled, FAILED_PRECONDITION},
+    EtcdCode{kAuthFailed, INVALID_ARGUMENT},
+    EtcdCode{kInvalidAuthToken, grpc::StatusCode::UNAUTHENTICATED},
+    EtcdCode{kPermissionDenied, grpc::StatusCode::PERMISSION_DENIED},
+    EtcdCode{kUserEmpty, INVALID_ARGUMENT},
+    EtcdCode{kUserNotFound, FAILED_PRECONDITION},
+    EtcdCode{kUserAlreadyExists, FAILED_PRECONDITION},
+    EtcdCode{kRoleEmpty, INVALID_ARGUMENT},
+    EtcdCode{kRoleNotFound, FAILED_PRECONDITION},
+    EtcdCode{kRoleAlreadyExists, FAILED_PRECONDITION},
+    EtcdCode{kRoleNotGranted, FAILED_PRECONDITION},
+    EtcdCode{kPermissionNotGranted, FAILED_PRECONDITION},
+    EtcdCode{kRootUserNotExist, FAILED_PRECONDITION},
+    EtcdCode{kRootRoleNotExist, FAILED_PRECONDITION},
+    EtcdCode{kInvalidAuthManagement, INVALID_ARGUMENT},
+};
+
+// A status without a known detail: etcd's answer for the situation its code describes.
+grpc::Status by_code(const Status& status) {
   switch (status.code()) {
     case StatusCode::kResourceExhausted:
       return {grpc::StatusCode::RESOURCE_EXHAUSTED, "etcdserver: too many requests"};
@@ -53,6 +78,23 @@ grpc::Status to_grpc_status(const Status& status) {
       // etcd turns what it does not map into Unknown with the error's own text.
       return {grpc::StatusCode::UNKNOWN, "etcdserver: " + status.message()};
   }
+}
+
+}  // namespace
+
+std::optional<grpc::StatusCode> etcd_code_of(ErrorDetail detail) {
+  for (const EtcdCode& known : kEtcdCodes) {
+    if (known.detail == detail) return known.code;
+  }
+  return std::nullopt;
+}
+
+grpc::Status to_grpc_status(const Status& status) {
+  if (status.is_ok()) return grpc::Status::OK;
+  if (const std::optional<grpc::StatusCode> code = etcd_code_of(status.detail())) {
+    return {*code, std::string(error_detail_text(status.detail()))};
+  }
+  return by_code(status);
 }
 
 }  // namespace dengine::api

@@ -32,7 +32,7 @@ grpc::ServerUnaryReactor* refuse(grpc::CallbackServerContext* context, const Sta
 // above it, so that this check, with etcd's text, is what a client meets).
 Status check_size(const google::protobuf::Message& request, const KvServiceLimits& limits) {
   if (request.ByteSizeLong() > limits.max_request_bytes) {
-    return kv_error_status(KvError::kRequestTooLarge);
+    return Status::of(ErrorDetail::kRequestTooLarge);
   }
   return Status::ok();
 }

@@ -14,8 +14,7 @@ namespace {
 constexpr size_t kMaxQueuedRenewals = 1024;
 
 bool is_lease_not_found(const Status& status) {
-  const std::optional<KvError> error = kv_error_of(status);
-  return error && *error == KvError::kLeaseNotFound;
+  return status.is(ErrorDetail::kLeaseNotFound);
 }
 
 // etcd's LeaseKeepAlive: each request renews one lease and is answered with its granted TTL,

@@ -266,11 +266,11 @@ grpc::ServerUnaryReactor* MaintenanceService::HashKV(grpc::CallbackServerContext
   });
   const int64_t revision = request->revision() > 0 ? request->revision() : current;
   if (revision > current) {
-    reactor->Finish(to_grpc_status(kv_error_status(KvError::kFutureRevision)));
+    reactor->Finish(to_grpc_status(Status::of(ErrorDetail::kFutureRevision)));
     return reactor;
   }
   if (compacted > 0 && revision < compacted) {
-    reactor->Finish(to_grpc_status(kv_error_status(KvError::kCompacted)));
+    reactor->Finish(to_grpc_status(Status::of(ErrorDetail::kCompacted)));
     return reactor;
   }
   HistoryHash hash;

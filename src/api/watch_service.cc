@@ -168,8 +168,7 @@ class WatchStream final : public BidiStream<Request, Response>,
       Response ended;
       ended.set_watch_id(id);
       ended.set_canceled(true);
-      const std::optional<KvError> error = kv_error_of(batch.status());
-      if (error && *error == KvError::kCompacted) {
+      if (batch.status().is(ErrorDetail::kCompacted)) {
         // etcd: the compacted response carries the compaction revision and a zero header.
         ended.set_compact_revision(entry.watch->compact_revision());
         header_.fill_without_revision(ended.mutable_header());

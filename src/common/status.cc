@@ -1,5 +1,6 @@
 #include "dengine/status.h"
 
+#include "common/check.h"
 #include "dengine/raft_message.h"
 
 namespace dengine {
@@ -19,9 +20,38 @@ std::string_view status_code_name(StatusCode code) {
     case StatusCode::kIoError: return "IoError";
     case StatusCode::kInternal: return "Internal";
     case StatusCode::kCancelled: return "Cancelled";
+    case StatusCode::kPermissionDenied: return "PermissionDenied";
+    case StatusCode::kUnauthenticated: return "Unauthenticated";
   }
   return "Unknown";
 }
+
+Status Status::of(ErrorDetail detail, std::string_view context) {
+  const StatusCode code = error_detail_code(detail);
+  // kNone (or a detail missing from the table) names no error: saying OK would lose one.
+  DENGINE_CHECK_MSG(code != StatusCode::kOk, error_detail_name(detail));
+  std::string message(error_detail_text(detail));
+  if (!context.empty()) {
+    message += " (";
+    message += context;
+    message += ')';
+  }
+  return {code, std::move(message), detail};
+}
+
+Status Status::with_context(std::string_view context) const {
+  if (is_ok()) return *this;
+  return {code_, message_ + " (" + std::string(context) + ")", detail_};
+}
+
+namespace detail {
+
+void value_of_failed_result(const Status& status) {
+  check_failed("has_value()", "dengine/status.h", 0,
+               "Result::value() on an error: " + status.to_string());
+}
+
+}  // namespace detail
 
 std::string Status::to_string() const {
   if (is_ok()) return "OK";

@@ -48,9 +48,10 @@ Result<ImageSummary> install_image(const std::string& file,
                                    const std::string& kv_dir) {
   Result<ImageSummary> image = open_image(contents.image_dir, kv_dir);
   if (!image) {
-    return Status(image.status().code(), "snapshot file " + file +
-                                             ": its image does not open as a store (corrupt?): " +
-                                             image.status().message());
+    return Status(image.status().code(),
+                  "snapshot file " + file + ": its image does not open as a store (corrupt?): " +
+                      image.status().message(),
+                  image.status().detail());
   }
   if (image->applied_index != contents.description.image.index) {
     return Status::corruption("snapshot file " + file + " is corrupt: its image holds index " +

@@ -124,7 +124,8 @@ Result<RestoredMember> restore_snapshot(const std::string& file, const RestoreOp
   // rename(2) replaces an empty directory, and only an empty one.
   if (Status moved = kv::rename_durably(staging, dir); !moved) {
     return Status(moved.code(),
-                  "restore: moving the restored data dir into place: " + moved.message());
+                  "restore: moving the restored data dir into place: " + moved.message(),
+                  moved.detail());
   }
   guard.keep();
   return RestoredMember{.data_dir = dir, .ids = std::move(*ids), .image = *image};

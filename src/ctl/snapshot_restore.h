@@ -18,7 +18,7 @@
 
 #include "ctl/image_store.h"
 #include "dengine/status.h"
-#include "server/etcd_server.h"
+#include "server/server_ids.h"
 
 namespace dengine::ctl {
 

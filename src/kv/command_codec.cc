@@ -62,7 +62,7 @@ class Encoder {
 
   Result<std::string> finish() {
     if (!status_) return status_;
-    if (out_.size() > kMaxCommandBytes) return kv_error_status(KvError::kRequestTooLarge);
+    if (out_.size() > kMaxCommandBytes) return Status::of(ErrorDetail::kRequestTooLarge);
     return out_.take();
   }
 
@@ -185,7 +185,7 @@ class Encoder {
     }
     if (r.compare.size() > kMaxTxnOps || r.success.size() > kMaxTxnOps ||
         r.failure.size() > kMaxTxnOps) {
-      fail(kv_error_status(KvError::kTooManyOps));
+      fail(Status::of(ErrorDetail::kTooManyOps));
       return;
     }
     out_.count(r.compare.size());
@@ -226,7 +226,7 @@ class Encoder {
     }
     // Checked as we go, so an oversized txn stops growing the buffer early.
     if (out_.size() + data.size() > kMaxCommandBytes) {
-      fail(kv_error_status(KvError::kRequestTooLarge));
+      fail(Status::of(ErrorDetail::kRequestTooLarge));
       return;
     }
     out_.bytes(data);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/check.h"
+#include "common/splitmix64.h"
 #include "kv/range_query.h"
 #include "kv/request_validation.h"
 
@@ -107,10 +108,10 @@ Status check_put_preconditions(const MvccReader& view, const LeaseTable& leases,
   if (put.ignore_value || put.ignore_lease) {
     Result<RawRange> current = view.range(KeySpan::of(put.key, {}), {});
     if (!current) return current.status();
-    if (current->kvs.empty()) return kv_error_status(KvError::kKeyNotFound);
+    if (current->kvs.empty()) return Status::of(ErrorDetail::kKeyNotFound);
   }
   if (put.lease != kNoLease && !leases.contains(put.lease)) {
-    return kv_error_status(KvError::kLeaseNotFound);
+    return Status::of(ErrorDetail::kLeaseNotFound);
   }
   return Status::ok();
 }
@@ -119,8 +120,8 @@ Status check_put_preconditions(const MvccReader& view, const LeaseTable& leases,
 // compared like any other, so it fails as compacted once anything was compacted (etcd 3.4.23).
 Status check_range_revision(const MvccReader& view, const RangeRequest& range) {
   if (range.revision == 0) return Status::ok();
-  if (range.revision > view.revision()) return kv_error_status(KvError::kFutureRevision);
-  if (range.revision < view.compact_revision()) return kv_error_status(KvError::kCompacted);
+  if (range.revision > view.revision()) return Status::of(ErrorDetail::kFutureRevision);
+  if (range.revision < view.compact_revision()) return Status::of(ErrorDetail::kCompacted);
   return Status::ok();
 }
 
@@ -238,7 +239,7 @@ ApplyResult apply_put(KvState& state, const PutRequest& put) {
   if (Status s = check_put_request(put); !s) return failed(state, std::move(s));
   // Outside a txn etcd looks the lease up before the key (the opposite order to a txn's).
   if (put.lease != kNoLease && !state.leases.contains(put.lease)) {
-    return failed(state, kv_error_status(KvError::kLeaseNotFound));
+    return failed(state, Status::of(ErrorDetail::kLeaseNotFound));
   }
   if (Status s = check_put_preconditions(state.mvcc, state.leases, put); !s) {
     return failed(state, std::move(s));
@@ -308,18 +309,11 @@ ApplyResult apply_compaction(KvState& state, const CompactionRequest& compaction
   return succeeded(state, CompactionResponse{state.mvcc.revision()}, {});
 }
 
-// splitmix64: a well-mixed, deterministic function of the entry index, so every replica picks
-// the same id while ids stay spread out like etcd's.
-uint64_t mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
 LeaseId choose_lease_id(const LeaseTable& leases, Index index) {
   constexpr auto kMaxId = std::numeric_limits<LeaseId>::max();
-  auto id = static_cast<LeaseId>(mix(index) & static_cast<uint64_t>(kMaxId));
+  // A well-mixed, deterministic function of the entry index: every replica picks the same id
+  // while ids stay spread out like etcd's. Stored: the function must never change.
+  auto id = static_cast<LeaseId>(splitmix64_of(index) & static_cast<uint64_t>(kMaxId));
   if (id == kNoLease) id = 1;
   while (leases.contains(id)) id = id == kMaxId ? 1 : id + 1;
   return id;
@@ -328,10 +322,10 @@ LeaseId choose_lease_id(const LeaseTable& leases, Index index) {
 ApplyResult apply_lease_grant(KvState& state, Index index, const LeaseGrantRequest& grant,
                               const KvApplyOptions& options) {
   if (grant.ttl_seconds > kv_limits::kMaxLeaseTtlSeconds) {
-    return failed(state, kv_error_status(KvError::kLeaseTtlTooLarge));
+    return failed(state, Status::of(ErrorDetail::kLeaseTtlTooLarge));
   }
   const LeaseId id = grant.id == kNoLease ? choose_lease_id(state.leases, index) : grant.id;
-  if (state.leases.contains(id)) return failed(state, kv_error_status(KvError::kLeaseExists));
+  if (state.leases.contains(id)) return failed(state, Status::of(ErrorDetail::kLeaseExists));
   const int64_t ttl = std::max(grant.ttl_seconds, options.min_lease_ttl_seconds);
   state.leases.grant(id, ttl);
   return succeeded(state, LeaseGrantResponse{state.mvcc.revision(), id, ttl}, {});
@@ -341,7 +335,7 @@ ApplyResult apply_lease_grant(KvState& state, Index index, const LeaseGrantReque
 // had any keys), then the lease goes.
 ApplyResult apply_lease_revoke(KvState& state, const LeaseRevokeRequest& revoke) {
   const LeaseTable::Lease* lease = state.leases.find(revoke.id);
-  if (lease == nullptr) return failed(state, kv_error_status(KvError::kLeaseNotFound));
+  if (lease == nullptr) return failed(state, Status::of(ErrorDetail::kLeaseNotFound));
   const std::vector<std::string> keys(lease->keys.begin(), lease->keys.end());
   WriteTxn txn(state.mvcc, state.leases);
   for (const std::string& key : keys) txn.delete_range(KeySpan::of(key, {}));
@@ -365,7 +359,7 @@ ApplyResult apply_member_peer_urls(KvState& state, const MemberPeerUrlsRequest& 
     if (id == request.id) continue;
     for (const std::string& url : request.peer_urls) {
       if (std::find(other.peer_urls.begin(), other.peer_urls.end(), url) != other.peer_urls.end()) {
-        return failed(state, kv_error_status(KvError::kPeerUrlsExist));
+        return failed(state, Status::of(ErrorDetail::kPeerUrlsExist));
       }
     }
   }
@@ -413,13 +407,13 @@ bool ops_put(const std::vector<RequestOp>& ops) {
   return false;
 }
 
-// etcd's applierV3Capped: under a NOSPACE alarm, what would grow the store is refused before
-// it is applied (a txn that puts in either branch, as etcd's quota cost counts both).
 bool has_alarm(const KvState& state, AlarmType type) {
   return std::any_of(state.alarms.begin(), state.alarms.end(),
                      [type](const Alarm& a) { return a.type == type; });
 }
 
+// etcd's applierV3Capped: under a NOSPACE alarm, what would grow the store is refused before
+// it is applied (a txn that puts in either branch, as etcd's quota cost counts both).
 bool capped(const KvState& state, const KvCommand& command) {
   if (!has_alarm(state, AlarmType::kNoSpace)) return false;
   if (std::holds_alternative<PutRequest>(command)) return true;
@@ -447,8 +441,8 @@ bool refused_as_corrupt(const KvState& state, const KvCommand& command) {
 
 ApplyResult apply_command(KvState& state, Index index, const KvCommand& command,
                           const KvApplyOptions& options) {
-  if (refused_as_corrupt(state, command)) return failed(state, kv_error_status(KvError::kCorrupt));
-  if (capped(state, command)) return failed(state, kv_error_status(KvError::kNoSpace));
+  if (refused_as_corrupt(state, command)) return failed(state, Status::of(ErrorDetail::kCorrupt));
+  if (capped(state, command)) return failed(state, Status::of(ErrorDetail::kNoSpace));
   ApplyResult result = std::visit(
       [&](const auto& request) -> ApplyResult {
         using T = std::decay_t<decltype(request)>;

@@ -1,7 +1,8 @@
 #pragma once
 
 // The byte layout of member records, shared by the replicated commands, the RocksDB store's
-// "members" family and the in-memory store's image (all on disk: only ever add):
+// "member/" keys in its meta family and the in-memory store's image (all on disk: only ever
+// add):
 //
 //   urls    := n:u32 (url)*n                 each url a u32 length then its bytes
 //   record  := id:u64 name peer_urls:urls client_urls:urls

@@ -18,8 +18,10 @@ Result<ApplyResult> MemoryKvStore::apply(Index index, const std::string& command
   }
   Result<KvCommand> decoded = decode_command(command);
   if (!decoded) {
-    return Status(decoded.status().code(), "kv: entry " + std::to_string(index) +
-                                               " cannot be applied: " + decoded.status().message());
+    return Status(
+        decoded.status().code(),
+        "kv: entry " + std::to_string(index) + " cannot be applied: " + decoded.status().message(),
+        decoded.status().detail());
   }
   ApplyResult result = apply_command(live_, index, *decoded, options_.apply);
   live_.applied_index = index;

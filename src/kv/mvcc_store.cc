@@ -84,9 +84,9 @@ Result<RawRange> MvccStore::range(const KeySpan& span, const RawRangeOptions& op
 // store's; a read exactly at the compacted revision is still answered.
 Result<RawRange> MvccStore::range_at(const KeySpan& span, const RawRangeOptions& options,
                                      int64_t reader_revision) const {
-  if (options.revision > reader_revision) return kv_error_status(KvError::kFutureRevision);
+  if (options.revision > reader_revision) return Status::of(ErrorDetail::kFutureRevision);
   const int64_t at = options.revision <= 0 ? reader_revision : options.revision;
-  if (at < compact_revision_) return kv_error_status(KvError::kCompacted);
+  if (at < compact_revision_) return Status::of(ErrorDetail::kCompacted);
 
   RawRange result;
   result.revision = reader_revision;
@@ -129,7 +129,7 @@ Result<EventBatch> MvccStore::events(const KeySpan& span, int64_t start, bool pr
   }
   // etcd's watch: a start below the compacted revision is refused; a start exactly at it is
   // served from what compaction kept at that revision.
-  if (start < compact_revision_) return kv_error_status(KvError::kCompacted);
+  if (start < compact_revision_) return Status::of(ErrorDetail::kCompacted);
   batch.next_revision = std::max(start, current_revision_ + 1);
 
   int64_t revisions_seen = 0;
@@ -161,8 +161,8 @@ Result<EventBatch> MvccStore::events(const KeySpan& span, int64_t start, bool pr
 // ---- compaction ----
 
 Status MvccStore::compact(int64_t revision) {
-  if (revision <= compact_revision_) return kv_error_status(KvError::kCompacted);
-  if (revision > current_revision_) return kv_error_status(KvError::kFutureRevision);
+  if (revision <= compact_revision_) return Status::of(ErrorDetail::kCompacted);
+  if (revision > current_revision_) return Status::of(ErrorDetail::kFutureRevision);
   compact_revision_ = revision;
 
   std::vector<Revision> kept;

@@ -76,16 +76,16 @@ Status collect_writes(const std::vector<RequestOp>& ops, TxnWrites& writes) {
     if (Status s = collect_writes(txn->failure, else_writes); !s) return s;
     for (const std::string& key : then_writes.puts) {
       if (writes.puts.contains(key) || writes.deletes.contains(key)) {
-        return kv_error_status(KvError::kDuplicateKey);
+        return Status::of(ErrorDetail::kDuplicateKey);
       }
       writes.puts.insert(key);
     }
     for (const std::string& key : else_writes.puts) {
       // then and else never both run: the same key in both is fine.
       if (writes.puts.contains(key) && !then_writes.puts.contains(key)) {
-        return kv_error_status(KvError::kDuplicateKey);
+        return Status::of(ErrorDetail::kDuplicateKey);
       }
-      if (writes.deletes.contains(key)) return kv_error_status(KvError::kDuplicateKey);
+      if (writes.deletes.contains(key)) return Status::of(ErrorDetail::kDuplicateKey);
       writes.puts.insert(key);
     }
     writes.deletes.add_all(then_writes.deletes);
@@ -95,7 +95,7 @@ Status collect_writes(const std::vector<RequestOp>& ops, TxnWrites& writes) {
     const auto* put = std::get_if<PutRequest>(&op.request);
     if (put == nullptr) continue;
     if (writes.puts.contains(put->key) || writes.deletes.contains(put->key)) {
-      return kv_error_status(KvError::kDuplicateKey);
+      return Status::of(ErrorDetail::kDuplicateKey);
     }
     writes.puts.insert(put->key);
   }
@@ -108,9 +108,9 @@ Status check_request_op(const RequestOp& op, int64_t max_ops);
 Status check_txn_shape(const TxnRequest& request, int64_t max_ops) {
   const auto longest = static_cast<int64_t>(
       std::max({request.compare.size(), request.success.size(), request.failure.size()}));
-  if (longest > max_ops) return kv_error_status(KvError::kTooManyOps);
+  if (longest > max_ops) return Status::of(ErrorDetail::kTooManyOps);
   for (const Compare& compare : request.compare) {
-    if (compare.key.empty()) return kv_error_status(KvError::kEmptyKey);
+    if (compare.key.empty()) return Status::of(ErrorDetail::kEmptyKey);
   }
   for (const auto* ops : {&request.success, &request.failure}) {
     for (const RequestOp& op : *ops) {
@@ -135,23 +135,23 @@ Status check_request_op(const RequestOp& op, int64_t max_ops) {
 }  // namespace
 
 Status check_range_request(const RangeRequest& request) {
-  if (request.key.empty()) return kv_error_status(KvError::kEmptyKey);
+  if (request.key.empty()) return Status::of(ErrorDetail::kEmptyKey);
   return Status::ok();
 }
 
 Status check_put_request(const PutRequest& request) {
-  if (request.key.empty()) return kv_error_status(KvError::kEmptyKey);
+  if (request.key.empty()) return Status::of(ErrorDetail::kEmptyKey);
   if (request.ignore_value && !request.value.empty()) {
-    return kv_error_status(KvError::kValueProvided);
+    return Status::of(ErrorDetail::kValueProvided);
   }
   if (request.ignore_lease && request.lease != kNoLease) {
-    return kv_error_status(KvError::kLeaseProvided);
+    return Status::of(ErrorDetail::kLeaseProvided);
   }
   return Status::ok();
 }
 
 Status check_delete_request(const DeleteRangeRequest& request) {
-  if (request.key.empty()) return kv_error_status(KvError::kEmptyKey);
+  if (request.key.empty()) return Status::of(ErrorDetail::kEmptyKey);
   return Status::ok();
 }
 

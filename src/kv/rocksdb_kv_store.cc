@@ -129,7 +129,8 @@ Result<std::unique_ptr<RocksKvStore::Database>> RocksKvStore::Database::open(
   db_options.create_if_missing = create;
   db_options.create_missing_column_families = create;
   // The WAL is off for every write (the Raft log is the WAL): several column families then
-  // need atomic flushes, or one family could reach the disk ahead of another (DESIGN §9).
+  // need atomic flushes, or one family could reach the disk ahead of another (docs/architecture.md
+  // §9).
   db_options.atomic_flush = true;
   db_options.paranoid_checks = true;
   db_options.max_background_jobs = 2;
@@ -352,8 +353,10 @@ Result<ApplyResult> RocksKvStore::apply(Index index, const std::string& command)
   }
   Result<KvCommand> decoded = decode_command(command);
   if (!decoded) {
-    return Status(decoded.status().code(), "kv: entry " + std::to_string(index) +
-                                               " cannot be applied: " + decoded.status().message());
+    return Status(
+        decoded.status().code(),
+        "kv: entry " + std::to_string(index) + " cannot be applied: " + decoded.status().message(),
+        decoded.status().detail());
   }
   ApplyResult result = apply_command(db_->state, index, *decoded, options_.apply);
   db_->state.applied_index = index;

@@ -1,9 +1,9 @@
 #pragma once
 
-// The RocksDB StateMachine (DESIGN §3): etcd's MVCC keyspace and leases, laid out as etcd lays
-// them out. The records of every write live in RocksDB (rocksdb_records.h gives the layout);
-// the key index and the lease table live in memory and are rebuilt from RocksDB at open, as
-// etcd rebuilds its treeIndex and lessor from bbolt.
+// The RocksDB StateMachine (docs/architecture.md §3): etcd's MVCC keyspace and leases, laid out as
+// etcd lays them out. The records of every write live in RocksDB (rocksdb_records.h gives the
+// layout); the key index and the lease table live in memory and are rebuilt from RocksDB at open,
+// as etcd rebuilds its treeIndex and lessor from bbolt.
 //
 // Each applied entry is one WriteBatch: its records, the leases it changed and the applied
 // index, written with RocksDB's WAL off (the Raft log is the WAL). A crash therefore loses the

@@ -1,6 +1,6 @@
 #pragma once
 
-// When to take a snapshot, and how far the log may then be compacted (DESIGN §3, §9).
+// When to take a snapshot, and how far the log may then be compacted (docs/architecture.md §3, §9).
 //
 // A snapshot is due once enough entries or bytes were applied since the last one (etcd's
 // --snapshot-count counts entries only; a byte bound keeps a log of large values small too).

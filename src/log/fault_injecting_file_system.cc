@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <iterator>
 
+#include "common/splitmix64.h"
 #include "log/posix_file_system.h"
 
 namespace dengine::log {
@@ -113,12 +114,7 @@ FaultInjectingFileSystem::FaultInjectingFileSystem(uint64_t seed)
 FaultInjectingFileSystem::~FaultInjectingFileSystem() = default;
 
 uint64_t FaultInjectingFileSystem::random(uint64_t bound) {
-  // splitmix64: small, fast and good enough to pick offsets and lengths.
-  rng_state_ += 0x9e3779b97f4a7c15ULL;
-  uint64_t z = rng_state_;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  z ^= z >> 31;
+  const uint64_t z = splitmix64_next(rng_state_);
   return bound == 0 ? 0 : z % bound;
 }
 

@@ -2,8 +2,8 @@
 
 // The file layer under the WAL. PosixFileSystem works on real files; FaultInjectingFileSystem
 // keeps files in memory and can cut the power or fail calls. The WAL only talks to this
-// interface, so every crash test runs the production code paths (DESIGN §9: crash tests on
-// real files cannot see a missing fdatasync, because the page cache survives a SIGKILL).
+// interface, so every crash test runs the production code paths (docs/architecture.md §9: crash
+// tests on real files cannot see a missing fdatasync, because the page cache survives a SIGKILL).
 //
 // Paths are plain strings joined with '/'. Errors name the call and the path.
 

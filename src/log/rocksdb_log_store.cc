@@ -212,7 +212,8 @@ Result<RocksDbLogStore::Opened> RocksDbLogStore::open(const std::string& data_di
   PosixFileSystem fs;
   const std::string db_dir = join_path(data_dir, kRocksDbLogDirName);
   auto with_context = [&](const std::string& context, const Status& cause) {
-    return Status(cause.code(), std::string(kWho) + ": " + context + ": " + cause.message());
+    return Status(cause.code(), std::string(kWho) + ": " + context + ": " + cause.message(),
+                  cause.detail());
   };
   Result<bool> created = fs.create_dir(data_dir);
   if (!created) return with_context("creating " + data_dir, created.status());

@@ -1,7 +1,7 @@
 #pragma once
 
 // The RocksDB log store: a LogStore for users who want one storage engine for everything
-// (DESIGN §3). Same contract and the same argument checks as the segmented WAL.
+// (docs/architecture.md §3). Same contract and the same argument checks as the segmented WAL.
 //
 // Layout: a RocksDB database in `<data-dir>/raftlog/` with two column families of our own.
 //  * "entries": key = the entry's index, 8 bytes big-endian (so RocksDB's bytewise order is

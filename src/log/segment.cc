@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "common/splitmix64.h"
 #include "log/crc32c.h"
 #include "log/record.h"
 
@@ -39,10 +40,7 @@ std::optional<Index> parse_segment_file_name(std::string_view name) {
 }
 
 uint32_t segment_salt(uint64_t seq) {
-  uint64_t z = seq + 0x9e3779b97f4a7c15ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return static_cast<uint32_t>(z ^ (z >> 31));
+  return static_cast<uint32_t>(splitmix64_of(seq));
 }
 
 std::string encode_segment_header(const SegmentHeader& header) {

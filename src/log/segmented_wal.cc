@@ -20,7 +20,7 @@ constexpr size_t kSealReserve = framed_record_bytes(kIndexPayloadBytes);
 constexpr size_t kWriteBehindBytes = 256 * 1024;
 
 Status with_context(const std::string& context, const Status& cause) {
-  return {cause.code(), "wal: " + context + ": " + cause.message()};
+  return {cause.code(), "wal: " + context + ": " + cause.message(), cause.detail()};
 }
 
 }  // namespace

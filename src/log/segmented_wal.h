@@ -1,6 +1,6 @@
 #pragma once
 
-// The segmented WAL: dengine's default LogStore (DESIGN §3).
+// The segmented WAL: dengine's default LogStore (docs/architecture.md §3).
 //
 // Layout: `<data-dir>/wal/<first index, 16 hex>.wal`, each preallocated to
 // WalOptions::segment_bytes; see segment.h for the header and record.h for the records.

@@ -35,7 +35,7 @@ std::string hex16(uint64_t value) {
 }
 
 Status with_context(const std::string& context, const Status& cause) {
-  return {cause.code(), "snapshot receiver: " + context + ": " + cause.message()};
+  return {cause.code(), "snapshot receiver: " + context + ": " + cause.message(), cause.detail()};
 }
 
 bool starts_with(std::string_view text, std::string_view prefix) {
@@ -306,7 +306,8 @@ Status SnapshotReceiver::install() {
     Status failed = with_context("fsync of " + root_ + " after the rename", st);
     if (!undone) {
       return {failed.code(),
-              failed.message() + "; undoing the rename also failed: " + undone.message()};
+              failed.message() + "; undoing the rename also failed: " + undone.message(),
+              failed.detail()};
     }
     return failed;
   }
@@ -316,8 +317,10 @@ Status SnapshotReceiver::install() {
 Status SnapshotReceiver::fail(const Status& cause) {
   Status cleanup = abort();
   if (cleanup) return cause;
-  return {cause.code(), cause.message() + "; removing the staging dir also failed (the next " +
-                            "start removes it): " + cleanup.message()};
+  return {cause.code(),
+          cause.message() + "; removing the staging dir also failed (the next " +
+              "start removes it): " + cleanup.message(),
+          cause.detail()};
 }
 
 Status SnapshotReceiver::abort() {

@@ -8,7 +8,7 @@ namespace dengine::log {
 namespace {
 
 Status with_context(const std::string& context, const Status& cause) {
-  return {cause.code(), "snapshot sender: " + context + ": " + cause.message()};
+  return {cause.code(), "snapshot sender: " + context + ": " + cause.message(), cause.detail()};
 }
 
 }  // namespace

@@ -151,8 +151,7 @@ void GrpcPeerRouter::lease_call(NodeId leader, LeaseId id, bool renew, LeaseDone
       leader, options_.quick_timeout, std::move(request), std::move(done),
       [](auto& stub, auto... args) { stub.Lease(args...); },
       [id](const raftpb::LeaseResponse& response, LeaseDone& answer) {
-        if (response.code() != 0)
-          return answer(status_from_wire(response.code(), response.message()));
+        if (response.code() != 0) return answer(status_from_wire(response));
         answer(runtime::LeaseTimeLeft{.id = id,
                                       .ttl_seconds = response.ttl_seconds(),
                                       .granted_ttl_seconds = response.granted_ttl_seconds()});
@@ -175,8 +174,7 @@ void GrpcPeerRouter::change_membership(NodeId leader, std::vector<ConfChange> ch
       leader, options_.quick_timeout, std::move(request), std::move(done),
       [](auto& stub, auto... args) { stub.ChangeMembership(args...); },
       [](const raftpb::MembershipResponse& response, IndexDone& answer) {
-        if (response.code() != 0)
-          return answer(status_from_wire(response.code(), response.message()));
+        if (response.code() != 0) return answer(status_from_wire(response));
         answer(Index{response.index()});
       });
 }
@@ -188,7 +186,7 @@ void GrpcPeerRouter::transfer_leadership(NodeId leader, NodeId target, StatusDon
       leader, options_.quick_timeout, std::move(request), std::move(done),
       [](auto& stub, auto... args) { stub.TransferLeadership(args...); },
       [](const raftpb::TransferResponse& response, StatusDone& answer) {
-        answer(status_from_wire(response.code(), response.message()));
+        answer(status_from_wire(response));
       });
 }
 

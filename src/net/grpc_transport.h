@@ -1,9 +1,9 @@
 #pragma once
 
-// The sending end of the peer transport (DESIGN §2): runtime::Transport over gRPC. Each peer
-// gets a sender that keeps one Deliver stream open and writes whatever queued up since its last
-// write as one batch, so messages to a peer stay in order and a busy core never waits on the
-// network. Votes, heartbeats and reads go on a control stream of their own, so that they never
+// The sending end of the peer transport (docs/architecture.md §2): runtime::Transport over gRPC.
+// Each peer gets a sender that keeps one Deliver stream open and writes whatever queued up since
+// its last write as one batch, so messages to a peer stay in order and a busy core never waits on
+// the network. Votes, heartbeats and reads go on a control stream of their own, so that they never
 // wait behind entries; images go on a SendSnapshot stream per image. Delivery is best effort, as
 // Raft expects: a peer that cannot be reached is retried with backoff (100 ms doubling to 2 s), and
 // past max_queued_messages new messages to it are dropped rather than held.

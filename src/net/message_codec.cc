@@ -109,16 +109,12 @@ Result<ConfChange> from_wire(const raftpb::ConfChange& wire) {
   return ConfChange{static_cast<ConfChangeOp>(wire.op()), wire.node()};
 }
 
-uint32_t code_to_wire(StatusCode code) {
-  return static_cast<uint32_t>(code);
-}
-
-Status status_from_wire(uint32_t code, const std::string& message) {
-  if (code > static_cast<uint32_t>(StatusCode::kCancelled)) {
+Status status_from_wire(uint32_t code, const std::string& message, uint32_t detail) {
+  if (code > static_cast<uint32_t>(kLastStatusCode)) {
     return Status::internal("net: a peer answered with unknown status code " +
                             std::to_string(code) + ": " + message);
   }
-  return {static_cast<StatusCode>(code), message};
+  return {static_cast<StatusCode>(code), message, error_detail_from_wire(detail)};
 }
 
 }  // namespace dengine::net

@@ -21,8 +21,20 @@ Result<Message> from_wire(const raftpb::Message& wire);
 void to_wire(const ConfChange& change, raftpb::ConfChange* wire);
 Result<ConfChange> from_wire(const raftpb::ConfChange& wire);
 
-// A Status in a response's code and message fields; an unknown code is kInternal naming it.
-uint32_t code_to_wire(StatusCode code);
-Status status_from_wire(uint32_t code, const std::string& message);
+// A Status in a response's code, message and detail fields; an unknown code is kInternal
+// naming it, an unknown detail (from a newer member) none.
+Status status_from_wire(uint32_t code, const std::string& message, uint32_t detail);
+
+template <typename Response>
+void status_to_wire(const Status& status, Response* response) {
+  response->set_code(static_cast<uint32_t>(status.code()));
+  response->set_message(status.message());
+  response->set_detail(static_cast<uint32_t>(status.detail()));
+}
+
+template <typename Response>
+Status status_from_wire(const Response& response) {
+  return status_from_wire(response.code(), response.message(), response.detail());
+}
 
 }  // namespace dengine::net

@@ -8,7 +8,8 @@
 namespace dengine::net {
 namespace {
 
-constexpr uint8_t kVersion = 1;
+// 2: the status carries its ErrorDetail.
+constexpr uint8_t kVersion = 2;
 constexpr std::string_view kFormat = "forwarded outcome";
 // The smallest encoded kv: two empty byte strings and four i64s.
 constexpr size_t kMinKvBytes = 4 + 4 + 4 * 8;
@@ -205,6 +206,7 @@ std::string encode_outcome(const Result<ApplyResult>& outcome) {
   encoder.out.u8(outcome ? 1 : 0);
   const Status& status = outcome ? outcome->status : outcome.status();
   encoder.out.u8(static_cast<uint8_t>(status.code()));
+  encoder.out.u16(static_cast<uint16_t>(status.detail()));
   encoder.out.bytes(status.message().substr(0, kMaxMessageBytes));
   encoder.out.i64(outcome ? outcome->revision : 0);
   encoder.out.u64(outcome ? outcome->log_index : 0);
@@ -227,9 +229,10 @@ Result<ApplyResult> decode_outcome(std::string_view encoded) {
   }
   const bool applied = in.boolean("applied");
   const uint8_t code = in.u8("status code");
-  if (in.ok() && code > static_cast<uint8_t>(StatusCode::kCancelled)) {
+  if (in.ok() && code > static_cast<uint8_t>(kLastStatusCode)) {
     in.fail("status code", std::to_string(code) + " is unknown");
   }
+  const ErrorDetail detail = error_detail_from_wire(in.u16("error detail"));
   std::string message = in.bytes("status message", kMaxMessageBytes);
   ApplyResult result;
   result.revision = in.i64("revision");
@@ -242,10 +245,11 @@ Result<ApplyResult> decode_outcome(std::string_view encoded) {
     if (status_code == StatusCode::kOk) {
       return Status::corruption(std::string(kFormat) + ": a failure without a status code");
     }
-    return Status(status_code, std::move(message));
+    return Status(status_code, std::move(message), detail);
   }
   // An applied entry whose command failed (etcd's errors) still counts as applied.
-  if (status_code != StatusCode::kOk) result.status = Status(status_code, std::move(message));
+  if (status_code != StatusCode::kOk)
+    result.status = Status(status_code, std::move(message), detail);
   return result;
 }
 

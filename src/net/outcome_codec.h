@@ -7,8 +7,8 @@
 //
 // A wire format between members running the same build, never stored:
 //
-//   outcome  := version:u8 (=1) applied:u8 code:u8 message revision:i64 log_index:u64 kind:u8
-//               body
+//   outcome  := version:u8 (=2) applied:u8 code:u8 detail:u16 message revision:i64
+//               log_index:u64 kind:u8 body
 //               (applied 0: the write failed before it was applied; the code says why)
 //   kind     := 0 none | 1 put | 2 delete | 3 txn | 4 compact | 5 grant | 6 revoke |
 //               7 checkpoint

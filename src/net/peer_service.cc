@@ -158,8 +158,7 @@ grpc::ServerUnaryReactor* PeerService::Lease(grpc::CallbackServerContext* contex
     response->set_ttl_seconds(left->ttl_seconds);
     response->set_granted_ttl_seconds(left->granted_ttl_seconds);
   } else {
-    response->set_code(code_to_wire(left.status().code()));
-    response->set_message(left.status().message());
+    status_to_wire(left.status(), response);
   }
   reactor->Finish(grpc::Status::OK);
   return reactor;
@@ -186,8 +185,7 @@ grpc::ServerUnaryReactor* PeerService::ChangeMembership(grpc::CallbackServerCont
                                          if (index) {
                                            response->set_index(*index);
                                          } else {
-                                           response->set_code(code_to_wire(index.status().code()));
-                                           response->set_message(index.status().message());
+                                           status_to_wire(index.status(), response);
                                          }
                                          reactor->Finish(grpc::Status::OK);
                                        });
@@ -201,8 +199,7 @@ grpc::ServerUnaryReactor* PeerService::TransferLeadership(grpc::CallbackServerCo
   runtime::RaftRuntime* runtime = admit(request->header(), reactor);
   if (runtime == nullptr) return reactor;
   runtime->transfer_leadership_as_leader(request->target(), [reactor, response](Status status) {
-    response->set_code(code_to_wire(status.code()));
-    response->set_message(status.message());
+    status_to_wire(status, response);
     reactor->Finish(grpc::Status::OK);
   });
   return reactor;

@@ -17,14 +17,14 @@ Status Election::campaign(std::string value, WaitOptions options) {
   KvClient& kv = session_->client();
   leading_ = false;
   Result<recipes::QueuePlace> place = recipes::enqueue(kv, prefix_, key_, value, session_->lease());
-  if (!place) return recipes::with_context(place.status(), "election: enqueueing " + key_);
+  if (!place) return place.status().with_context("election: enqueueing " + key_);
   create_revision_ = place->own.create_revision;
   if (!place->created && place->own.value != value) {
     Result<bool> updated = update_value(value);
     if (!updated || !*updated) {
       (void)resign();
       return updated ? Status::aborted("election: " + key_ + " vanished while campaigning")
-                     : recipes::with_context(updated.status(), "election: updating " + key_);
+                     : updated.status().with_context("election: updating " + key_);
     }
   }
   if (!place->first) {
@@ -39,14 +39,14 @@ Status Election::campaign(std::string value, WaitOptions options) {
       } else {
         forget();
       }
-      return recipes::with_context(waited, "election: " + key_ + " waiting for older candidates");
+      return waited.with_context("election: " + key_ + " waiting for older candidates");
     }
     // The key may have gone with the session's lease while we waited (etcd 3.5's Mutex check,
     // which etcd's Campaign lacks): then another candidate may lead already.
     Result<bool> still_ours = recipes::still_queued(kv, key_, create_revision_);
     if (!still_ours || !*still_ours) {
       forget();
-      if (!still_ours) return recipes::with_context(still_ours.status(), "election: " + key_);
+      if (!still_ours) return still_ours.status().with_context("election: " + key_);
       return Status::aborted("election: " + key_ + " was deleted while it waited (lease " +
                              recipes::lease_hex(session_->lease()) +
                              " expired or was revoked); start a new session");
@@ -59,7 +59,7 @@ Status Election::campaign(std::string value, WaitOptions options) {
 Status Election::proclaim(std::string value) {
   if (!leading_) return Status::failed_precondition("election: " + key_ + " does not lead");
   Result<bool> updated = update_value(value);
-  if (!updated) return recipes::with_context(updated.status(), "election: proclaiming " + key_);
+  if (!updated) return updated.status().with_context("election: proclaiming " + key_);
   if (!*updated) {
     forget();
     return Status::failed_precondition("election: " + key_ +
@@ -78,13 +78,13 @@ Status Election::resign() {
   txn.success.push_back(RequestOp{std::move(erase)});
   forget();
   Result<TxnResponse> resigned = session_->client().txn(std::move(txn));
-  if (!resigned) return recipes::with_context(resigned.status(), "election: resigning " + key_);
+  if (!resigned) return resigned.status().with_context("election: resigning " + key_);
   return Status::ok();
 }
 
 Result<KeyValue> Election::leader() {
   Result<RangeResponse> oldest = session_->client().range(recipes::first_created(prefix_));
-  if (!oldest) return recipes::with_context(oldest.status(), "election: reading the leader");
+  if (!oldest) return oldest.status().with_context("election: reading the leader");
   if (oldest->kvs.empty()) return Status::not_found("election: no leader under " + prefix_);
   return std::move(oldest->kvs.front());
 }

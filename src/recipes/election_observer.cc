@@ -103,7 +103,7 @@ Result<KeyValue> ElectionObserver::next(WaitOptions options) {
     if (!state.ended.is_ok()) return state.ended;
     Status stepped = state.step(deadline);
     if (stepped.is_ok()) continue;
-    Status why = recipes::with_context(stepped, "election observer: " + state.prefix);
+    Status why = stepped.with_context("election observer: " + state.prefix);
     const bool gave_up =
         stepped.code() == StatusCode::kTimedOut || stepped.code() == StatusCode::kCancelled;
     if (!gave_up) state.ended = why;

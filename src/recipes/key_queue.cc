@@ -15,10 +15,6 @@ std::string lease_hex(LeaseId lease) {
   return {std::begin(digits), written.ptr};
 }
 
-Status with_context(const Status& status, std::string_view context) {
-  return {status.code(), status.message() + " (" + std::string(context) + ")"};
-}
-
 Compare created_at(const std::string& key, int64_t create_revision) {
   Compare compare;
   compare.result = CompareResult::kEqual;

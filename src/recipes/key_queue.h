@@ -19,8 +19,6 @@ namespace dengine::recipes {
 
 // etcd's fmt "%x": lowercase hex, no leading zeros.
 std::string lease_hex(LeaseId lease);
-// `status` with `context` appended in parentheses, which keeps kv_error_of() working.
-Status with_context(const Status& status, std::string_view context);
 
 // Where a session stands in the queue after enqueue().
 struct QueuePlace {

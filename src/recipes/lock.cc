@@ -16,14 +16,14 @@ Result<int64_t> Lock::acquire(WaitOptions options) {
   const recipes::Deadline deadline(session_->clock(), options);
   KvClient& kv = session_->client();
   Result<recipes::QueuePlace> place = recipes::enqueue(kv, prefix_, key_, "", session_->lease());
-  if (!place) return recipes::with_context(place.status(), "lock: enqueueing " + key_);
+  if (!place) return place.status().with_context("lock: enqueueing " + key_);
   create_revision_ = place->own.create_revision;
   if (!place->first) {
     // etcd deletes its key when it gives up waiting, so that it blocks nobody behind it.
     auto give_up = [&](const Status& why) {
       (void)kv.erase(key_);  // if this fails too, the key goes with the session's lease
       held_ = false;
-      return recipes::with_context(why, "lock: " + key_ + " waiting for older holders");
+      return why.with_context("lock: " + key_ + " waiting for older holders");
     };
     Status waited = recipes::wait_for_deletes(kv, prefix_, create_revision_ - 1, deadline);
     if (!waited) return give_up(waited);
@@ -44,7 +44,7 @@ Result<int64_t> Lock::acquire(WaitOptions options) {
 Status Lock::release() {
   if (!held_) return Status::failed_precondition("lock: " + key_ + " is not held by this Lock");
   Result<DeleteRangeResponse> deleted = session_->client().erase(key_);
-  if (!deleted) return recipes::with_context(deleted.status(), "lock: releasing " + key_);
+  if (!deleted) return deleted.status().with_context("lock: releasing " + key_);
   held_ = false;
   return Status::ok();
 }

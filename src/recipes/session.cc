@@ -17,15 +17,14 @@ Result<std::unique_ptr<Session>> Session::create(KvClient& kv, SessionOptions op
                                       std::to_string(options.ttl.count()) + " s");
     }
     Result<LeaseGrantResponse> granted = kv.grant(options.ttl);
-    if (!granted) return recipes::with_context(granted.status(), "session: granting its lease");
+    if (!granted) return granted.status().with_context("session: granting its lease");
     lease = granted->id;
     ttl = std::chrono::seconds(granted->ttl_seconds);
   } else {
     // A renewal both proves the lease still exists and tells its TTL.
     Result<LeaseKeepAliveResponse> renewed = kv.keep_alive_once(lease);
     if (!renewed) {
-      return recipes::with_context(renewed.status(),
-                                   "session: resuming lease " + recipes::lease_hex(lease));
+      return renewed.status().with_context("session: resuming lease " + recipes::lease_hex(lease));
     }
     ttl = std::chrono::seconds(renewed->ttl_seconds);
   }
@@ -58,8 +57,7 @@ Status Session::close() {
   orphan();
   Result<LeaseRevokeResponse> revoked = kv_->revoke(lease_);
   if (!revoked) {
-    return recipes::with_context(revoked.status(),
-                                 "session: revoking lease " + recipes::lease_hex(lease_));
+    return revoked.status().with_context("session: revoking lease " + recipes::lease_hex(lease_));
   }
   return Status::ok();
 }

@@ -75,12 +75,13 @@ void ApplyWorker::drain() {
   }
   if (!failure_.is_ok()) return;
   if (applied != 0) {
-    // Compaction needs an image that survives a crash (DESIGN §9): when enough was applied
-    // since the last one, make the state machine's applies durable.
+    // Compaction needs an image that survives a crash (docs/architecture.md §9): when enough was
+    // applied since the last one, make the state machine's applies durable.
     if (options_.image_survives_restart && planner_.snapshot_due()) {
       std::unique_lock lock(state_mutex_);
       if (Status flushed = state_machine_.flush(); !flushed) {
-        return fail(Status(flushed.code(), "apply worker: flush: " + flushed.message()));
+        return fail(
+            Status(flushed.code(), "apply worker: flush: " + flushed.message(), flushed.detail()));
       }
       planner_.on_snapshot(state_machine_.durable_applied_index());
     }
@@ -111,9 +112,10 @@ bool ApplyWorker::apply(ApplyBatch& batch) {
       Result<ApplyResult> result = state_machine_.apply(entry.index, entry.data);
       if (!result) {
         // The entry is committed on a quorum: skipping it would diverge from the peers.
-        fail(
-            Status(result.status().code(), "apply worker: entry " + std::to_string(entry.index) +
-                                               " cannot be applied: " + result.status().message()));
+        fail(Status(result.status().code(),
+                    "apply worker: entry " + std::to_string(entry.index) +
+                        " cannot be applied: " + result.status().message(),
+                    result.status().detail()));
         break;
       }
       planner_.on_applied(entry.index, entry.data.size());
@@ -136,7 +138,8 @@ bool ApplyWorker::apply(ApplyBatch& batch) {
                                     ? std::string("the state machine")
                                     : "entries " + std::to_string(batch.entries.front().index) +
                                           " to " + std::to_string(batch.entries.back().index);
-      fail(Status(written.code(), "apply worker: writing " + which + ": " + written.message()));
+      fail(Status(written.code(), "apply worker: writing " + which + ": " + written.message(),
+                  written.detail()));
       // Nothing of the batch is stored: its callers learn that the engine stopped (the log
       // still holds the entries, and a restart applies them again).
       for (auto& answer : answers) {
@@ -167,9 +170,10 @@ bool ApplyWorker::install(const ImageToInstall& image) {
     std::unique_lock lock(state_mutex_);
     previous_revision = state_machine_.current_revision();
     if (Status installed = state_machine_.install_snapshot(image.dir); !installed) {
-      fail(Status(installed.code(), "apply worker: installing the leader's image at index " +
-                                        std::to_string(image.meta.index) + ": " +
-                                        installed.message()));
+      fail(Status(installed.code(),
+                  "apply worker: installing the leader's image at index " +
+                      std::to_string(image.meta.index) + ": " + installed.message(),
+                  installed.detail()));
       return false;
     }
     if (state_machine_.applied_index() != image.meta.index) {

@@ -1,8 +1,8 @@
 #pragma once
 
-// The apply worker (DESIGN §2): applies committed entries to the state machine in index order,
-// answers the callers whose proposals they were, serves linearizable reads once the state
-// machine has caught up with their read index, and reports "applied up to i" (and what the
+// The apply worker (docs/architecture.md §2): applies committed entries to the state machine in
+// index order, answers the callers whose proposals they were, serves linearizable reads once the
+// state machine has caught up with their read index, and reports "applied up to i" (and what the
 // state machine made durable) to the core. One Asio thread.
 //
 // Readers that need no log round (eventual reads) read the state machine on their own threads

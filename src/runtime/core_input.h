@@ -1,7 +1,7 @@
 #pragma once
 
-// What arrives on the core thread's inbound queue (DESIGN §2): callers' requests, peers'
-// messages, the workers' completions and the clock. Nothing else reaches the Raft core.
+// What arrives on the core thread's inbound queue (docs/architecture.md §2): callers' requests,
+// peers' messages, the workers' completions and the clock. Nothing else reaches the Raft core.
 
 #include <string>
 #include <variant>

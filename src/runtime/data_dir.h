@@ -1,7 +1,7 @@
 #pragma once
 
-// The engine's data directory (DESIGN §8): <data_dir>/wal/ (the WAL), <data_dir>/kv/ (the
-// state machine), <data_dir>/compaction (the image the log was compacted behind) and
+// The engine's data directory (docs/architecture.md §8): <data_dir>/wal/ (the WAL), <data_dir>/kv/
+// (the state machine), <data_dir>/compaction (the image the log was compacted behind) and
 // <data_dir>/member (this file: format version and the member id). An existing directory
 // decides the member id: starting it as another node is refused, not silently accepted.
 

@@ -69,10 +69,12 @@ Status install_received_image(const runtime::DataDir& dir, const SnapshotMeta& i
     std::error_code error;
     if (std::filesystem::exists(received, error)) {
       if (Status installed = state_machine.install_snapshot(received); !installed) {
-        return Status(installed.code(), "engine: " + dir.path +
-                                            ": installing the leader's image received before "
-                                            "the restart: " +
-                                            installed.message());
+        return Status(installed.code(),
+                      "engine: " + dir.path +
+                          ": installing the leader's image received before "
+                          "the restart: " +
+                          installed.message(),
+                      installed.detail());
       }
     }
   }
@@ -121,8 +123,8 @@ raft::RaftConfig raft_config(const EngineOptions& options, bool image_survives) 
   config.election_timeout_ticks =
       static_cast<int>(options.election_timeout / options.heartbeat_interval);
   config.heartbeat_interval_ticks = 1;
-  // DESIGN §9: the lease lasts less than the minimum election timeout, minus a drift allowance
-  // (a tenth of it, and at least one heartbeat).
+  // docs/architecture.md §9: the lease lasts less than the minimum election timeout, minus a drift
+  // allowance (a tenth of it, and at least one heartbeat).
   const auto drift =
       std::max(options.election_timeout / 10,
                std::chrono::duration_cast<std::chrono::milliseconds>(options.heartbeat_interval));
@@ -142,7 +144,7 @@ Result<std::unique_ptr<EmbeddedEngine>> EmbeddedEngine::start(const std::string&
 }
 
 Result<std::unique_ptr<EmbeddedEngine>> EmbeddedEngine::start(EngineOptions options) {
-  return start(std::move(options), nullptr);
+  return start(std::move(options), nullptr, runtime::InternalKeys::make());
 }
 
 Result<std::unique_ptr<EmbeddedEngine>> runtime::start_with_peers(EngineOptions options,
@@ -154,11 +156,12 @@ Result<std::unique_ptr<EmbeddedEngine>> runtime::start_with_peers(EngineOptions 
   if (!wiring.transport || wiring.router == nullptr) {
     return Status::invalid_argument("engine: peer wiring needs a transport and a router");
   }
-  return EmbeddedEngine::start(std::move(options), &wiring);
+  return EmbeddedEngine::start(std::move(options), &wiring, InternalKeys::make());
 }
 
 Result<std::unique_ptr<EmbeddedEngine>> EmbeddedEngine::start(EngineOptions options,
-                                                              runtime::PeerWiring* wiring) {
+                                                              runtime::PeerWiring* wiring,
+                                                              runtime::InternalKey /*key*/) {
   if (Status valid = runtime::validate_options(options, wiring != nullptr); !valid) return valid;
   auto impl = std::make_unique<Impl>();
   Result<runtime::DataDir> dir = runtime::open_data_dir(options.data_dir, options.node_id);
@@ -220,8 +223,12 @@ Result<std::unique_ptr<EmbeddedEngine>> EmbeddedEngine::start(EngineOptions opti
 
 EmbeddedEngine::EmbeddedEngine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
+runtime::RaftRuntime& EmbeddedEngine::raft_runtime(runtime::InternalKey /*key*/) {
+  return *impl_->runtime;
+}
+
 runtime::RaftRuntime& runtime::runtime_of(EmbeddedEngine& engine) {
-  return *engine.impl_->runtime;
+  return engine.raft_runtime(InternalKeys::make());
 }
 
 EmbeddedEngine::~EmbeddedEngine() {

@@ -12,6 +12,12 @@
 
 namespace dengine::runtime {
 
+// Makes the passkey to EmbeddedEngine's internal members; only the library includes this.
+class InternalKeys {
+ public:
+  static InternalKey make() { return {}; }
+};
+
 RaftRuntime& runtime_of(EmbeddedEngine& engine);
 
 // How an engine reaches peers in other processes (dengine-server's gRPC transport and

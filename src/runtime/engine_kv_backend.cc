@@ -104,7 +104,7 @@ void EngineKvBackend::submit_lease_time_to_live(
           std::optional<LeaseInfo> info = runtime_.read_local(
               [id](const StateMachine& machine) { return machine.lease(id, /*with_keys=*/true); });
           // Revoked between the two looks: as if it had been a moment earlier.
-          if (!info) return done(kv_error_status(KvError::kLeaseNotFound));
+          if (!info) return done(Status::of(ErrorDetail::kLeaseNotFound));
           response.keys = std::move(info->keys);
         }
         done(std::move(response));

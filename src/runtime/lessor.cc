@@ -120,7 +120,7 @@ Result<LeaseTimeLeft> Lessor::renew(LeaseId id, uint64_t now, bool& clear_checkp
   auto it = leases_.find(id);
   // A lease past its expiry is as good as revoked: its revoke is on its way through the log.
   if (it == leases_.end() || it->second.expiry <= now) {
-    return kv_error_status(KvError::kLeaseNotFound);
+    return Status::of(ErrorDetail::kLeaseNotFound);
   }
   Lease& lease = it->second;
   clear_checkpoint = lease.checkpointed_remaining_seconds > 0;
@@ -133,7 +133,7 @@ Result<LeaseTimeLeft> Lessor::time_left(LeaseId id, uint64_t now) const {
   std::lock_guard lock(mutex_);
   if (!primary_) return not_primary();
   auto it = leases_.find(id);
-  if (it == leases_.end()) return kv_error_status(KvError::kLeaseNotFound);
+  if (it == leases_.end()) return Status::of(ErrorDetail::kLeaseNotFound);
   const Lease& lease = it->second;
   const uint64_t left = lease.expiry > now ? lease.expiry - now : 0;
   return LeaseTimeLeft{id, static_cast<int64_t>(left / kNanosPerSecond), lease.ttl_seconds};

@@ -4,8 +4,8 @@
 // (which leases exist, their TTLs, their keys, checkpointed remaining TTLs) lives in the state
 // machine; the apply worker mirrors it here as entries are applied.
 //
-// Only the leader keeps time (DESIGN §4, etcd's primary lessor): followers hold every lease
-// "forever". A leader that has confirmed its leadership is promoted: each lease then expires
+// Only the leader keeps time (docs/architecture.md §4, etcd's primary lessor): followers hold every
+// lease "forever". A leader that has confirmed its leadership is promoted: each lease then expires
 // its remaining TTL (the checkpointed one, else the full TTL) plus `extend_on_promote` from
 // now, so a leader change never cuts a TTL short. Keep-alives are served by the primary
 // without a log entry; expired leases are revoked through the log by the core thread.

@@ -6,9 +6,6 @@
 namespace dengine::runtime {
 namespace {
 
-constexpr std::string_view kNotInSyncText = "membership: learner not in sync with the leader";
-constexpr std::string_view kUnhealthyText = "membership: unhealthy cluster";
-constexpr std::string_view kTooManyLearnersText = "membership: too many learners";
 // etcd's readyPercent: a learner whose log holds 90% of the leader's may be promoted.
 constexpr double kLearnerReadyFraction = 0.9;
 
@@ -31,18 +28,19 @@ Status check_promotion(const raft::RaftNode& leader, NodeId learner) {
   if (static_cast<double>(match) >= kLearnerReadyFraction * static_cast<double>(leader_last)) {
     return Status::ok();
   }
-  return Status::failed_precondition(
-      std::string(kNotInSyncText) + ": learner " + std::to_string(learner) +
-      " holds the log up to index " + std::to_string(match) + " of the leader's " +
-      std::to_string(leader_last) + "; promote it once it is " + "within 10%");
+  return Status::of(ErrorDetail::kLearnerNotInSync,
+                    "learner " + std::to_string(learner) + " holds the log up to index " +
+                        std::to_string(match) + " of the leader's " + std::to_string(leader_last) +
+                        "; promote it once it is within 10%");
 }
 
 Status check_new_voter(const raft::RaftNode& leader, const std::vector<NodeId>& voters) {
   for (const NodeId voter : voters) {
     if (!heard_lately(leader, voter)) {
-      return Status::unavailable(std::string(kUnhealthyText) + ": voter " + std::to_string(voter) +
-                                 " has not answered lately, and a larger quorum must be "
-                                 "reachable before a voter is added");
+      return Status::of(ErrorDetail::kUnhealthyCluster,
+                        "voter " + std::to_string(voter) +
+                            " has not answered lately, and a larger quorum must be reachable "
+                            "before a voter is added");
     }
   }
   return Status::ok();
@@ -56,18 +54,18 @@ Status check_removal(const raft::RaftNode& leader, const std::vector<NodeId>& vo
   const size_t remaining = voters.size() - 1;
   const size_t quorum = remaining / 2 + 1;
   if (active - 1 >= quorum) return Status::ok();
-  return Status::unavailable(
-      std::string(kUnhealthyText) + ": removing voter " + std::to_string(removed) +
-      " would leave " + std::to_string(active - 1) + " answering voters of " +
-      std::to_string(remaining) + ", short of a quorum of " + std::to_string(quorum));
+  return Status::of(ErrorDetail::kUnhealthyCluster,
+                    "removing voter " + std::to_string(removed) + " would leave " +
+                        std::to_string(active - 1) + " answering voters of " +
+                        std::to_string(remaining) + ", short of a quorum of " +
+                        std::to_string(quorum));
 }
 
 Status check_new_learner(const ConfState& conf, NodeId learner, size_t max_learners) {
   if (max_learners == 0 || conf.learners.size() < max_learners) return Status::ok();
-  return Status::failed_precondition(std::string(kTooManyLearnersText) + ": learner " +
-                                     std::to_string(learner) + " would be " +
-                                     "one more than the limit of " + std::to_string(max_learners) +
-                                     "; promote or remove a learner first");
+  return Status::of(ErrorDetail::kTooManyLearners,
+                    "learner " + std::to_string(learner) + " would be one more than the limit of " +
+                        std::to_string(max_learners) + "; promote or remove a learner first");
 }
 
 }  // namespace
@@ -98,21 +96,6 @@ Status check_reconfiguration(const raft::RaftNode& leader, const std::vector<Con
     if (!checked) return checked;
   }
   return Status::ok();
-}
-
-std::optional<ReconfigRefusal> reconfig_refusal_of(const Status& status) {
-  const std::string& message = status.message();
-  if (status.code() == StatusCode::kFailedPrecondition && message.starts_with(kNotInSyncText)) {
-    return ReconfigRefusal::kLearnerNotInSync;
-  }
-  if (status.code() == StatusCode::kUnavailable && message.starts_with(kUnhealthyText)) {
-    return ReconfigRefusal::kUnhealthyCluster;
-  }
-  if (status.code() == StatusCode::kFailedPrecondition &&
-      message.starts_with(kTooManyLearnersText)) {
-    return ReconfigRefusal::kTooManyLearners;
-  }
-  return std::nullopt;
 }
 
 }  // namespace dengine::runtime

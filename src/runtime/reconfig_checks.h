@@ -12,7 +12,6 @@
 // A removed voter that was not heard from lately is always removable: it holds no quorum up.
 
 #include <cstddef>
-#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -22,19 +21,9 @@
 
 namespace dengine::runtime {
 
-// Why a change was refused, for callers that must answer with a fixed error (etcd's API).
-enum class ReconfigRefusal : uint8_t {
-  kLearnerNotInSync,  // kFailedPrecondition
-  kUnhealthyCluster,  // kUnavailable
-  kTooManyLearners,   // kFailedPrecondition
-};
-
-// OK, or the refusal; `leader` must be the leader. `max_learners`: 0 for no limit.
+// OK, or the refusal, whose detail says which: kLearnerNotInSync, kUnhealthyCluster or
+// kTooManyLearners. `leader` must be the leader. `max_learners`: 0 for no limit.
 Status check_reconfiguration(const raft::RaftNode& leader, const std::vector<ConfChange>& changes,
                              size_t max_learners = 0);
-
-// Which refusal `status` is, if it came from check_reconfiguration (also after forwarding: it
-// is recognised by code and message).
-std::optional<ReconfigRefusal> reconfig_refusal_of(const Status& status);
 
 }  // namespace dengine::runtime

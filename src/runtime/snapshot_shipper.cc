@@ -69,7 +69,8 @@ void SnapshotShipper::send(Message message, const std::string& image_dir) {
     in_flight_.erase(to);
     if (!sent) {
       last_failure_ =
-          Status(sent.code(), "snapshot to node " + std::to_string(to) + ": " + sent.message());
+          Status(sent.code(), "snapshot to node " + std::to_string(to) + ": " + sent.message(),
+                 sent.detail());
     }
   }
   if (!sent) return failed_(to, sent);

@@ -79,9 +79,9 @@ void WalWorker::drain() {
     syncs_.fetch_add(1, std::memory_order_relaxed);
   }
   if (!status) {
-    // DESIGN §3: an fsync error is fatal for the node, never retried.
+    // docs/architecture.md §3: an fsync error is fatal for the node, never retried.
     failed_ = true;
-    report_(FatalInput{Status(status.code(), "wal worker: " + status.message())});
+    report_(FatalInput{Status(status.code(), "wal worker: " + status.message(), status.detail())});
     return;
   }
   if (!batch.empty()) {
@@ -95,8 +95,8 @@ void WalWorker::drain() {
     if (compacted) compacted = log_.compact(compaction->up_to);
     if (!compacted) {
       failed_ = true;
-      report_(
-          FatalInput{Status(compacted.code(), "wal worker: compaction: " + compacted.message())});
+      report_(FatalInput{Status(compacted.code(), "wal worker: compaction: " + compacted.message(),
+                                compacted.detail())});
     }
   }
 }

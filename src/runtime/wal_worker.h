@@ -1,9 +1,9 @@
 #pragma once
 
-// The WAL worker (DESIGN §2): persists the Ready batches' entries and hard states in write_id
-// order and reports "durable up to write w" to the core. Group commit: every write that arrives
-// while an fdatasync runs is appended behind it and covered by the next single fdatasync, so
-// the number of syncs falls as load rises. One Asio thread; the core never waits for it.
+// The WAL worker (docs/architecture.md §2): persists the Ready batches' entries and hard states in
+// write_id order and reports "durable up to write w" to the core. Group commit: every write that
+// arrives while an fdatasync runs is appended behind it and covered by the next single fdatasync,
+// so the number of syncs falls as load rises. One Asio thread; the core never waits for it.
 
 #include <atomic>
 #include <cstdint>

@@ -13,9 +13,7 @@ void erase_id(std::vector<uint64_t>& ids, uint64_t id) {
 }
 
 Status compacted_at(int64_t compact_revision) {
-  Status compacted = kv_error_status(KvError::kCompacted);
-  return {compacted.code(),
-          compacted.message() + " (compacted at " + std::to_string(compact_revision) + ")"};
+  return Status::of(ErrorDetail::kCompacted, "compacted at " + std::to_string(compact_revision));
 }
 
 }  // namespace
@@ -222,7 +220,7 @@ bool WatchHub::catch_up_step(uint64_t id, Watcher& watcher) {
   Result<EventBatch> history = state_.events(query);
   if (!history) {
     // Compacted while this watch was behind (etcd cancels it the same way).
-    if (kv_error_of(history.status()) == KvError::kCompacted) {
+    if (history.status().is(ErrorDetail::kCompacted)) {
       const int64_t compact = state_.compact_revision();
       end_and_remove(id, watcher, compacted_at(compact), compact);
     } else {

@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <yaml-cpp/yaml.h>
 
+#include "common/check.h"
 #include "dengine/kv_types.h"
 
 namespace dengine::server {
@@ -238,6 +239,11 @@ constexpr FlagSpec kFlags[] = {
      "Configures log level. Only supports debug, info, warn, error, panic, or fatal.",
      set_log_level},
 };
+
+// A default that names other settings ("${name}.dengine"), derived once they are known.
+bool is_derived(const FlagSpec& flag) {
+  return flag.default_text.find("${") != std::string_view::npos;
+}
 
 const FlagSpec* find_flag(std::string_view name) {
   for (const FlagSpec& flag : kFlags) {
@@ -600,6 +606,17 @@ ServerConfig only_action(ServerAction action) {
 }
 
 }  // namespace
+
+ServerConfig::ServerConfig() {
+  for (const FlagSpec& flag : kFlags) {
+    if (is_derived(flag)) continue;
+    const Status parsed = flag.set(*this, flag.default_text);
+    DENGINE_CHECK_MSG(parsed.is_ok(), std::string(flag.name) + "'s default " +
+                                          std::string(flag.default_text) + ": " + parsed.message());
+  }
+  data_dir = name + ".dengine";
+  initial_cluster = {{name, initial_advertise_peer_urls}};
+}
 
 std::string_view initial_cluster_state_name(InitialClusterState state) {
   return state == InitialClusterState::kNew ? "new" : "existing";

@@ -46,33 +46,35 @@ inline constexpr int64_t kDefaultQuotaBackendBytes = int64_t{2} * 1024 * 1024 * 
 inline constexpr uint64_t kMaxElectionTimeoutMs = 50000;
 
 // A default-constructed ServerConfig is exactly what `dengine-server` with no arguments runs.
+// Each default has one source, the flag table in server_config.cc (what --help shows): the
+// constructor parses every flag's default text as if it were given.
 struct ServerConfig {
+  ServerConfig();
+
   ServerAction action = ServerAction::kRun;
   std::string config_file;  // empty unless --config-file / ETCD_CONFIG_FILE was given
 
-  std::string name = "default";
-  std::string data_dir = "default.dengine";  // "<name>.dengine" unless given
-  std::vector<Url> listen_client_urls = {{"http", "127.0.0.1", 2379, "http://127.0.0.1:2379"}};
-  std::vector<Url> advertise_client_urls = {{"http", "127.0.0.1", 2379, "http://127.0.0.1:2379"}};
-  std::vector<Url> listen_peer_urls = {{"http", "127.0.0.1", 2380, "http://127.0.0.1:2380"}};
-  std::vector<Url> initial_advertise_peer_urls = {
-      {"http", "127.0.0.1", 2380, "http://127.0.0.1:2380"}};
+  std::string name;
+  std::string data_dir;  // "<name>.dengine" unless given
+  std::vector<Url> listen_client_urls;
+  std::vector<Url> advertise_client_urls;
+  std::vector<Url> listen_peer_urls;
+  std::vector<Url> initial_advertise_peer_urls;
   // "<name>=<initial-advertise-peer-urls>" unless given.
-  std::vector<InitialClusterMember> initial_cluster = {
-      {"default", {{"http", "127.0.0.1", 2380, "http://127.0.0.1:2380"}}}};
+  std::vector<InitialClusterMember> initial_cluster;
   InitialClusterState initial_cluster_state = InitialClusterState::kNew;
-  std::string initial_cluster_token = "etcd-cluster";
+  std::string initial_cluster_token;
 
-  uint64_t heartbeat_interval_ms = 100;
-  uint64_t election_timeout_ms = 1000;
-  uint64_t snapshot_count = 100000;          // 0 given means this default, as in etcd
-  uint64_t snapshot_catchup_entries = 5000;  // etcd 3.5's --experimental-snapshot-catchup-entries
+  uint64_t heartbeat_interval_ms = 0;
+  uint64_t election_timeout_ms = 0;
+  uint64_t snapshot_count = 0;            // 0 given means the default, as in etcd
+  uint64_t snapshot_catchup_entries = 0;  // etcd 3.5's --experimental-snapshot-catchup-entries
   // etcd's --experimental-watch-progress-notify-interval, a Go duration on the command line.
-  uint64_t watch_progress_notify_interval_ms = 600'000;
+  uint64_t watch_progress_notify_interval_ms = 0;
   int64_t quota_backend_bytes = 0;  // 0 means kDefaultQuotaBackendBytes
-  uint64_t max_request_bytes = 1572864;
-  uint64_t max_txn_ops = 128;
-  std::string log_level = "info";  // debug | info | warn | error | dpanic | panic | fatal
+  uint64_t max_request_bytes = 0;
+  uint64_t max_txn_ops = 0;
+  std::string log_level;  // debug | info | warn | error | dpanic | panic | fatal
 
   // Things etcd logs and carries on with: ignored flags when a config file is used,
   // unrecognized ETCD_* variables, unknown config-file keys. The caller prints them.

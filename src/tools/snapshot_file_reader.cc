@@ -75,7 +75,8 @@ class Reader {
 
  private:
   // The problem `cause` found at `offset` (`where`: "at offset", or "in the chunk at offset"
-  // for a chunk that does not check out), in the terms DESIGN §8 asks of damage reports.
+  // for a chunk that does not check out), in the terms docs/architecture.md §8 asks of damage
+  // reports.
   [[nodiscard]] Status at(uint64_t offset, const Status& cause,
                           std::string_view where = "at offset") const {
     const bool damage =

@@ -31,6 +31,20 @@ quiet() {
 echo "-- install $build_dir into $work/prefix"
 quiet "$cmake_bin" --install "$build_dir" --prefix "$work/prefix"
 
+echo "-- every installed header is usable on its own"
+headers=("$work/prefix/include/dengine/"*.h)
+for header in "${headers[@]}"; do
+  # Only the installed headers may be named: a header of src/ is not there for a user.
+  if grep -nE '^#include "' "$header" | grep -vE '^[0-9]+:#include "dengine/'; then
+    echo "FAILED: $header includes a header that is not installed" >&2
+    exit 1
+  fi
+  echo "#include <dengine/$(basename "$header")>" >"$work/one_header.cc"
+  quiet "$cxx" -std=c++20 -fsyntax-only -Wall -Wextra -Werror -I "$work/prefix/include" \
+    "$work/one_header.cc"
+done
+echo "   ${#headers[@]} headers"
+
 echo "-- extract the README's quick start into $work/project"
 bash "$here/extract_quick_start.sh" "$src/README.md" "$work/project"
 

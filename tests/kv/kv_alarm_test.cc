@@ -16,7 +16,7 @@ class KvAlarm : public KvSemanticsTest {
  protected:
   void raise(Alarm alarm) { ASSERT_TRUE(apply(AlarmChangeRequest{true, alarm}).status.is_ok()); }
   void disarm(Alarm alarm) { ASSERT_TRUE(apply(AlarmChangeRequest{false, alarm}).status.is_ok()); }
-  static bool is_no_space(const Status& status) { return kv_error_of(status) == KvError::kNoSpace; }
+  static bool is_no_space(const Status& status) { return status.detail() == ErrorDetail::kNoSpace; }
 };
 DENGINE_KV_SUITE(KvAlarm);
 
@@ -61,7 +61,7 @@ TEST_P(KvAlarm, OtherMembersAlarmsAreKeptApartAndDisarmedOneByOne) {
   raise(kNoSpace);  // raising twice keeps one
   EXPECT_EQ(store().alarms(), (std::vector<Alarm>{kNoSpace, corrupt, other}));
   // CORRUPT refuses before NOSPACE caps.
-  EXPECT_EQ(kv_error_of(status_of(put_request("b", "2"))), KvError::kCorrupt);
+  EXPECT_EQ(status_of(put_request("b", "2")).detail(), ErrorDetail::kCorrupt);
   disarm(corrupt);
   disarm(kNoSpace);
   EXPECT_TRUE(is_no_space(status_of(put_request("b", "2"))));  // member 9's still stands
@@ -78,7 +78,7 @@ TEST_P(KvAlarm, CorruptRefusesEveryWriteButReadsCheckpointsAndDisarmingGoOn) {
   EXPECT_EQ(store().current_revision(), revision);
 
   auto is_corrupt = [](const Status& status) {
-    return kv_error_of(status) == KvError::kCorrupt &&
+    return status.detail() == ErrorDetail::kCorrupt &&
            status.message() == "etcdserver: corrupt cluster";
   };
   EXPECT_TRUE(is_corrupt(status_of(put_request("b", "2"))));

@@ -27,7 +27,7 @@ TEST_P(KvCompaction, ReadBelowTheCompactedRevisionFails) {
   const Result<RangeResponse> response = read_at("k", 2);
   ASSERT_FALSE(response.has_value());
   EXPECT_EQ(response.status().message(), "etcdserver: mvcc: required revision has been compacted");
-  EXPECT_EQ(kv_error_of(response.status()), KvError::kCompacted);
+  EXPECT_EQ(response.status().detail(), ErrorDetail::kCompacted);
   EXPECT_EQ(store().compact_revision(), 3);
 }
 
@@ -48,7 +48,7 @@ TEST_P(KvCompaction, CompactingAgainOrIntoTheFutureFails) {
   compact(4);
   EXPECT_EQ(status_of(CompactionRequest{4}).message(),
             "etcdserver: mvcc: required revision has been compacted");
-  EXPECT_EQ(kv_error_of(status_of(CompactionRequest{2})), KvError::kCompacted);
+  EXPECT_EQ(status_of(CompactionRequest{2}).detail(), ErrorDetail::kCompacted);
   EXPECT_EQ(status_of(CompactionRequest{100}).message(),
             "etcdserver: mvcc: required revision is a future revision");
   EXPECT_TRUE(status_of(CompactionRequest{6}).is_ok());

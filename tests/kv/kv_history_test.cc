@@ -132,7 +132,7 @@ TEST_P(KvHistory, ReplaysWhatARealEtcdReplayedAfterCompaction) {
   too_old.start_revision = 2;
   const Result<EventBatch> refused = store().events(too_old);
   ASSERT_FALSE(refused.has_value());
-  EXPECT_EQ(kv_error_of(refused.status()), KvError::kCompacted);
+  EXPECT_EQ(refused.status().detail(), ErrorDetail::kCompacted);
 }
 
 TEST_P(KvHistory, BatchesNeverSplitARevision) {

@@ -1,6 +1,8 @@
 // Lease semantics: grant, attach and detach through puts and deletes, revoke, checkpoints.
 // Expiry is the runtime's (it proposes a revoke); the state machine has no clock.
 
+#include <map>
+
 #include <gtest/gtest.h>
 
 #include "tests/kv/kv_test_util.h"
@@ -45,7 +47,7 @@ TEST_P(KvLease, DuplicateIdIsRefused) {
   grant(100, 60);
   const Status status = status_of(LeaseGrantRequest{100, 60});
   EXPECT_EQ(status.message(), "etcdserver: lease already exists");
-  EXPECT_EQ(kv_error_of(status), KvError::kLeaseExists);
+  EXPECT_EQ(status.detail(), ErrorDetail::kLeaseExists);
 }
 
 TEST_P(KvLease, NegativeIdsAreValid) {
@@ -64,6 +66,28 @@ TEST_P(KvLease, ZeroIdIsChosenDeterministicallyFromTheEntryIndex) {
   EXPECT_EQ(std::get<LeaseGrantResponse>(replayed->response).id, first.id);
   // A second choice never collides with an existing lease.
   EXPECT_NE(grant(kNoLease, 60).id, first.id);
+}
+
+// The chosen ids are stored (in the state machine, in clients' sessions): a change to the
+// function that picks them would give a restarted replica different ids than its peers.
+TEST_P(KvLease, ZeroIdsAreTheSameFunctionOfTheIndexAsEver) {
+  const Index index = next_index();
+  const LeaseGrantResponse chosen = grant(kNoLease, 60);
+  // splitmix64 of the index, top bit cleared: the values from before its one copy.
+  const std::map<Index, LeaseId> ever = {{1, 1227844342346046657},
+                                         {2, 1682153688901572302},
+                                         {3, 2092789425003139053},
+                                         {42, 4456085495900499605},
+                                         {1000, 4332104999045480776}};
+  ASSERT_TRUE(ever.contains(index)) << "index " << index;
+  EXPECT_EQ(chosen.id, ever.at(index));
+  for (const auto& [at, id] : ever) {
+    auto replica = GetParam().create();
+    const Result<ApplyResult> granted =
+        replica->apply(at, encoded(LeaseGrantRequest{kNoLease, 60}));
+    ASSERT_TRUE(granted.has_value()) << at;
+    EXPECT_EQ(std::get<LeaseGrantResponse>(granted->response).id, id) << "at index " << at;
+  }
 }
 
 TEST_P(KvLease, PutWithUnknownLeaseIsRefused) {
@@ -153,7 +177,7 @@ TEST_P(KvLease, RevokeOfUnknownLeaseFails) {
   EXPECT_EQ(status.message(), "etcdserver: requested lease not found");
   grant(100, 60);
   revoke(100);
-  EXPECT_EQ(kv_error_of(status_of(LeaseRevokeRequest{100})), KvError::kLeaseNotFound);
+  EXPECT_EQ(status_of(LeaseRevokeRequest{100}).detail(), ErrorDetail::kLeaseNotFound);
 }
 
 TEST_P(KvLease, CheckpointRecordsTheRemainingTtl) {

@@ -99,7 +99,7 @@ TEST_P(KvLifecycle, DurableIndexTrailsUntilFlush) {
   EXPECT_EQ(store().durable_applied_index(), 2U);
 }
 
-// DESIGN §9: the simulator's state machine must lose unflushed applies on a crash.
+// docs/architecture.md §9: the simulator's state machine must lose unflushed applies on a crash.
 TEST_P(KvLifecycle, CrashLosesAppliesSinceTheLastFlush) {
   put("a", "1");  // index 1
   ASSERT_TRUE(store().flush().is_ok());

@@ -212,7 +212,7 @@ TEST_P(KvRange, FutureRevisionFails) {
   ASSERT_FALSE(response.has_value());
   EXPECT_EQ(response.status().message(),
             "etcdserver: mvcc: required revision is a future revision");
-  EXPECT_EQ(kv_error_of(response.status()), KvError::kFutureRevision);
+  EXPECT_EQ(response.status().detail(), ErrorDetail::kFutureRevision);
 }
 
 TEST_P(KvRange, NegativeRevisionMeansCurrent) {

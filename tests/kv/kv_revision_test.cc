@@ -71,7 +71,7 @@ TEST_P(KvRevisions, FailedCommandChangesNothing) {
   put("a", "1");
   const ApplyResult result = apply(put_request("a", "2", /*lease=*/99));
   EXPECT_EQ(result.status.message(), "etcdserver: requested lease not found");
-  EXPECT_EQ(kv_error_of(result.status), KvError::kLeaseNotFound);
+  EXPECT_EQ(result.status.detail(), ErrorDetail::kLeaseNotFound);
   EXPECT_TRUE(std::holds_alternative<std::monostate>(result.response));
   EXPECT_TRUE(result.events.empty());
   EXPECT_EQ(result.revision, 2);

@@ -179,17 +179,17 @@ TEST_P(KvTxn, DuplicatePutIsRefused) {
   request.success = {op_put("q", "1"), op_put("q", "2")};
   const Status status = status_of(request);
   EXPECT_EQ(status.message(), "etcdserver: duplicate key given in txn request");
-  EXPECT_EQ(kv_error_of(status), KvError::kDuplicateKey);
+  EXPECT_EQ(status.detail(), ErrorDetail::kDuplicateKey);
   EXPECT_EQ(store().current_revision(), 1);
 }
 
 TEST_P(KvTxn, PutAndDeleteOfOneKeyIsRefused) {
   TxnRequest request;
   request.success = {op_delete("q"), op_put("q", "2")};
-  EXPECT_EQ(kv_error_of(status_of(request)), KvError::kDuplicateKey);
+  EXPECT_EQ(status_of(request).detail(), ErrorDetail::kDuplicateKey);
   TxnRequest in_range;
   in_range.failure = {op_put("q/1", "2"), op_delete("q/", prefix_end("q/"))};
-  EXPECT_EQ(kv_error_of(status_of(in_range)), KvError::kDuplicateKey);
+  EXPECT_EQ(status_of(in_range).detail(), ErrorDetail::kDuplicateKey);
 }
 
 TEST_P(KvTxn, DuplicatePutAcrossNestingIsRefused) {
@@ -197,7 +197,7 @@ TEST_P(KvTxn, DuplicatePutAcrossNestingIsRefused) {
   inner.success = {op_put("q", "1")};
   TxnRequest request;
   request.success = {op_txn(inner), op_put("q", "2")};
-  EXPECT_EQ(kv_error_of(status_of(request)), KvError::kDuplicateKey);
+  EXPECT_EQ(status_of(request).detail(), ErrorDetail::kDuplicateKey);
 }
 
 // etcd 3.4.23: then and else of a nested txn never both run, so they may put the same key.
@@ -232,7 +232,7 @@ TEST_P(KvTxn, DuplicateCheckAcrossNestedTxnsFollowsEtcdsOrder) {
   puts.success = {op_put("k", "1")};
   TxnRequest delete_first;
   delete_first.success = {op_txn(deletes), op_txn(puts)};
-  EXPECT_EQ(kv_error_of(status_of(delete_first)), KvError::kDuplicateKey);
+  EXPECT_EQ(status_of(delete_first).detail(), ErrorDetail::kDuplicateKey);
   TxnRequest put_first;
   put_first.success = {op_txn(puts), op_txn(deletes)};
   EXPECT_EQ(txn(put_first).revision, 2);
@@ -244,7 +244,7 @@ TEST_P(KvTxn, IgnoreValueOnAMissingKeyFailsTheTxn) {
   keep_value.ignore_value = true;
   TxnRequest request;
   request.success = {op_put("other", "1"), RequestOp{keep_value}};
-  EXPECT_EQ(kv_error_of(status_of(request)), KvError::kKeyNotFound);
+  EXPECT_EQ(status_of(request).detail(), ErrorDetail::kKeyNotFound);
   EXPECT_EQ(get("other").count, 0);
 }
 
@@ -280,10 +280,10 @@ TEST_P(KvTxn, TooManyOpsAreRefused) {
 TEST_P(KvTxn, EmptyKeyInACompareOrOpIsRefused) {
   TxnRequest empty_compare_key;
   empty_compare_key.compare = {compare("", CompareTarget::kMod, CompareResult::kEqual, 0)};
-  EXPECT_EQ(kv_error_of(status_of(empty_compare_key)), KvError::kEmptyKey);
+  EXPECT_EQ(status_of(empty_compare_key).detail(), ErrorDetail::kEmptyKey);
   TxnRequest empty_op_key;
   empty_op_key.failure = {op_put("", "v")};
-  EXPECT_EQ(kv_error_of(status_of(empty_op_key)), KvError::kEmptyKey);
+  EXPECT_EQ(status_of(empty_op_key).detail(), ErrorDetail::kEmptyKey);
 }
 
 // etcd 3.4.23: an unknown lease fails the txn only if its put is on the taken branch.
@@ -305,7 +305,7 @@ TEST_P(KvTxn, RangeAtACompactedRevisionFailsTheWholeTxn) {
   RangeRequest old_read = range_request("a");
   old_read.revision = 2;
   request.success = {op_put("b", "1"), RequestOp{old_read}};
-  EXPECT_EQ(kv_error_of(status_of(request)), KvError::kCompacted);
+  EXPECT_EQ(status_of(request).detail(), ErrorDetail::kCompacted);
   EXPECT_EQ(get("b").count, 0);
   // etcd 3.4.23 quirk: inside a txn only revision 0 means "current"; a negative revision is
   // checked like any other, so it fails once anything was compacted.
@@ -313,7 +313,7 @@ TEST_P(KvTxn, RangeAtACompactedRevisionFailsTheWholeTxn) {
   negative.revision = -1;
   TxnRequest negative_txn;
   negative_txn.success = {RequestOp{negative}};
-  EXPECT_EQ(kv_error_of(status_of(negative_txn)), KvError::kCompacted);
+  EXPECT_EQ(status_of(negative_txn).detail(), ErrorDetail::kCompacted);
 }
 
 TEST_P(KvTxn, RangeAtAFutureRevisionFailsTheTxn) {
@@ -321,7 +321,7 @@ TEST_P(KvTxn, RangeAtAFutureRevisionFailsTheTxn) {
   RangeRequest future = range_request("a");
   future.revision = 5;
   request.success = {RequestOp{future}};
-  EXPECT_EQ(kv_error_of(status_of(request)), KvError::kFutureRevision);
+  EXPECT_EQ(status_of(request).detail(), ErrorDetail::kFutureRevision);
 }
 
 TEST_P(KvTxn, ReadOnlyTxnIsServedOutsideTheLog) {

@@ -51,7 +51,8 @@ TEST(CompactionPolicy, EntriesCoveredByAnInstalledSnapshotDoNotCount) {
   EXPECT_EQ(planner.entries_since_snapshot(), 1U);
 }
 
-// DESIGN §9: compaction stops at what the state machine made durable, not at the snapshot.
+// docs/architecture.md §9: compaction stops at what the state machine made durable, not at the
+// snapshot.
 TEST(CompactionPolicy, LogIsKeptBehindWhatTheStateMachineMadeDurable) {
   CompactionPlanner planner(small_policy());
   planner.on_snapshot(50);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "common/check.h"
+#include "common/splitmix64.h"
 
 namespace dengine::log::testing {
 
@@ -37,11 +38,7 @@ std::vector<Entry> make_entries(Index first, Index last, Term term, size_t size)
 }
 
 uint64_t Rng::next() {
-  state_ += 0x9e3779b97f4a7c15ULL;
-  uint64_t z = state_;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
+  return splitmix64_next(state_);
 }
 
 uint64_t Rng::uniform(uint64_t bound) {

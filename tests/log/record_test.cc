@@ -132,5 +132,15 @@ TEST(SegmentHeader, RoundTripsAndRejectsDamage) {
             StatusCode::kCorruption);
 }
 
+// Every record's checksum is salted with its segment's salt: segments written before a change
+// to this function would no longer read back.
+TEST(SegmentHeader, SaltsAreTheSameFunctionOfTheSequenceAsEver) {
+  EXPECT_EQ(segment_salt(0), 0x7b1dcdafU);
+  EXPECT_EQ(segment_salt(1), 0x89025cc1U);
+  EXPECT_EQ(segment_salt(2), 0x1c9756ceU);
+  EXPECT_EQ(segment_salt(42), 0x2feb6e95U);
+  EXPECT_EQ(segment_salt(1000), 0x4dccc148U);
+}
+
 }  // namespace
 }  // namespace dengine::log

@@ -73,12 +73,12 @@ TEST(OutcomeCodec, EveryResponseKindSurvivesTheTrip) {
 
 TEST(OutcomeCodec, ACommandsOwnErrorStaysAnAppliedOutcome) {
   ApplyResult refused;
-  refused.status = kv_error_status(KvError::kLeaseNotFound);
+  refused.status = Status::of(ErrorDetail::kLeaseNotFound);
   refused.revision = 8;
   Result<ApplyResult> received = decode_outcome(encode_outcome(refused));
   ASSERT_TRUE(received) << received.status().message();
   EXPECT_EQ(received->status.message(), refused.status.message());
-  EXPECT_EQ(kv_error_of(received->status), KvError::kLeaseNotFound);
+  EXPECT_EQ(received->status.detail(), ErrorDetail::kLeaseNotFound);
   EXPECT_EQ(received->revision, 8);
 }
 

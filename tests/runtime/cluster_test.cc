@@ -229,7 +229,7 @@ TEST_P(ClusterTest, ALearnerIsAddedPromotedAndAMemberRemovedUnderWriteLoad) {
   const auto give_up = std::chrono::steady_clock::now() + kPatience;
   do {
     promoted = engine(leader).promote(4);
-  } while (reconfig_refusal_of(promoted) == ReconfigRefusal::kLearnerNotInSync &&
+  } while (promoted.detail() == ErrorDetail::kLearnerNotInSync &&
            std::chrono::steady_clock::now() < give_up);
   ASSERT_TRUE(promoted) << promoted.to_string();
 

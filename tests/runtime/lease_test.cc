@@ -47,7 +47,7 @@ TEST_P(LeaseTest, AKeyOnALeaseGoesWhenTheTtlPassesWithoutKeepAlives) {
   ASSERT_EQ(deleted->events.size(), 1U);
   EXPECT_EQ(deleted->events[0].type, EventType::kDelete);
   EXPECT_EQ(kv().time_to_live(lease->id).status().message(),
-            kv_error_status(KvError::kLeaseNotFound).message());
+            Status::of(ErrorDetail::kLeaseNotFound).message());
   EXPECT_TRUE(kv().leases().value().empty());
 }
 
@@ -67,7 +67,7 @@ TEST_P(LeaseTest, KeepAliveOnceRestartsTheTtlWithoutALogEntry) {
   EXPECT_TRUE(exists("k"));
   EXPECT_EQ(kv().get("test/settle").value()->mod_revision, revision + 2);
   EXPECT_EQ(kv().keep_alive_once(424242).status().message(),
-            kv_error_status(KvError::kLeaseNotFound).message());
+            Status::of(ErrorDetail::kLeaseNotFound).message());
 }
 
 TEST_P(LeaseTest, BackgroundKeepAliveHoldsTheLeaseUntilStopped) {
@@ -93,7 +93,7 @@ TEST_P(LeaseTest, AKeepAliveOfARevokedLeaseReportsItLost) {
   LeaseKeepAlive keep_alive = kv().keep_alive(id);
   ASSERT_TRUE(kv().revoke(id));
   advance(seconds(4));  // a renewal is due
-  EXPECT_EQ(keep_alive.status().message(), kv_error_status(KvError::kLeaseNotFound).message());
+  EXPECT_EQ(keep_alive.status().message(), Status::of(ErrorDetail::kLeaseNotFound).message());
 }
 
 TEST_P(LeaseTest, RevokeDeletesEveryKeyOfTheLeaseInOneRevision) {
@@ -110,7 +110,7 @@ TEST_P(LeaseTest, RevokeDeletesEveryKeyOfTheLeaseInOneRevision) {
     EXPECT_EQ(event.type, EventType::kDelete);
     EXPECT_EQ(event.kv.mod_revision, revoked->revision);
   }
-  EXPECT_EQ(kv().revoke(id).status().message(), kv_error_status(KvError::kLeaseNotFound).message());
+  EXPECT_EQ(kv().revoke(id).status().message(), Status::of(ErrorDetail::kLeaseNotFound).message());
 }
 
 TEST_P(LeaseTest, PutWithTtlGrantsALeaseForTheKey) {
@@ -138,7 +138,7 @@ TEST_P(LeaseTest, TtlsBelowTheMinimumAreRaisedAndChosenIdsAreHonoured) {
   ASSERT_TRUE(chosen);
   EXPECT_EQ(chosen->id, 77);
   EXPECT_EQ(kv().grant(seconds(30), 77).status().message(),
-            kv_error_status(KvError::kLeaseExists).message());
+            Status::of(ErrorDetail::kLeaseExists).message());
   Result<std::vector<LeaseInfo>> all = kv().leases();
   ASSERT_TRUE(all);
   EXPECT_EQ(all->size(), 2U);

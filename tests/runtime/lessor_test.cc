@@ -59,9 +59,9 @@ TEST(Lessor, RenewRestartsTheTtlAndExpiredLeasesCannotBeRenewed) {
   EXPECT_FALSE(clear);
   EXPECT_TRUE(lessor.take_expired(kStart + 9 * kSecond - 1).empty());
   EXPECT_EQ(lessor.renew(1, kStart + 9 * kSecond, clear).status().message(),
-            kv_error_status(KvError::kLeaseNotFound).message());
+            Status::of(ErrorDetail::kLeaseNotFound).message());
   EXPECT_EQ(lessor.renew(2, kStart, clear).status().message(),
-            kv_error_status(KvError::kLeaseNotFound).message());
+            Status::of(ErrorDetail::kLeaseNotFound).message());
 }
 
 TEST(Lessor, AnExpiredLeaseIsProposedForRevokeOnceThenAgainOnlyWhenOverdue) {

@@ -59,7 +59,7 @@ TEST_P(ReconfigTest, ALearnerIsPromotedOnlyOnceItHasCaughtUp) {
   // Its engine has not even started: its log is empty.
   const Status early = engine(leader).promote(4);
   EXPECT_EQ(early.code(), StatusCode::kFailedPrecondition) << early.to_string();
-  EXPECT_EQ(reconfig_refusal_of(early), ReconfigRefusal::kLearnerNotInSync) << early.to_string();
+  EXPECT_EQ(early.detail(), ErrorDetail::kLearnerNotInSync) << early.to_string();
   EXPECT_NE(early.message().find("learner 4 holds the log up to index 0"), std::string::npos)
       << early.message();
   EXPECT_TRUE(holds(engine(leader).members().learners, 4));
@@ -83,8 +83,7 @@ TEST_P(ReconfigTest, ARemovalThatWouldLeaveNoAnsweringQuorumIsRefused) {
 
   const Status refused = engine(leader).remove_member(alive);
   EXPECT_EQ(refused.code(), StatusCode::kUnavailable) << refused.to_string();
-  EXPECT_EQ(reconfig_refusal_of(refused), ReconfigRefusal::kUnhealthyCluster)
-      << refused.to_string();
+  EXPECT_EQ(refused.detail(), ErrorDetail::kUnhealthyCluster) << refused.to_string();
   EXPECT_TRUE(holds(engine(leader).members().voters, alive));
 
   // The voter that is down holds no quorum up: it may go.
@@ -101,8 +100,7 @@ TEST_P(ReconfigTest, AVoterIsNotAddedWhileAVoterIsSilent) {
   stop_node(follower_of(leader));
   run_clock_for(seconds(3));
   const Status refused = engine(leader).add_voter(4);
-  EXPECT_EQ(reconfig_refusal_of(refused), ReconfigRefusal::kUnhealthyCluster)
-      << refused.to_string();
+  EXPECT_EQ(refused.detail(), ErrorDetail::kUnhealthyCluster) << refused.to_string();
   EXPECT_FALSE(holds(engine(leader).members().voters, 4));
 }
 
@@ -123,8 +121,7 @@ TEST_P(ReconfigTest, AVoterIsNotAddedJustAfterAnElectionWhileAVoterIsDown) {
   ASSERT_TRUE(engine(next).is_leader());
 
   const Status refused = engine(next).add_voter(4, milliseconds(2'000));
-  EXPECT_EQ(reconfig_refusal_of(refused), ReconfigRefusal::kUnhealthyCluster)
-      << refused.to_string();
+  EXPECT_EQ(refused.detail(), ErrorDetail::kUnhealthyCluster) << refused.to_string();
   EXPECT_FALSE(holds(engine(next).members().voters, 4));
   // The voter that answers still counts: removing the one that is down is allowed.
   const Status removed = engine(next).remove_member(down);
@@ -143,11 +140,11 @@ TEST_P(ReconfigTest, TheLeaderRefusesALearnerPastTheLimitWhicheverMemberIsAsked)
 
   const Status refused = engine(follower).add_learner(5);
   EXPECT_EQ(refused.code(), StatusCode::kFailedPrecondition) << refused.to_string();
-  EXPECT_EQ(reconfig_refusal_of(refused), ReconfigRefusal::kTooManyLearners) << refused.to_string();
+  EXPECT_EQ(refused.detail(), ErrorDetail::kTooManyLearners) << refused.to_string();
   EXPECT_FALSE(holds(engine(leader).members().learners, 5));
   // Asking for the same learner again is refused as that, not as one learner too many.
   const Status again = engine(leader).add_learner(4);
-  EXPECT_NE(reconfig_refusal_of(again), ReconfigRefusal::kTooManyLearners) << again.to_string();
+  EXPECT_NE(again.detail(), ErrorDetail::kTooManyLearners) << again.to_string();
 
   ASSERT_TRUE(engine(leader).remove_member(4));
   const Status added = engine(follower).add_learner(5);

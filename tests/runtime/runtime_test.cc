@@ -241,8 +241,8 @@ TEST(Runtime, StopAnswersEveryRequestAndRefusesLaterOnes) {
   EXPECT_TRUE(runtime.status().stopped);
 }
 
-// DESIGN §2: an entry is applied exactly once, in order, and never skipped. A batch whose
-// write fails is not applied; the node stops, and the batch's callers learn that it did.
+// docs/architecture.md §2: an entry is applied exactly once, in order, and never skipped. A batch
+// whose write fails is not applied; the node stops, and the batch's callers learn that it did.
 TEST(Runtime, AFailedGroupWriteStopsTheNodeAndAnswersItsCallers) {
   Cluster cluster({1});
   ASSERT_EQ(cluster.await_leader(), 1u);

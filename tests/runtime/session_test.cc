@@ -35,7 +35,7 @@ TEST_P(SessionTest, ASessionKeepsItsKeysUntilClosed) {
   ASSERT_TRUE(session->close());
   EXPECT_FALSE(exists("svc/a"));
   EXPECT_EQ(session->status().code(), StatusCode::kCancelled);
-  EXPECT_EQ(kv_error_of(session->close()), KvError::kLeaseNotFound);
+  EXPECT_EQ(session->close().detail(), ErrorDetail::kLeaseNotFound);
 }
 
 TEST_P(SessionTest, ADestroyedSessionsKeysGoOnlyWhenTheTtlPasses) {
@@ -57,7 +57,7 @@ TEST_P(SessionTest, ASessionReportsItsLeaseLost) {
   ASSERT_TRUE(session);
   ASSERT_TRUE(kv().revoke(session->lease()));
   advance(seconds(4));  // a renewal is due, and fails
-  EXPECT_EQ(kv_error_of(session->status()), KvError::kLeaseNotFound)
+  EXPECT_EQ(session->status().detail(), ErrorDetail::kLeaseNotFound)
       << session->status().to_string();
 }
 
@@ -74,7 +74,7 @@ TEST_P(SessionTest, ASessionResumesAnExistingLeaseAndRefusesABadOne) {
             StatusCode::kInvalidArgument);
   Result<std::unique_ptr<Session>> unknown = Session::create(kv(), {.lease = 424242});
   ASSERT_FALSE(unknown);
-  EXPECT_EQ(kv_error_of(unknown.status()), KvError::kLeaseNotFound) << unknown.status().to_string();
+  EXPECT_EQ(unknown.status().detail(), ErrorDetail::kLeaseNotFound) << unknown.status().to_string();
 }
 
 }  // namespace

@@ -177,7 +177,7 @@ TEST_P(WatchTest, AStartRevisionAlreadyCompactedEndsTheWatchNamingTheRevision) {
   Watch watch = kv().watch("c", {.start_revision = 2});
   Result<WatchBatch> batch = watch.next();
   ASSERT_FALSE(batch);
-  EXPECT_EQ(kv_error_of(batch.status()), KvError::kCompacted);
+  EXPECT_EQ(batch.status().detail(), ErrorDetail::kCompacted);
   EXPECT_NE(batch.status().message().find("compacted at " + std::to_string(compacted)),
             std::string::npos)
       << batch.status().to_string();
@@ -194,7 +194,7 @@ TEST_P(WatchTest, AConsumerBehindACompactionIsCancelledAsCompacted) {
   ASSERT_TRUE(first);
   Result<WatchBatch> rest = watch.next();
   ASSERT_FALSE(rest);
-  EXPECT_EQ(kv_error_of(rest.status()), KvError::kCompacted);
+  EXPECT_EQ(rest.status().detail(), ErrorDetail::kCompacted);
   EXPECT_EQ(watch.compact_revision(), last);
 }
 

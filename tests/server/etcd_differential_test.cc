@@ -1,6 +1,6 @@
-// The differential test (DESIGN §8): one etcdctl script run against Debian's etcd 3.4.23 and
-// against dengine-server, each on a fresh data dir, and the outputs compared after removing
-// what legitimately differs (member, cluster and lease ids, Raft terms, timings).
+// The differential test (docs/architecture.md §8): one etcdctl script run against Debian's
+// etcd 3.4.23 and against dengine-server, each on a fresh data dir, and the outputs compared after
+// removing what legitimately differs (member, cluster and lease ids, Raft terms, timings).
 
 #include <algorithm>
 #include <iterator>

@@ -105,6 +105,8 @@ TEST(ServerConfigDefaults, NoArgumentsGiveSingleNodeNamedDefaultOnLoopback) {
   EXPECT_EQ(config->heartbeat_interval_ms, 100u);
   EXPECT_EQ(config->election_timeout_ms, 1000u);
   EXPECT_EQ(config->snapshot_count, 100000u);
+  EXPECT_EQ(config->snapshot_catchup_entries, 5000u);
+  EXPECT_EQ(config->watch_progress_notify_interval_ms, 600000u);
   EXPECT_EQ(config->quota_backend_bytes, 0);
   EXPECT_EQ(config->max_request_bytes, 1572864u);
   EXPECT_EQ(config->max_txn_ops, 128u);
@@ -153,6 +155,8 @@ TEST(ServerConfigDefaults, SnapshotCountZeroMeansTheDefault) {
   auto config = parse({"--snapshot-count=0"});
   ASSERT_TRUE(config.has_value());
   EXPECT_EQ(config->snapshot_count, 100000u);
+  EXPECT_EQ(config->snapshot_catchup_entries, 5000u);
+  EXPECT_EQ(config->watch_progress_notify_interval_ms, 600000u);
 }
 
 // ---- flag syntax -------------------------------------------------------------------------------

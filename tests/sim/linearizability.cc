@@ -5,6 +5,8 @@
 #include <tuple>
 #include <utility>
 
+#include "common/splitmix64.h"
+
 namespace dengine::sim {
 namespace {
 
@@ -14,13 +16,10 @@ constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
 // when reading a failure, and keys can carry thousands of operations.
 constexpr size_t kMaxPrefixOpsShown = 8;
 
-// splitmix64's finalizer: cheap and avalanches well, which both the XOR-combined set hash and
-// the linear-probing table below rely on.
+// splitmix64: cheap and avalanches well, which both the XOR-combined set hash and the
+// linear-probing table below rely on.
 uint64_t mix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
+  return splitmix64_of(x);
 }
 
 std::string format_value(int64_t value) {

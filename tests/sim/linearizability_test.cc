@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/splitmix64.h"
+
 namespace dengine::sim {
 namespace {
 
@@ -274,12 +276,7 @@ TEST(Linearizability, SmallViolationIsRefutedWithinDefaultBudget) {
 class DeterministicRandom {
  public:
   explicit DeterministicRandom(uint64_t seed) : state_(seed) {}
-  uint64_t next() {
-    uint64_t x = (state_ += 0x9e3779b97f4a7c15ULL);
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-  }
+  uint64_t next() { return splitmix64_next(state_); }
   uint64_t below(uint64_t bound) { return next() % bound; }
   bool percent(uint64_t chance) { return below(100) < chance; }
 
