@@ -312,9 +312,15 @@ Status InteractionEnv::deliver_messages(NodeId id, bool drop) {
   Indent indent(indent_);
   std::deque<Message> inbox = std::move(node.inbox);
   node.inbox.clear();
+  // Messages lost over cut links are only counted: the sender's Ready listed them already.
+  size_t lost = 0;
   for (const Message& message : inbox) {
-    if (drop || link_cut(message.from, message.to)) {
+    if (drop) {
       print("dropped: " + describe_message(message));
+      continue;
+    }
+    if (link_cut(message.from, message.to)) {
+      ++lost;
       continue;
     }
     print(describe_message(message));
@@ -322,6 +328,7 @@ Status InteractionEnv::deliver_messages(NodeId id, bool drop) {
     node.raft->step(message);
     narrate(node);
   }
+  if (lost > 0) print(std::to_string(lost) + " message(s) lost over cut links");
   return Status::ok();
 }
 
