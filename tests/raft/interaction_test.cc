@@ -30,6 +30,7 @@ namespace fs = std::filesystem;
 
 constexpr size_t kMaxBlocksShown = 3;
 constexpr size_t kMaxDiffLines = 80;
+constexpr size_t kContextLines = 3;
 
 std::vector<std::string> golden_files() {
   std::vector<std::string> names;
@@ -73,10 +74,30 @@ std::vector<std::string> diff_lines(const std::vector<std::string>& expected,
     if (i < n && j < m && expected[i] == actual[j]) {
       out.push_back(" " + expected[i++]);
       ++j;
-    } else if (j < m && (i == n || common[i][j + 1] >= common[i + 1][j])) {
-      out.push_back("+" + actual[j++]);
-    } else {
+    } else if (i < n && (j == m || common[i + 1][j] >= common[i][j + 1])) {
       out.push_back("-" + expected[i++]);
+    } else {
+      out.push_back("+" + actual[j++]);
+    }
+  }
+  return out;
+}
+
+// The changed lines of `diff` with kContextLines unchanged ones around each; "..." for the rest.
+std::vector<std::string> only_near_changes(const std::vector<std::string>& diff) {
+  std::vector<bool> keep(diff.size(), false);
+  for (size_t i = 0; i < diff.size(); ++i) {
+    if (diff[i].front() == ' ') continue;
+    const size_t from = i >= kContextLines ? i - kContextLines : 0;
+    const size_t to = std::min(diff.size(), i + kContextLines + 1);
+    for (size_t k = from; k < to; ++k) keep[k] = true;
+  }
+  std::vector<std::string> out;
+  for (size_t i = 0; i < diff.size(); ++i) {
+    if (keep[i]) {
+      out.push_back(diff[i]);
+    } else if (out.empty() || out.back() != "...") {
+      out.push_back("...");
     }
   }
   return out;
@@ -135,7 +156,7 @@ TEST_P(InteractionTest, TranscriptMatchesGolden) {
     ++shown;
     report << "--- " << GetParam() << ":" << block.command_line_number << " (expected)\n"
            << "+++ " << block.command << " (actual)\n";
-    std::vector<std::string> diff = diff_lines(block.expected, outputs[b]);
+    std::vector<std::string> diff = only_near_changes(diff_lines(block.expected, outputs[b]));
     if (diff.size() > kMaxDiffLines) diff.resize(kMaxDiffLines);
     for (const std::string& line : diff) report << line << "\n";
   }
