@@ -3,6 +3,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace dengine::raft::test {
@@ -105,8 +106,7 @@ Result<std::vector<ConfChange>> conf_changes(const std::vector<std::string>& wor
       case 'v': change.op = ConfChangeOp::kAddVoter; break;
       case 'l': change.op = ConfChangeOp::kAddLearner; break;
       case 'r': change.op = ConfChangeOp::kRemoveNode; break;
-      default:
-        return Status::invalid_argument("conf change '" + word + "' is not vN, lN or rN");
+      default: return Status::invalid_argument("conf change '" + word + "' is not vN, lN or rN");
     }
     Result<uint64_t> node = parse_number(word.substr(1));
     if (!node) return node.status();

@@ -64,12 +64,12 @@ Status InteractionEnv::add_nodes(size_t count, const NodeOptions& options) {
     Node& node = nodes_[id];
     node.config = builder.build();
     if (options.image_index > 0) {
-      node.durable.image = SnapshotMeta{.index = options.image_index,
-                                        .term = 1,
-                                        .conf = ConfState{.voters = voters,
-                                                          .voters_outgoing = {},
-                                                          .learners = options.learners}};
-      node.durable.hard_state = HardState{.term = 1, .vote = kNoNode, .commit = options.image_index};
+      node.durable.image = SnapshotMeta{
+          .index = options.image_index,
+          .term = 1,
+          .conf = ConfState{.voters = voters, .voters_outgoing = {}, .learners = options.learners}};
+      node.durable.hard_state =
+          HardState{.term = 1, .vote = kNoNode, .commit = options.image_index};
       node.durable.applied = options.image_index;
     }
     if (Status booted = boot(node); !booted) return booted;
@@ -203,10 +203,10 @@ Status InteractionEnv::snapshot(NodeId id) {
   Node& node = **found;
   const RaftLog& log = node.raft->log();
   const Index applied = log.applied();
-  if (applied == 0) return Status::failed_precondition("node " + node_name(id) + " applied nothing");
-  const SnapshotMeta image{.index = applied,
-                           .term = log.term_at(applied).value_or(0),
-                           .conf = node.raft->conf_state()};
+  if (applied == 0)
+    return Status::failed_precondition("node " + node_name(id) + " applied nothing");
+  const SnapshotMeta image{
+      .index = applied, .term = log.term_at(applied).value_or(0), .conf = node.raft->conf_state()};
   node.durable.image = image;
   node.raft->on_snapshot_ready(image);
   print(node_name(id) + " holds a durable image " + describe_snapshot(image));
@@ -399,13 +399,13 @@ Status InteractionEnv::status(NodeId id) {
   if (!found) return found.status();
   const RaftNode& r = *(*found)->raft;
   const RaftLog& log = r.log();
-  std::string line = node_name(id) + " is " + describe_role(r.role()) + " at term " +
-                     std::to_string(r.term()) + " vote=" + std::to_string(r.vote()) +
-                     " lead=" + std::to_string(r.leader()) + " last=" +
-                     std::to_string(log.last_term()) + "/" + std::to_string(log.last_index()) +
-                     " commit=" + std::to_string(log.committed()) +
-                     " applied=" + std::to_string(log.applied());
-  if (r.transfer_target() != kNoNode) line += " transferring-to=" + std::to_string(r.transfer_target());
+  std::string line =
+      node_name(id) + " is " + describe_role(r.role()) + " at term " + std::to_string(r.term()) +
+      " vote=" + std::to_string(r.vote()) + " lead=" + std::to_string(r.leader()) +
+      " last=" + std::to_string(log.last_term()) + "/" + std::to_string(log.last_index()) +
+      " commit=" + std::to_string(log.committed()) + " applied=" + std::to_string(log.applied());
+  if (r.transfer_target() != kNoNode)
+    line += " transferring-to=" + std::to_string(r.transfer_target());
   print_always(line);
   print_always("configuration " + describe_conf(r.conf_state()));
   if (r.role() != RaftRole::kLeader) return Status::ok();
@@ -433,7 +433,7 @@ Status InteractionEnv::raft_log(NodeId id) {
   const RaftLog& log = (*found)->raft->log();
   if (log.snapshot_index() > 0) {
     print_always("compacted through " + std::to_string(log.snapshot_term()) + "/" +
-          std::to_string(log.snapshot_index()));
+                 std::to_string(log.snapshot_index()));
   }
   if (log.last_index() < log.first_index()) {
     print_always("no entries");

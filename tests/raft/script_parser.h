@@ -53,7 +53,8 @@ struct Script {
 Result<Script> parse_script(const std::string& text);
 // The file text of `script` with each block's output replaced by `outputs[i]` (the same
 // number of blocks), or the recorded output when `outputs` is empty.
-std::string render_script(const Script& script, const std::vector<std::vector<std::string>>& outputs);
+std::string render_script(const Script& script,
+                          const std::vector<std::vector<std::string>>& outputs);
 
 // Lines of `text` without their newlines; a final newline ends the last line, it does not start
 // an empty one.
