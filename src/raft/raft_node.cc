@@ -249,7 +249,6 @@ Result<Index> RaftNode::propose(std::string data) {
       Entry{.term = term_, .index = index, .type = EntryType::kNormal, .data = std::move(data)});
   // Proposals that arrive before the next Ready share one kAppend per follower.
   broadcast_pending_ = true;
-  // A single-voter group commits as soon as its own append is durable.
   check_invariants();
   return index;
 }
@@ -264,7 +263,8 @@ void RaftNode::on_persisted(uint64_t write_id) {
     pending_writes_.pop_front();
   }
   count_own_vote_once_durable();
-  // Thesis §10.2.1: the leader's own acknowledgement counts once its append is durable.
+  // Thesis §10.2.1: the leader's own acknowledgement counts once its append is durable; a
+  // single-voter group commits here, as soon as its own append is.
   if (role_ == RaftRole::kLeader) maybe_advance_commit();
   check_invariants();
 }
