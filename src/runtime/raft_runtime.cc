@@ -43,8 +43,7 @@ RaftRuntime::RaftRuntime(std::unique_ptr<raft::RaftNode> raft, bool keeps_lease_
                          RuntimeOptions options)
     : raft_(std::move(raft)),
       keeps_lease_time_(keeps_lease_time),
-      conf_base_(raft_->conf_state()),
-      conf_(conf_base_),
+      images_(*raft_),
       state_machine_(state_machine),
       transport_(std::move(transport)),
       snapshot_inbox_(options.snapshot_dir),
@@ -53,12 +52,8 @@ RaftRuntime::RaftRuntime(std::unique_ptr<raft::RaftNode> raft, bool keeps_lease_
       admission_(options.max_in_flight_requests),
       lessor_(options.lessor),
       router_(options.router) {
-  latest_image_ = SnapshotMeta{.index = raft_->log().snapshot_index(),
-                               .term = raft_->log().snapshot_term(),
-                               .conf = raft_->conf_state()};
   id_ = raft_->id();
   status_.id = id_;
-  conf_shared_ = std::make_shared<const ConfState>(conf_);
   for (const LeaseInfo& lease : state_machine_.leases()) {
     lessor_.on_lease_changed(lease.id, lease, clock_->now_nanos());
   }
@@ -386,11 +381,8 @@ void RaftRuntime::serve_reads_at(Index index, std::vector<PendingRead> reads) {
 
 void RaftRuntime::handle_applied(const AppliedInput& input) {
   raft_->on_applied(input.index);
-  if (input.durable_index <= latest_image_.index) return;
-  if (std::optional<SnapshotMeta> image = image_meta_at(input.durable_index)) {
-    latest_image_ = *image;
-    raft_->on_snapshot_ready(*image);
-  }
+  std::optional<SnapshotMeta> image = images_.take_newer_image(input.durable_index, raft_->log());
+  if (image) raft_->on_snapshot_ready(*image);
 }
 
 void RaftRuntime::advance_clock() {
@@ -475,7 +467,7 @@ void RaftRuntime::process_ready() {
     const bool persisted_here = ready.has_storage_work() && !submit_storage(ready);
     if (!ready.messages.empty()) send(std::move(ready.messages));
     if (!ready.committed_entries.empty()) {
-      record_conf(ready.committed_entries);
+      images_.record_batch(ready.committed_entries, *raft_);
       apply_worker_->submit(make_apply_batch(std::move(ready.committed_entries)));
     }
     if (persisted_here) raft_->on_persisted(ready.write_id);
@@ -495,7 +487,7 @@ void RaftRuntime::process_ready() {
       }
       read_rounds_.erase(round);
     }
-    if (ready.compact_to != 0) wal_worker_->compact(latest_image_, ready.compact_to);
+    if (ready.compact_to != 0) wal_worker_->compact(images_.latest_image(), ready.compact_to);
   }
 }
 
@@ -542,10 +534,7 @@ void RaftRuntime::begin_install(uint64_t write_id, const SnapshotMeta& snapshot)
                             std::to_string(it->first) + "; it may have been committed"));
     it = proposals_.erase(it);
   }
-  conf_base_ = snapshot.conf;
-  conf_ = snapshot.conf;
-  conf_history_.clear();
-  conf_shared_ = std::make_shared<const ConfState>(conf_);
+  images_.restart_at(snapshot);
   pending_installs_.push_back(PendingInstall{write_id, std::move(*image)});
 }
 
@@ -555,7 +544,7 @@ void RaftRuntime::submit_installs(uint64_t durable_write_id) {
   while (!pending_installs_.empty() && pending_installs_.front().write_id <= durable_write_id) {
     ApplyBatch batch;
     batch.image = std::move(pending_installs_.front().image);
-    batch.conf = conf_shared_;
+    batch.conf = images_.shared_conf();
     apply_worker_->submit(std::move(batch));
     pending_installs_.pop_front();
   }
@@ -596,47 +585,8 @@ ApplyBatch RaftRuntime::make_apply_batch(std::vector<Entry> entries) {
     it = proposals_.erase(it);
   }
   batch.entries = std::move(entries);
-  batch.conf = conf_shared_;
+  batch.conf = images_.shared_conf();
   return batch;
-}
-
-void RaftRuntime::record_conf(const std::vector<Entry>& applied) {
-  for (const Entry& entry : applied) {
-    if (entry.type != EntryType::kConfChange) continue;
-    // The core acts on a configuration entry when it hands it out, so this is the
-    // configuration after the whole batch.
-    conf_ = raft_->conf_state();
-    conf_shared_ = std::make_shared<const ConfState>(conf_);
-    conf_history_.push_back(ConfRecord{entry.index, applied.back().index, conf_});
-    return;
-  }
-}
-
-// The metadata of a durable image holding every entry up to `durable`. Configurations are
-// known after whole batches; when `durable` falls inside a batch that changed the
-// configuration, the image is described as of just before that change (it holds more, which
-// replaying the log over it tolerates: applying an entry twice is a no-op).
-std::optional<SnapshotMeta> RaftRuntime::image_meta_at(Index durable) {
-  ConfState conf = conf_base_;
-  Index at = durable;
-  size_t passed = 0;
-  for (const ConfRecord& record : conf_history_) {
-    if (record.batch_last <= durable) {
-      conf = record.conf;
-      ++passed;
-      continue;
-    }
-    if (record.first_change <= durable) at = record.first_change - 1;
-    break;
-  }
-  if (passed > 0) {
-    conf_base_ = conf_history_[passed - 1].conf;
-    conf_history_.erase(conf_history_.begin(), conf_history_.begin() + static_cast<long>(passed));
-  }
-  if (at <= latest_image_.index) return std::nullopt;
-  std::optional<Term> term = raft_->log().term_at(at);
-  if (!term) return std::nullopt;
-  return SnapshotMeta{.index = at, .term = *term, .conf = std::move(conf)};
 }
 
 // Runs every round of the loop: compares in place and copies the configuration only when it
@@ -655,7 +605,7 @@ void RaftRuntime::publish_status() {
   std::lock_guard lock(status_mutex_);
   if (leader == status_.leader && role == status_.role && term == status_.term &&
       commit == status_.commit && applied == status_.applied && ready == status_.ready &&
-      conf_ == status_.conf) {
+      images_.conf() == status_.conf) {
     return;
   }
   status_.id = raft_->id();
@@ -665,7 +615,7 @@ void RaftRuntime::publish_status() {
   status_.commit = commit;
   status_.applied = applied;
   status_.ready = ready;
-  if (status_.conf != conf_) status_.conf = conf_;
+  if (status_.conf != images_.conf()) status_.conf = images_.conf();
   status_changed_.notify_all();
 }
 

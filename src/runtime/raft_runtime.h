@@ -32,6 +32,7 @@
 #include "runtime/admission.h"
 #include "runtime/apply_worker.h"
 #include "runtime/compaction_record.h"
+#include "runtime/image_ledger.h"
 #include "runtime/inbound_queue.h"
 #include "runtime/keep_alives.h"
 #include "runtime/lessor.h"
@@ -199,12 +200,6 @@ class RaftRuntime {
     Term term;
     ProposalDone done;
   };
-  // The configuration after each applied batch that changed it, for the images' metadata.
-  struct ConfRecord {
-    Index first_change;  // the batch's first configuration entry
-    Index batch_last;    // the batch's last entry
-    ConfState conf;      // in force after the batch
-  };
 
   RaftRuntime(std::unique_ptr<raft::RaftNode> raft, bool keeps_lease_time, LogStore& log,
               StateMachine& state_machine, std::unique_ptr<Transport> transport,
@@ -256,8 +251,6 @@ class RaftRuntime {
   void send(std::vector<Message> messages);
   bool applied_current_term() const;
   ApplyBatch make_apply_batch(std::vector<Entry> entries);
-  void record_conf(const std::vector<Entry>& applied);
-  [[nodiscard]] std::optional<SnapshotMeta> image_meta_at(Index durable);
   void publish_status();
   void publish_round_clock();
   void shut_down();
@@ -272,11 +265,7 @@ class RaftRuntime {
   std::map<uint64_t, std::vector<PendingRead>> read_rounds_;
   uint64_t next_read_round_ = 1;
   uint64_t next_tick_nanos_ = 0;
-  SnapshotMeta latest_image_;  // the newest durable image reported to the core
-  std::vector<ConfRecord> conf_history_;
-  ConfState conf_base_;  // in force at the last image, or at boot
-  ConfState conf_;       // in force after the entries handed to the apply worker
-  std::shared_ptr<const ConfState> conf_shared_;  // conf_, shared with the apply batches
+  ImageLedger images_;
   struct PendingInstall {
     uint64_t write_id;  // installed once this log write is durable
     ImageToInstall image;
