@@ -1,8 +1,9 @@
-#include "runtime/raft_runtime.h"
+// The core loop (RaftRuntime): admission of callers' requests, the loop over the inbound queue,
+// Ready handling, the published status, and stopping. Leases are kept in
+// raft_runtime_leases.cc, leader routing in raft_runtime_routing.cc, the images' configurations
+// in ImageLedger.
 
-#include "common/check.h"
-#include "kv/command_codec.h"
-#include "runtime/reconfig_checks.h"
+#include "runtime/raft_runtime.h"
 
 namespace dengine::runtime {
 namespace {
@@ -10,10 +11,6 @@ namespace {
 // Ticks owed after a long pause are capped: a burst of them would only start elections that
 // a resumed node has no reason to start.
 constexpr int kMaxTicksPerRound = 64;
-
-Status engine_stopped() {
-  return Status::unavailable("engine stopped; a write in flight may still have been committed");
-}
 
 }  // namespace
 
@@ -42,26 +39,19 @@ RaftRuntime::RaftRuntime(std::unique_ptr<raft::RaftNode> raft, bool keeps_lease_
                          std::shared_ptr<Clock> clock, CompactionRecord compaction_record,
                          RuntimeOptions options)
     : raft_(std::move(raft)),
-      keeps_lease_time_(keeps_lease_time),
       images_(*raft_),
+      keeps_lease_time_(keeps_lease_time),
+      lessor_(options.lessor),
       state_machine_(state_machine),
       transport_(std::move(transport)),
       snapshot_inbox_(options.snapshot_dir),
       clock_(std::move(clock)),
       options_(options),
       admission_(options.max_in_flight_requests),
-      lessor_(options.lessor),
       router_(options.router) {
   id_ = raft_->id();
   status_.id = id_;
-  for (const LeaseInfo& lease : state_machine_.leases()) {
-    lessor_.on_lease_changed(lease.id, lease, clock_->now_nanos());
-  }
-  keep_alives_.set_retry_interval(static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(options_.tick_interval).count()));
-  renew_for_keep_alive_ = [this](LeaseId id, PeerRouter::LeaseDone done) {
-    renew_lease(id, std::move(done));
-  };
+  start_lease_keeping();
   auto report = [this](CoreInput input) { queue_.push(std::move(input)); };
   wal_worker_ = std::make_unique<WalWorker>(log, std::move(compaction_record), report);
   apply_worker_ = std::make_unique<ApplyWorker>(state_machine_, state_mutex_, lessor_, *clock_,
@@ -87,6 +77,10 @@ RaftRuntime::RaftRuntime(std::unique_ptr<raft::RaftNode> raft, bool keeps_lease_
 
 RaftRuntime::~RaftRuntime() {
   stop();
+}
+
+Status RaftRuntime::engine_stopped() {
+  return Status::unavailable("engine stopped; a write in flight may still have been committed");
 }
 
 // ---- callers ----
@@ -134,106 +128,6 @@ Status RaftRuntime::accept_snapshot_chunk(std::string_view chunk) {
                                        " takes no snapshots");
   }
   return snapshot_inbox_.accept(chunk);
-}
-
-NodeId RaftRuntime::reachable_leader() {
-  const NodeId leader = status().leader;
-  if (router_ == nullptr || leader == kNoNode || leader == id_) return kNoNode;
-  return router_->reaches(leader) ? leader : kNoNode;
-}
-
-void RaftRuntime::renew_lease(LeaseId id, PeerRouter::LeaseDone done) {
-  Result<LeaseTimeLeft> renewed = renew_lease_as_leader(id);
-  if (renewed || renewed.status().code() != StatusCode::kNotLeader) return done(renewed);
-  const NodeId leader = reachable_leader();
-  if (leader == kNoNode) return done(renewed);
-  router_->renew_lease(leader, id, std::move(done));
-}
-
-Result<LeaseTimeLeft> RaftRuntime::renew_lease_as_leader(LeaseId id) {
-  if (stopped_.load(std::memory_order_acquire)) return refusal_after_stop();
-  bool clear_checkpoint = false;
-  Result<LeaseTimeLeft> renewed = lessor_.renew(id, clock_->now_nanos(), clear_checkpoint);
-  if (renewed && clear_checkpoint) {
-    // A new leader would otherwise start the lease from the outdated checkpoint (etcd #9924).
-    Result<std::string> clear =
-        kv::encode_command(LeaseCheckpointRequest{{LeaseCheckpoint{id, 0}}});
-    if (clear) propose(std::move(*clear), [](Result<ApplyResult>) {});
-  }
-  return renewed;
-}
-
-void RaftRuntime::lease_time_left(LeaseId id, PeerRouter::LeaseDone done) {
-  Result<LeaseTimeLeft> left = lease_time_left_as_leader(id);
-  if (left || left.status().code() != StatusCode::kNotLeader) return done(left);
-  const NodeId leader = reachable_leader();
-  if (leader == kNoNode) return done(left);
-  router_->lease_time_left(leader, id, std::move(done));
-}
-
-Result<LeaseTimeLeft> RaftRuntime::lease_time_left_as_leader(LeaseId id) const {
-  if (stopped_.load(std::memory_order_acquire)) return refusal_after_stop();
-  return lessor_.time_left(id, clock_->now_nanos());
-}
-
-void RaftRuntime::change_membership(std::vector<ConfChange> changes, PeerRouter::IndexDone done) {
-  run_on_core(
-      [this, changes = std::move(changes), done = std::move(done)](raft::RaftNode* raft) mutable {
-        if (raft == nullptr) return done(engine_stopped());
-        if (raft->role() != RaftRole::kLeader) {
-          const NodeId leader = reachable_leader();
-          if (leader != kNoNode) {
-            return router_->change_membership(leader, std::move(changes), std::move(done));
-          }
-        }
-        done(propose_checked(*raft, std::move(changes)));
-      });
-}
-
-void RaftRuntime::change_membership_as_leader(std::vector<ConfChange> changes,
-                                              PeerRouter::IndexDone done) {
-  run_on_core(
-      [this, changes = std::move(changes), done = std::move(done)](raft::RaftNode* raft) mutable {
-        if (raft == nullptr) return done(engine_stopped());
-        done(propose_checked(*raft, std::move(changes)));
-      });
-}
-
-// A leader makes etcd's strict checks first (reconfig_checks.h); a follower's core refuses the
-// change on its own.
-Result<Index> RaftRuntime::propose_checked(raft::RaftNode& raft,
-                                           std::vector<ConfChange> changes) const {
-  if (raft.role() == RaftRole::kLeader) {
-    if (Status safe = check_reconfiguration(raft, changes, options_.max_learners); !safe) {
-      return safe;
-    }
-  }
-  return raft.propose_conf_change(std::move(changes));
-}
-
-void RaftRuntime::transfer_leadership(NodeId target, PeerRouter::StatusDone done) {
-  run_on_core([this, target, done = std::move(done)](raft::RaftNode* raft) mutable {
-    if (raft == nullptr) return done(engine_stopped());
-    if (raft->role() != RaftRole::kLeader) {
-      const NodeId leader = reachable_leader();
-      if (leader != kNoNode) return router_->transfer_leadership(leader, target, std::move(done));
-    }
-    done(raft->transfer_leadership(target));
-  });
-}
-
-void RaftRuntime::transfer_leadership_as_leader(NodeId target, PeerRouter::StatusDone done) {
-  run_on_core([target, done = std::move(done)](raft::RaftNode* raft) mutable {
-    if (raft == nullptr) return done(engine_stopped());
-    done(raft->transfer_leadership(target));
-  });
-}
-
-void RaftRuntime::keep_alive(std::shared_ptr<KeepAliveTicketImpl> ticket) {
-  // The first renewal happens now, as etcd's client sends its first keep-alive at once; the
-  // core thread does the rest on the engine's clock.
-  const LeaseId id = ticket->id();
-  renew_lease(id, KeepAlives::follow_up(keep_alives_, std::move(ticket), clock_->now_nanos()));
 }
 
 NodeStatus RaftRuntime::status() const {
@@ -306,30 +200,6 @@ void RaftRuntime::handle(CoreInput& input, std::vector<PendingRead>& read_index_
         }
       },
       input);
-}
-
-bool RaftRuntime::forward_proposal(ProposeInput& input) {
-  // Bounded: nodes with stale views of who leads could otherwise pass a command around.
-  if (router_ == nullptr || raft_->role() == RaftRole::kLeader) return false;
-  const NodeId leader = raft_->leader();
-  if (leader == kNoNode || leader == raft_->id() || input.hops >= kMaxForwardHops) return false;
-  if (!router_->reaches(leader)) return false;
-  router_->propose(
-      leader, std::move(input.command), input.hops + 1,
-      [this, done = std::move(input.done)](Result<ApplyResult> outcome) mutable {
-        if (!outcome || outcome->log_index == 0) return done(std::move(outcome));
-        // etcd's applyWait: the answer waits until this member applied the entry too, so that
-        // a serializable read here right after the write sees it.
-        const Index index = outcome->log_index;
-        read(
-            ReadMode::kConfirmed,
-            [outcome = std::move(outcome), done = std::move(done)](
-                Result<const StateMachine*> /*applied or stopped: applied on the leader*/) mutable {
-              done(std::move(outcome));
-            },
-            index);
-      });
-  return true;
 }
 
 void RaftRuntime::handle_proposal(ProposeInput& input) {
@@ -411,49 +281,6 @@ bool RaftRuntime::wait_for_round_at(uint64_t nanos, std::chrono::nanoseconds tim
 
 bool RaftRuntime::applied_current_term() const {
   return raft_->log().term_at(raft_->log().applied()) == raft_->term();
-}
-
-void RaftRuntime::keep_lease_time() {
-  const uint64_t now = clock_->now_nanos();
-  if (raft_->role() != RaftRole::kLeader) {
-    if (lease_primary_term_ != 0) {
-      lessor_.demote();
-      lease_primary_term_ = 0;
-    }
-  } else if (lease_primary_term_ != raft_->term() && applied_current_term() &&
-             raft_->lease_read(now)) {
-    // Leadership confirmed by a quorum: this leader keeps lease time from now on, starting
-    // every lease afresh (never cutting one short). Not before it applied an entry of its
-    // term: until then the lessor lacks leases granted in earlier terms and would answer
-    // keep-alives of live leases with "lease not found".
-    lessor_.promote(now);
-    lease_primary_term_ = raft_->term();
-  }
-  // Expiry is decided only while leadership is confirmed (the lease of thesis §6.4.1): a
-  // deposed leader that has not noticed yet revokes nothing.
-  if (lease_primary_term_ != 0 && raft_->lease_read(now)) {
-    for (const LeaseId id : lessor_.take_expired(now)) {
-      Result<std::string> revoke = kv::encode_command(LeaseRevokeRequest{id});
-      if (revoke) propose_internal(std::move(*revoke));
-    }
-    std::vector<LeaseCheckpoint> checkpoints = lessor_.take_checkpoints(now);
-    for (size_t begin = 0; begin < checkpoints.size();
-         begin += kv_limits::kMaxLeaseCheckpointsPerCommand) {
-      const size_t end =
-          std::min(checkpoints.size(), begin + kv_limits::kMaxLeaseCheckpointsPerCommand);
-      LeaseCheckpointRequest request;
-      request.checkpoints.assign(checkpoints.begin() + static_cast<long>(begin),
-                                 checkpoints.begin() + static_cast<long>(end));
-      Result<std::string> command = kv::encode_command(request);
-      if (command) propose_internal(std::move(*command));
-    }
-  }
-  keep_alives_.run(now, renew_for_keep_alive_);
-}
-
-void RaftRuntime::propose_internal(std::string command) {
-  // A refused proposal (leadership just lost, log full) is retried by the lessor later.
-  (void)raft_->propose(std::move(command));
 }
 
 // Hands each Ready to the workers: the three lists go their own ways (dengine/ready.h).

@@ -206,20 +206,9 @@ class RaftRuntime {
               std::shared_ptr<Clock> clock, CompactionRecord compaction_record,
               RuntimeOptions options);
 
-  void run();
-  void handle(CoreInput& input, std::vector<PendingRead>& read_index_batch);
-  void handle_proposal(ProposeInput& input);
-  // Whether `input` went to the leader (this node knows another leader and can reach it).
-  bool forward_proposal(ProposeInput& input);
-  // The leader when it is another node that the router reaches, else kNoNode.
-  NodeId reachable_leader();
+  // ---- raft_runtime.cc: admission, the loop, Ready handling, status, stopping ----
   // Admits a caller's request (Admission), or says why not: overloaded, or stopped.
   Status admit();
-  // Core thread: proposes a membership change, after the leader's checks.
-  Result<Index> propose_checked(raft::RaftNode& raft, std::vector<ConfChange> changes) const;
-  // What a request gets once the node stopped: kUnavailable, with the cause when the node
-  // stopped on its own (a failed write, a corrupt entry), so a caller need not dig for it.
-  [[nodiscard]] Status refusal_after_stop() const;
   // Wraps an admitted request's completion so that answering it ends the admission.
   template <typename Done>
   auto releasing(Done done) {
@@ -228,6 +217,9 @@ class RaftRuntime {
       done(std::forward<decltype(answer)>(answer)...);
     };
   }
+  void run();
+  void handle(CoreInput& input, std::vector<PendingRead>& read_index_batch);
+  void handle_proposal(ProposeInput& input);
   void handle_read(ReadInput& input, std::vector<PendingRead>& read_index_batch);
   void start_read_index_round(std::vector<PendingRead> reads);
   // The reads may be served at `index` now.
@@ -235,10 +227,6 @@ class RaftRuntime {
   void serve_reads_at(Index index, std::vector<PendingRead> reads);
   void handle_applied(const AppliedInput& input);
   void advance_clock();
-  // The leader's half of leases: promotion, expiry, checkpoints, and the keep-alives.
-  void keep_lease_time();
-  // A command of the engine's own (a lease revoke or checkpoint), proposed without a caller.
-  void propose_internal(std::string command);
   void process_ready();
   // Hands the Ready's log write to the WAL worker; false when it needed no disk and counts as
   // persisted at once (the caller reports it to the core after the rest of the Ready).
@@ -255,12 +243,31 @@ class RaftRuntime {
   void publish_round_clock();
   void shut_down();
   void drain_after_stop(const Status& why);
+  // What a request gets once the node stopped: kUnavailable, with the cause when the node
+  // stopped on its own (a failed write, a corrupt entry), so a caller need not dig for it.
+  [[nodiscard]] Status refusal_after_stop() const;
+  static Status engine_stopped();
+
+  // ---- raft_runtime_routing.cc ----
+  // The leader when it is another node that the router reaches, else kNoNode.
+  NodeId reachable_leader();
+  // Whether `input` went to the leader (this node knows another leader and can reach it).
+  bool forward_proposal(ProposeInput& input);
+  // Core thread: proposes a membership change, after the leader's checks.
+  Result<Index> propose_checked(raft::RaftNode& raft, std::vector<ConfChange> changes) const;
+
+  // ---- raft_runtime_leases.cc ----
+  // The lessor learns the leases the state machine holds; keep-alives renew through this node.
+  void start_lease_keeping();
+  // The leader's half of leases: promotion, expiry, checkpoints, and the keep-alives.
+  void keep_lease_time();
+  // A command of the engine's own (a lease revoke or checkpoint), proposed without a caller.
+  void propose_internal(std::string command);
 
   NodeId id_ = kNoNode;  // set before any thread starts; never changes
 
   // ---- owned by the core thread ----
   std::unique_ptr<raft::RaftNode> raft_;
-  bool keeps_lease_time_;  // lease reads on: the lessor runs and expires leases
   std::map<Index, PendingProposal> proposals_;
   std::map<uint64_t, std::vector<PendingRead>> read_rounds_;
   uint64_t next_read_round_ = 1;
@@ -277,8 +284,14 @@ class RaftRuntime {
   std::optional<HardState> deferred_hard_state_;      // commit-only, written with the next write
   bool running_ = true;
   Status fatal_;
-  Term lease_primary_term_ = 0;  // the term in which the lessor was promoted; 0: not primary
+
+  // ---- leases (raft_runtime_leases.cc) ----
+  bool keeps_lease_time_;  // lease reads on: the lessor runs and expires leases
+  // Core thread: the term in which the lessor was promoted; 0: not primary.
+  Term lease_primary_term_ = 0;
   KeepAlives::Renew renew_for_keep_alive_;
+  Lessor lessor_;  // any thread (renewals); the apply worker reports lease changes to it
+  KeepAlives keep_alives_;
 
   StateMachine& state_machine_;
   mutable std::shared_mutex state_mutex_;
@@ -289,8 +302,6 @@ class RaftRuntime {
   uint64_t clock_listener_ = 0;
   RuntimeOptions options_;
   Admission admission_;
-  Lessor lessor_;
-  KeepAlives keep_alives_;
   PeerRouter* const router_;
   InboundQueue queue_;
   std::atomic<bool> stopped_{false};
