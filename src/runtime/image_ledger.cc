@@ -24,8 +24,7 @@ void ImageLedger::record_batch(const std::vector<Entry>& batch, const raft::Raft
   }
 }
 
-std::optional<SnapshotMeta> ImageLedger::take_newer_image(Index durable,
-                                                          const raft::RaftLog& log) {
+std::optional<SnapshotMeta> ImageLedger::take_newer_image(Index durable, const raft::RaftLog& log) {
   if (durable <= latest_image_.index) return std::nullopt;
   std::optional<SnapshotMeta> image = image_meta_at(durable, log);
   if (image) latest_image_ = *image;

@@ -185,7 +185,7 @@ void RaftRuntime::handle(CoreInput& input, std::vector<PendingRead>& read_index_
           }
           raft_->step(in.message);
         } else if constexpr (std::is_same_v<T, PersistedInput>) {
-          last_persisted_write_id_ = in.write_id;
+          wal_submitter_.on_persisted(in.write_id);
           submit_installs(in.write_id);
           raft_->on_persisted(in.write_id);
         } else if constexpr (std::is_same_v<T, AppliedInput>) {
@@ -318,30 +318,11 @@ void RaftRuntime::process_ready() {
   }
 }
 
-// Ready step 1. A write that only moves the commit index needs no disk of its own (ready.h:
-// a commit index lost in a crash is learned again from the log and the applied index). When
-// no earlier write is still in flight, so that writes still complete in order, it is persisted
-// here and now, and its hard state rides with the next write. Every commit would otherwise
-// send the WAL thread a round trip of its own, just when the apply thread needs the CPU.
+// Ready step 1: the WAL submitter decides whether the write needs the disk (wal_submitter.h).
 bool RaftRuntime::submit_storage(Ready& ready) {
-  const bool commit_only = ready.entries.empty() && !ready.snapshot && ready.hard_state &&
-                           last_written_hard_state_ &&
-                           ready.hard_state->term == last_written_hard_state_->term &&
-                           ready.hard_state->vote == last_written_hard_state_->vote;
-  if (commit_only && last_persisted_write_id_ == last_submitted_write_id_) {
-    deferred_hard_state_ = ready.hard_state;
-    last_submitted_write_id_ = ready.write_id;
-    last_persisted_write_id_ = ready.write_id;
-    return false;
-  }
-  std::optional<HardState> hard_state = ready.hard_state ? ready.hard_state : deferred_hard_state_;
-  deferred_hard_state_.reset();
-  if (hard_state) last_written_hard_state_ = hard_state;
-  last_submitted_write_id_ = ready.write_id;
-  wal_worker_->submit(StorageWrite{.write_id = ready.write_id,
-                                   .snapshot = std::move(ready.snapshot),
-                                   .entries = std::move(ready.entries),
-                                   .hard_state = hard_state});
+  std::optional<StorageWrite> write = wal_submitter_.take(ready);
+  if (!write) return false;
+  wal_worker_->submit(std::move(*write));
   return true;
 }
 
@@ -468,12 +449,8 @@ void RaftRuntime::shut_down() {
   keep_alives_.stop(why);
   transport_->cancel_sends();
   if (snapshot_shipper_) snapshot_shipper_->stop();
-  if (deferred_hard_state_) {
-    // Not needed for safety (see submit_storage), but a clean stop leaves the newest commit.
-    wal_worker_->submit(StorageWrite{.write_id = last_submitted_write_id_,
-                                     .snapshot = std::nullopt,
-                                     .entries = {},
-                                     .hard_state = deferred_hard_state_});
+  if (std::optional<StorageWrite> last = wal_submitter_.take_final_write()) {
+    wal_worker_->submit(std::move(*last));
   }
   wal_worker_->stop();
   apply_worker_->stop(why);

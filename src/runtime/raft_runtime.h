@@ -40,6 +40,7 @@
 #include "runtime/snapshot_inbox.h"
 #include "runtime/snapshot_shipper.h"
 #include "runtime/transport.h"
+#include "runtime/wal_submitter.h"
 #include "runtime/wal_worker.h"
 
 namespace dengine::runtime {
@@ -278,10 +279,7 @@ class RaftRuntime {
     ImageToInstall image;
   };
   std::deque<PendingInstall> pending_installs_;
-  uint64_t last_submitted_write_id_ = 0;
-  uint64_t last_persisted_write_id_ = 0;
-  std::optional<HardState> last_written_hard_state_;  // the newest given to the WAL worker
-  std::optional<HardState> deferred_hard_state_;      // commit-only, written with the next write
+  WalSubmitter wal_submitter_;
   bool running_ = true;
   Status fatal_;
 
