@@ -27,7 +27,9 @@ std::optional<StorageWrite> WalSubmitter::take(Ready& ready) {
 
 std::optional<StorageWrite> WalSubmitter::take_final_write() {
   if (!deferred_hard_state_) return std::nullopt;
-  StorageWrite write{.write_id = last_submitted_write_id_,
+  // A write id of its own, after every id handed out so far (the core numbers its writes the
+  // same way): the last one was the commit-only write, which counted as persisted already.
+  StorageWrite write{.write_id = ++last_submitted_write_id_,
                      .snapshot = std::nullopt,
                      .entries = {},
                      .hard_state = deferred_hard_state_};

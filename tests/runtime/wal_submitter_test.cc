@@ -77,5 +77,19 @@ TEST(WalSubmitter, TheFinalWriteAtStopCarriesTheDeferredCommit) {
   EXPECT_TRUE(last->entries.empty());
 }
 
+// The write a clean stop adds is a write of its own: its persistence report must not be
+// mistaken for that of the commit-only write it carries, which counted as persisted already.
+TEST(WalSubmitter, TheFinalWriteAtStopTakesAFreshWriteId) {
+  WalSubmitter submitter;
+  Ready first = append_ready(1, 1, 0);
+  ASSERT_TRUE(submitter.take(first).has_value());
+  submitter.on_persisted(1);
+  Ready commit = commit_ready(2, 1);
+  ASSERT_FALSE(submitter.take(commit).has_value());
+  std::optional<StorageWrite> last = submitter.take_final_write();
+  ASSERT_TRUE(last.has_value());
+  EXPECT_EQ(last->write_id, 3u);  // after every id handed out, as the core numbers its writes
+}
+
 }  // namespace
 }  // namespace dengine::runtime
