@@ -62,8 +62,8 @@ RaftRuntime::RaftRuntime(std::unique_ptr<raft::RaftNode> raft, bool keeps_lease_
         [this](const std::string& dir) { return apply_worker_->write_image(dir); },
         [this](NodeId to, const Status& /*why*/) {
           // The core probes the follower again, which asks for another image if it must.
-          run_on_core([to](raft::RaftNode* core) {
-            if (core != nullptr) core->report_snapshot_failed(to);
+          report_to_core([to](Result<raft::RaftNode*> core) {
+            if (core) (*core)->report_snapshot_failed(to);
           });
         });
   }
@@ -111,9 +111,14 @@ void RaftRuntime::confirm_read(ReadMode mode, UniqueFunction<void(Result<Index>)
       ReadInput{mode, PendingRead{.task = {}, .confirmed = releasing(std::move(confirmed))}, 0});
 }
 
-void RaftRuntime::run_on_core(UniqueFunction<void(raft::RaftNode*)> task) {
-  if (!admit()) return task(nullptr);
+void RaftRuntime::run_on_core(CoreTask task) {
+  if (Status admitted = admit(); !admitted) return task(std::move(admitted));
   queue_.push(CoreTaskInput{releasing(std::move(task))});
+}
+
+void RaftRuntime::report_to_core(CoreTask task) {
+  if (stopped_.load(std::memory_order_acquire)) return;
+  queue_.push(CoreTaskInput{std::move(task)});
 }
 
 void RaftRuntime::deliver(Message message) {
@@ -490,7 +495,7 @@ void RaftRuntime::drain_after_stop(const Status& why) {
             } else if constexpr (std::is_same_v<T, ReadInput>) {
               in.read.fail(why);
             } else if constexpr (std::is_same_v<T, CoreTaskInput>) {
-              in.task(nullptr);
+              in.task(why);
             }
           },
           inputs[i]);

@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -121,8 +122,19 @@ class RaftRuntime {
         index);
     return blocking.wait();
   }
-  // Runs `task` on the core thread with the Raft core, or with nullptr once stopped.
-  void run_on_core(UniqueFunction<void(raft::RaftNode*)> task);
+  // Runs `task` on the core thread with the Raft core, or with why not when the request is
+  // refused: the admission's refusal (overloaded, stopping), or the node stopped before it ran.
+  using CoreTask = UniqueFunction<void(Result<raft::RaftNode*>)>;
+  void run_on_core(CoreTask task);
+  // For a task that needs no reason: it runs with nullptr when refused.
+  template <typename Task,
+            typename = std::enable_if_t<std::is_invocable_v<Task&, raft::RaftNode*> &&
+                                        !std::is_invocable_v<Task&, Result<raft::RaftNode*>>>>
+  void run_on_core(Task task) {
+    run_on_core(CoreTask([task = std::move(task)](Result<raft::RaftNode*> core) mutable {
+      task(core ? *core : nullptr);
+    }));
+  }
   // A message from a peer (the transport's receiving side).
   void deliver(Message message);
   // One chunk of a leader's image (the transport's receiving side, before the kSnapshot
@@ -228,6 +240,9 @@ class RaftRuntime {
   void serve_reads_at(Index index, std::vector<PendingRead> reads);
   void handle_applied(const AppliedInput& input);
   void advance_clock();
+  // A worker's report for the core (not a caller's request): queued without admission, as a
+  // peer's message is, so that an overloaded node still hears of it; dropped once stopped.
+  void report_to_core(CoreTask task);
   void process_ready();
   // Hands the Ready's log write to the WAL worker; false when it needed no disk and counts as
   // persisted at once (the caller reports it to the core after the rest of the Ready).

@@ -40,27 +40,30 @@ bool RaftRuntime::forward_proposal(ProposeInput& input) {
   return true;
 }
 
+// Each of these runs on the core thread; a request refused on the way there (overloaded,
+// stopped) is told why.
 void RaftRuntime::change_membership(std::vector<ConfChange> changes, PeerRouter::IndexDone done) {
-  run_on_core(
-      [this, changes = std::move(changes), done = std::move(done)](raft::RaftNode* raft) mutable {
-        if (raft == nullptr) return done(engine_stopped());
-        if (raft->role() != RaftRole::kLeader) {
-          const NodeId leader = reachable_leader();
-          if (leader != kNoNode) {
-            return router_->change_membership(leader, std::move(changes), std::move(done));
-          }
-        }
-        done(propose_checked(*raft, std::move(changes)));
-      });
+  run_on_core([this, changes = std::move(changes),
+               done = std::move(done)](Result<raft::RaftNode*> core) mutable {
+    if (!core) return done(core.status());
+    raft::RaftNode& raft = **core;
+    if (raft.role() != RaftRole::kLeader) {
+      const NodeId leader = reachable_leader();
+      if (leader != kNoNode) {
+        return router_->change_membership(leader, std::move(changes), std::move(done));
+      }
+    }
+    done(propose_checked(raft, std::move(changes)));
+  });
 }
 
 void RaftRuntime::change_membership_as_leader(std::vector<ConfChange> changes,
                                               PeerRouter::IndexDone done) {
-  run_on_core(
-      [this, changes = std::move(changes), done = std::move(done)](raft::RaftNode* raft) mutable {
-        if (raft == nullptr) return done(engine_stopped());
-        done(propose_checked(*raft, std::move(changes)));
-      });
+  run_on_core([this, changes = std::move(changes),
+               done = std::move(done)](Result<raft::RaftNode*> core) mutable {
+    if (!core) return done(core.status());
+    done(propose_checked(**core, std::move(changes)));
+  });
 }
 
 // A leader makes etcd's strict checks first (reconfig_checks.h); a follower's core refuses the
@@ -76,20 +79,21 @@ Result<Index> RaftRuntime::propose_checked(raft::RaftNode& raft,
 }
 
 void RaftRuntime::transfer_leadership(NodeId target, PeerRouter::StatusDone done) {
-  run_on_core([this, target, done = std::move(done)](raft::RaftNode* raft) mutable {
-    if (raft == nullptr) return done(engine_stopped());
-    if (raft->role() != RaftRole::kLeader) {
+  run_on_core([this, target, done = std::move(done)](Result<raft::RaftNode*> core) mutable {
+    if (!core) return done(core.status());
+    raft::RaftNode& raft = **core;
+    if (raft.role() != RaftRole::kLeader) {
       const NodeId leader = reachable_leader();
       if (leader != kNoNode) return router_->transfer_leadership(leader, target, std::move(done));
     }
-    done(raft->transfer_leadership(target));
+    done(raft.transfer_leadership(target));
   });
 }
 
 void RaftRuntime::transfer_leadership_as_leader(NodeId target, PeerRouter::StatusDone done) {
-  run_on_core([target, done = std::move(done)](raft::RaftNode* raft) mutable {
-    if (raft == nullptr) return done(engine_stopped());
-    done(raft->transfer_leadership(target));
+  run_on_core([target, done = std::move(done)](Result<raft::RaftNode*> core) mutable {
+    if (!core) return done(core.status());
+    done((*core)->transfer_leadership(target));
   });
 }
 
