@@ -1,7 +1,7 @@
 // The core loop (RaftRuntime): admission of callers' requests, the loop over the inbound queue,
-// Ready handling, the published status, and stopping. Leases are kept in
-// raft_runtime_leases.cc, leader routing in raft_runtime_routing.cc, the images' configurations
-// in ImageLedger.
+// Ready handling and the published status. Stopping is in raft_runtime_stop.cc, leases in
+// raft_runtime_leases.cc, leader routing in raft_runtime_routing.cc, the images'
+// configurations in ImageLedger.
 
 #include "runtime/raft_runtime.h"
 
@@ -79,10 +79,6 @@ RaftRuntime::~RaftRuntime() {
   stop();
 }
 
-Status RaftRuntime::engine_stopped() {
-  return Status::unavailable("engine stopped; a write in flight may still have been committed");
-}
-
 // ---- callers ----
 
 Status RaftRuntime::admit() {
@@ -138,13 +134,6 @@ Status RaftRuntime::accept_snapshot_chunk(std::string_view chunk) {
 NodeStatus RaftRuntime::status() const {
   std::lock_guard lock(status_mutex_);
   return status_;
-}
-
-void RaftRuntime::stop() {
-  std::lock_guard lock(stop_mutex_);
-  if (!core_thread_.joinable()) return;
-  queue_.push(StopInput{});
-  core_thread_.join();
 }
 
 // ---- the core loop ----
@@ -288,7 +277,7 @@ bool RaftRuntime::applied_current_term() const {
   return raft_->log().term_at(raft_->log().applied()) == raft_->term();
 }
 
-// Hands each Ready to the workers: the three lists go their own ways (dengine/ready.h).
+// Hands each Ready to the workers: the lists of steps 1 to 3 go their own ways (dengine/ready.h).
 void RaftRuntime::process_ready() {
   while (running_ && raft_->has_ready()) {
     Ready ready = raft_->take_ready();
@@ -437,72 +426,6 @@ void RaftRuntime::publish_round_clock() {
   if (round_waiters_.load() == 0) return;
   std::lock_guard lock(status_mutex_);
   status_changed_.notify_all();
-}
-
-// ---- stopping ----
-
-void RaftRuntime::shut_down() {
-  const Status why = fatal_.is_ok() ? engine_stopped() : fatal_;
-  {
-    // Before stopped_: a caller refused from now on is told why (refusal_after_stop).
-    std::lock_guard lock(status_mutex_);
-    status_.fatal = fatal_;
-  }
-  stopped_.store(true, std::memory_order_release);
-  clock_->remove_listener(clock_listener_);
-  lessor_.demote();
-  keep_alives_.stop(why);
-  transport_->cancel_sends();
-  if (snapshot_shipper_) snapshot_shipper_->stop();
-  if (std::optional<StorageWrite> last = wal_submitter_.take_final_write()) {
-    wal_worker_->submit(std::move(*last));
-  }
-  wal_worker_->stop();
-  apply_worker_->stop(why);
-  for (auto& [index, proposal] : proposals_) proposal.done(why);
-  proposals_.clear();
-  for (auto& [round, reads] : read_rounds_) {
-    for (PendingRead& read : reads) read.fail(why);
-  }
-  read_rounds_.clear();
-  drain_after_stop(why);
-  std::lock_guard lock(status_mutex_);
-  status_.stopped = true;
-  status_.ready = false;
-  status_.leader = kNoNode;
-  status_.fatal = fatal_;
-  status_changed_.notify_all();
-}
-
-Status RaftRuntime::refusal_after_stop() const {
-  std::lock_guard lock(status_mutex_);
-  if (status_.fatal.is_ok()) return engine_stopped();
-  return Status::unavailable("engine stopped: " + status_.fatal.message());
-}
-
-// Callers that were admitted before `stopped_` was set may still be pushing: answer every
-// request until none is in flight, so no completion is ever lost.
-void RaftRuntime::drain_after_stop(const Status& why) {
-  std::vector<CoreInput> inputs(options_.max_inputs_per_round);
-  while (true) {
-    const size_t count = queue_.pop_bulk(inputs, std::chrono::milliseconds(1));
-    for (size_t i = 0; i < count; ++i) {
-      std::visit(
-          [&](auto& in) {
-            using T = std::decay_t<decltype(in)>;
-            if constexpr (std::is_same_v<T, ProposeInput>) {
-              in.done(why);
-            } else if constexpr (std::is_same_v<T, ReadInput>) {
-              in.read.fail(why);
-            } else if constexpr (std::is_same_v<T, CoreTaskInput>) {
-              in.task(why);
-            }
-          },
-          inputs[i]);
-      inputs[i] = WakeInput{};
-    }
-    if (count == 0 && admission_.in_flight() == 0) return;
-  }
 }
 
 }  // namespace dengine::runtime

@@ -219,7 +219,7 @@ class RaftRuntime {
               std::shared_ptr<Clock> clock, CompactionRecord compaction_record,
               RuntimeOptions options);
 
-  // ---- raft_runtime.cc: admission, the loop, Ready handling, status, stopping ----
+  // ---- raft_runtime.cc: admission, the loop, Ready handling, status ----
   // Admits a caller's request (Admission), or says why not: overloaded, or stopped.
   Status admit();
   // Wraps an admitted request's completion so that answering it ends the admission.
@@ -257,6 +257,8 @@ class RaftRuntime {
   ApplyBatch make_apply_batch(std::vector<Entry> entries);
   void publish_status();
   void publish_round_clock();
+
+  // ---- raft_runtime_stop.cc ----
   void shut_down();
   void drain_after_stop(const Status& why);
   // What a request gets once the node stopped: kUnavailable, with the cause when the node
