@@ -21,13 +21,14 @@
 //     matching on_persisted input — so the runtime never has to order sends after fsyncs.
 //  3. Apply (in order, on the apply worker): apply `committed_entries` to the state machine,
 //     then report `RaftNode::on_applied(last index)`. They are always locally durable.
-//  Compaction: once `compact_to` is non-zero the log store may discard entries up to it; they
-//     are covered by a durable state machine image (never merely by applied state).
 //  4. Reads: each of `read_states` may be answered once the state machine has applied its
 //     index; each of `aborted_reads` must be retried (or failed) by its caller.
+//  5. Compaction: once `compact_to` is non-zero the log store may discard entries up to it;
+//     they are covered by a durable state machine image (never merely by applied state).
 //
-// The three lists are independent: the leader's own append runs in parallel with replication
-// to followers (Raft thesis §10.2.1); its own acknowledgement counts only once durable.
+// The lists of steps 1 to 3 (`entries`, `messages`, `committed_entries`) are independent of
+// one another: the leader's own append runs in parallel with replication to followers (Raft
+// thesis §10.2.1); its own acknowledgement counts only once durable.
 
 #include <cstdint>
 #include <optional>

@@ -110,8 +110,6 @@ class RaftNode {
   void become_candidate(bool transfer = false);
   void become_leader();
   void start_election();
-  void send_timeout_now(NodeId to);
-  void maybe_send_timeout_now(NodeId caught_up);
   void handle_vote_request(const Message& request);
   void handle_vote_response(const Message& response);
   void tally_votes(bool pre_vote);
@@ -143,11 +141,17 @@ class RaftNode {
   void maybe_advance_commit();
   void check_quorum_or_step_down();
   void reset_progress();
+  void update_progress_for_membership();
+  [[nodiscard]] Progress& progress(NodeId id);
+
+  // membership.cc
   void apply_conf_change(const Entry& entry);
   void maybe_step_down_after_removal();
   void maybe_leave_joint();
-  void update_progress_for_membership();
-  [[nodiscard]] Progress& progress(NodeId id);
+
+  // transfer.cc
+  void send_timeout_now(NodeId to);
+  void maybe_send_timeout_now(NodeId caught_up);
 
   // raft_node.cc
   void handle_stale_term(const Message& message);

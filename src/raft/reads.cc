@@ -142,11 +142,11 @@ Result<Index> RaftNode::lease_read(uint64_t now_nanos) {
   if (!committed_in_current_term()) {
     return Status::unavailable("raft: the leader has not committed an entry of its term yet");
   }
-  // Checked against the clock reading taken as the read is served, never against ticks: ticks
-  // stop while a process is paused, and a leader resumed after a pause must not trust them.
   if (lease_forfeited_) {
     return Status::unavailable("raft: the lease was given up with a leadership transfer");
   }
+  // Checked against the clock reading taken as the read is served, never against ticks: ticks
+  // stop while a process is paused, and a leader resumed after a pause must not trust them.
   if (!membership_.voters.is_single_voter() && now_nanos >= lease_expiry_nanos_) {
     return Status::unavailable("raft: the leader lease has expired; confirm with read_index");
   }

@@ -79,9 +79,10 @@ struct FatalInput {
 };
 
 // Runs on the core thread with the Raft core: membership changes, leadership transfer and
-// status queries, which are rare and need the core's own view.
+// status queries, which are rare and need the core's own view. Once the node stopped, the
+// task gets why instead.
 struct CoreTaskInput {
-  UniqueFunction<void(raft::RaftNode*)> task;  // nullptr once the node stopped
+  UniqueFunction<void(Result<raft::RaftNode*>)> task;
 };
 
 // The clock moved (a manual clock); the loop re-reads it.

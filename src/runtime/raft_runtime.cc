@@ -1,8 +1,9 @@
-#include "runtime/raft_runtime.h"
+// The core loop (RaftRuntime): admission of callers' requests, the loop over the inbound queue,
+// Ready handling and the published status. Stopping is in raft_runtime_stop.cc, leases in
+// raft_runtime_leases.cc, leader routing in raft_runtime_routing.cc, the images'
+// configurations in ImageLedger.
 
-#include "common/check.h"
-#include "kv/command_codec.h"
-#include "runtime/reconfig_checks.h"
+#include "runtime/raft_runtime.h"
 
 namespace dengine::runtime {
 namespace {
@@ -10,10 +11,6 @@ namespace {
 // Ticks owed after a long pause are capped: a burst of them would only start elections that
 // a resumed node has no reason to start.
 constexpr int kMaxTicksPerRound = 64;
-
-Status engine_stopped() {
-  return Status::unavailable("engine stopped; a write in flight may still have been committed");
-}
 
 }  // namespace
 
@@ -42,31 +39,19 @@ RaftRuntime::RaftRuntime(std::unique_ptr<raft::RaftNode> raft, bool keeps_lease_
                          std::shared_ptr<Clock> clock, CompactionRecord compaction_record,
                          RuntimeOptions options)
     : raft_(std::move(raft)),
+      images_(*raft_),
       keeps_lease_time_(keeps_lease_time),
-      conf_base_(raft_->conf_state()),
-      conf_(conf_base_),
+      lessor_(options.lessor),
       state_machine_(state_machine),
       transport_(std::move(transport)),
       snapshot_inbox_(options.snapshot_dir),
       clock_(std::move(clock)),
       options_(options),
       admission_(options.max_in_flight_requests),
-      lessor_(options.lessor),
       router_(options.router) {
-  latest_image_ = SnapshotMeta{.index = raft_->log().snapshot_index(),
-                               .term = raft_->log().snapshot_term(),
-                               .conf = raft_->conf_state()};
   id_ = raft_->id();
   status_.id = id_;
-  conf_shared_ = std::make_shared<const ConfState>(conf_);
-  for (const LeaseInfo& lease : state_machine_.leases()) {
-    lessor_.on_lease_changed(lease.id, lease, clock_->now_nanos());
-  }
-  keep_alives_.set_retry_interval(static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(options_.tick_interval).count()));
-  renew_for_keep_alive_ = [this](LeaseId id, PeerRouter::LeaseDone done) {
-    renew_lease(id, std::move(done));
-  };
+  start_lease_keeping();
   auto report = [this](CoreInput input) { queue_.push(std::move(input)); };
   wal_worker_ = std::make_unique<WalWorker>(log, std::move(compaction_record), report);
   apply_worker_ = std::make_unique<ApplyWorker>(state_machine_, state_mutex_, lessor_, *clock_,
@@ -77,8 +62,8 @@ RaftRuntime::RaftRuntime(std::unique_ptr<raft::RaftNode> raft, bool keeps_lease_
         [this](const std::string& dir) { return apply_worker_->write_image(dir); },
         [this](NodeId to, const Status& /*why*/) {
           // The core probes the follower again, which asks for another image if it must.
-          run_on_core([to](raft::RaftNode* core) {
-            if (core != nullptr) core->report_snapshot_failed(to);
+          report_to_core([to](Result<raft::RaftNode*> core) {
+            if (core) (*core)->report_snapshot_failed(to);
           });
         });
   }
@@ -122,9 +107,14 @@ void RaftRuntime::confirm_read(ReadMode mode, UniqueFunction<void(Result<Index>)
       ReadInput{mode, PendingRead{.task = {}, .confirmed = releasing(std::move(confirmed))}, 0});
 }
 
-void RaftRuntime::run_on_core(UniqueFunction<void(raft::RaftNode*)> task) {
-  if (!admit()) return task(nullptr);
+void RaftRuntime::run_on_core(CoreTask task) {
+  if (Status admitted = admit(); !admitted) return task(std::move(admitted));
   queue_.push(CoreTaskInput{releasing(std::move(task))});
+}
+
+void RaftRuntime::report_to_core(CoreTask task) {
+  if (stopped_.load(std::memory_order_acquire)) return;
+  queue_.push(CoreTaskInput{std::move(task)});
 }
 
 void RaftRuntime::deliver(Message message) {
@@ -141,116 +131,9 @@ Status RaftRuntime::accept_snapshot_chunk(std::string_view chunk) {
   return snapshot_inbox_.accept(chunk);
 }
 
-NodeId RaftRuntime::reachable_leader() {
-  const NodeId leader = status().leader;
-  if (router_ == nullptr || leader == kNoNode || leader == id_) return kNoNode;
-  return router_->reaches(leader) ? leader : kNoNode;
-}
-
-void RaftRuntime::renew_lease(LeaseId id, PeerRouter::LeaseDone done) {
-  Result<LeaseTimeLeft> renewed = renew_lease_as_leader(id);
-  if (renewed || renewed.status().code() != StatusCode::kNotLeader) return done(renewed);
-  const NodeId leader = reachable_leader();
-  if (leader == kNoNode) return done(renewed);
-  router_->renew_lease(leader, id, std::move(done));
-}
-
-Result<LeaseTimeLeft> RaftRuntime::renew_lease_as_leader(LeaseId id) {
-  if (stopped_.load(std::memory_order_acquire)) return refusal_after_stop();
-  bool clear_checkpoint = false;
-  Result<LeaseTimeLeft> renewed = lessor_.renew(id, clock_->now_nanos(), clear_checkpoint);
-  if (renewed && clear_checkpoint) {
-    // A new leader would otherwise start the lease from the outdated checkpoint (etcd #9924).
-    Result<std::string> clear =
-        kv::encode_command(LeaseCheckpointRequest{{LeaseCheckpoint{id, 0}}});
-    if (clear) propose(std::move(*clear), [](Result<ApplyResult>) {});
-  }
-  return renewed;
-}
-
-void RaftRuntime::lease_time_left(LeaseId id, PeerRouter::LeaseDone done) {
-  Result<LeaseTimeLeft> left = lease_time_left_as_leader(id);
-  if (left || left.status().code() != StatusCode::kNotLeader) return done(left);
-  const NodeId leader = reachable_leader();
-  if (leader == kNoNode) return done(left);
-  router_->lease_time_left(leader, id, std::move(done));
-}
-
-Result<LeaseTimeLeft> RaftRuntime::lease_time_left_as_leader(LeaseId id) const {
-  if (stopped_.load(std::memory_order_acquire)) return refusal_after_stop();
-  return lessor_.time_left(id, clock_->now_nanos());
-}
-
-void RaftRuntime::change_membership(std::vector<ConfChange> changes, PeerRouter::IndexDone done) {
-  run_on_core(
-      [this, changes = std::move(changes), done = std::move(done)](raft::RaftNode* raft) mutable {
-        if (raft == nullptr) return done(engine_stopped());
-        if (raft->role() != RaftRole::kLeader) {
-          const NodeId leader = reachable_leader();
-          if (leader != kNoNode) {
-            return router_->change_membership(leader, std::move(changes), std::move(done));
-          }
-        }
-        done(propose_checked(*raft, std::move(changes)));
-      });
-}
-
-void RaftRuntime::change_membership_as_leader(std::vector<ConfChange> changes,
-                                              PeerRouter::IndexDone done) {
-  run_on_core(
-      [this, changes = std::move(changes), done = std::move(done)](raft::RaftNode* raft) mutable {
-        if (raft == nullptr) return done(engine_stopped());
-        done(propose_checked(*raft, std::move(changes)));
-      });
-}
-
-// A leader makes etcd's strict checks first (reconfig_checks.h); a follower's core refuses the
-// change on its own.
-Result<Index> RaftRuntime::propose_checked(raft::RaftNode& raft,
-                                           std::vector<ConfChange> changes) const {
-  if (raft.role() == RaftRole::kLeader) {
-    if (Status safe = check_reconfiguration(raft, changes, options_.max_learners); !safe) {
-      return safe;
-    }
-  }
-  return raft.propose_conf_change(std::move(changes));
-}
-
-void RaftRuntime::transfer_leadership(NodeId target, PeerRouter::StatusDone done) {
-  run_on_core([this, target, done = std::move(done)](raft::RaftNode* raft) mutable {
-    if (raft == nullptr) return done(engine_stopped());
-    if (raft->role() != RaftRole::kLeader) {
-      const NodeId leader = reachable_leader();
-      if (leader != kNoNode) return router_->transfer_leadership(leader, target, std::move(done));
-    }
-    done(raft->transfer_leadership(target));
-  });
-}
-
-void RaftRuntime::transfer_leadership_as_leader(NodeId target, PeerRouter::StatusDone done) {
-  run_on_core([target, done = std::move(done)](raft::RaftNode* raft) mutable {
-    if (raft == nullptr) return done(engine_stopped());
-    done(raft->transfer_leadership(target));
-  });
-}
-
-void RaftRuntime::keep_alive(std::shared_ptr<KeepAliveTicketImpl> ticket) {
-  // The first renewal happens now, as etcd's client sends its first keep-alive at once; the
-  // core thread does the rest on the engine's clock.
-  const LeaseId id = ticket->id();
-  renew_lease(id, KeepAlives::follow_up(keep_alives_, std::move(ticket), clock_->now_nanos()));
-}
-
 NodeStatus RaftRuntime::status() const {
   std::lock_guard lock(status_mutex_);
   return status_;
-}
-
-void RaftRuntime::stop() {
-  std::lock_guard lock(stop_mutex_);
-  if (!core_thread_.joinable()) return;
-  queue_.push(StopInput{});
-  core_thread_.join();
 }
 
 // ---- the core loop ----
@@ -296,7 +179,7 @@ void RaftRuntime::handle(CoreInput& input, std::vector<PendingRead>& read_index_
           }
           raft_->step(in.message);
         } else if constexpr (std::is_same_v<T, PersistedInput>) {
-          last_persisted_write_id_ = in.write_id;
+          wal_submitter_.on_persisted(in.write_id);
           submit_installs(in.write_id);
           raft_->on_persisted(in.write_id);
         } else if constexpr (std::is_same_v<T, AppliedInput>) {
@@ -311,30 +194,6 @@ void RaftRuntime::handle(CoreInput& input, std::vector<PendingRead>& read_index_
         }
       },
       input);
-}
-
-bool RaftRuntime::forward_proposal(ProposeInput& input) {
-  // Bounded: nodes with stale views of who leads could otherwise pass a command around.
-  if (router_ == nullptr || raft_->role() == RaftRole::kLeader) return false;
-  const NodeId leader = raft_->leader();
-  if (leader == kNoNode || leader == raft_->id() || input.hops >= kMaxForwardHops) return false;
-  if (!router_->reaches(leader)) return false;
-  router_->propose(
-      leader, std::move(input.command), input.hops + 1,
-      [this, done = std::move(input.done)](Result<ApplyResult> outcome) mutable {
-        if (!outcome || outcome->log_index == 0) return done(std::move(outcome));
-        // etcd's applyWait: the answer waits until this member applied the entry too, so that
-        // a serializable read here right after the write sees it.
-        const Index index = outcome->log_index;
-        read(
-            ReadMode::kConfirmed,
-            [outcome = std::move(outcome), done = std::move(done)](
-                Result<const StateMachine*> /*applied or stopped: applied on the leader*/) mutable {
-              done(std::move(outcome));
-            },
-            index);
-      });
-  return true;
 }
 
 void RaftRuntime::handle_proposal(ProposeInput& input) {
@@ -386,11 +245,8 @@ void RaftRuntime::serve_reads_at(Index index, std::vector<PendingRead> reads) {
 
 void RaftRuntime::handle_applied(const AppliedInput& input) {
   raft_->on_applied(input.index);
-  if (input.durable_index <= latest_image_.index) return;
-  if (std::optional<SnapshotMeta> image = image_meta_at(input.durable_index)) {
-    latest_image_ = *image;
-    raft_->on_snapshot_ready(*image);
-  }
+  std::optional<SnapshotMeta> image = images_.take_newer_image(input.durable_index, raft_->log());
+  if (image) raft_->on_snapshot_ready(*image);
 }
 
 void RaftRuntime::advance_clock() {
@@ -421,50 +277,7 @@ bool RaftRuntime::applied_current_term() const {
   return raft_->log().term_at(raft_->log().applied()) == raft_->term();
 }
 
-void RaftRuntime::keep_lease_time() {
-  const uint64_t now = clock_->now_nanos();
-  if (raft_->role() != RaftRole::kLeader) {
-    if (lease_primary_term_ != 0) {
-      lessor_.demote();
-      lease_primary_term_ = 0;
-    }
-  } else if (lease_primary_term_ != raft_->term() && applied_current_term() &&
-             raft_->lease_read(now)) {
-    // Leadership confirmed by a quorum: this leader keeps lease time from now on, starting
-    // every lease afresh (never cutting one short). Not before it applied an entry of its
-    // term: until then the lessor lacks leases granted in earlier terms and would answer
-    // keep-alives of live leases with "lease not found".
-    lessor_.promote(now);
-    lease_primary_term_ = raft_->term();
-  }
-  // Expiry is decided only while leadership is confirmed (the lease of thesis §6.4.1): a
-  // deposed leader that has not noticed yet revokes nothing.
-  if (lease_primary_term_ != 0 && raft_->lease_read(now)) {
-    for (const LeaseId id : lessor_.take_expired(now)) {
-      Result<std::string> revoke = kv::encode_command(LeaseRevokeRequest{id});
-      if (revoke) propose_internal(std::move(*revoke));
-    }
-    std::vector<LeaseCheckpoint> checkpoints = lessor_.take_checkpoints(now);
-    for (size_t begin = 0; begin < checkpoints.size();
-         begin += kv_limits::kMaxLeaseCheckpointsPerCommand) {
-      const size_t end =
-          std::min(checkpoints.size(), begin + kv_limits::kMaxLeaseCheckpointsPerCommand);
-      LeaseCheckpointRequest request;
-      request.checkpoints.assign(checkpoints.begin() + static_cast<long>(begin),
-                                 checkpoints.begin() + static_cast<long>(end));
-      Result<std::string> command = kv::encode_command(request);
-      if (command) propose_internal(std::move(*command));
-    }
-  }
-  keep_alives_.run(now, renew_for_keep_alive_);
-}
-
-void RaftRuntime::propose_internal(std::string command) {
-  // A refused proposal (leadership just lost, log full) is retried by the lessor later.
-  (void)raft_->propose(std::move(command));
-}
-
-// Hands each Ready to the workers: the three lists go their own ways (dengine/ready.h).
+// Hands each Ready to the workers: the lists of steps 1 to 3 go their own ways (dengine/ready.h).
 void RaftRuntime::process_ready() {
   while (running_ && raft_->has_ready()) {
     Ready ready = raft_->take_ready();
@@ -475,7 +288,7 @@ void RaftRuntime::process_ready() {
     const bool persisted_here = ready.has_storage_work() && !submit_storage(ready);
     if (!ready.messages.empty()) send(std::move(ready.messages));
     if (!ready.committed_entries.empty()) {
-      record_conf(ready.committed_entries);
+      images_.record_batch(ready.committed_entries, *raft_);
       apply_worker_->submit(make_apply_batch(std::move(ready.committed_entries)));
     }
     if (persisted_here) raft_->on_persisted(ready.write_id);
@@ -495,34 +308,15 @@ void RaftRuntime::process_ready() {
       }
       read_rounds_.erase(round);
     }
-    if (ready.compact_to != 0) wal_worker_->compact(latest_image_, ready.compact_to);
+    if (ready.compact_to != 0) wal_worker_->compact(images_.latest_image(), ready.compact_to);
   }
 }
 
-// Ready step 1. A write that only moves the commit index needs no disk of its own (ready.h:
-// a commit index lost in a crash is learned again from the log and the applied index). When
-// no earlier write is still in flight, so that writes still complete in order, it is persisted
-// here and now, and its hard state rides with the next write. Every commit would otherwise
-// send the WAL thread a round trip of its own, just when the apply thread needs the CPU.
+// Ready step 1: the WAL submitter decides whether the write needs the disk (wal_submitter.h).
 bool RaftRuntime::submit_storage(Ready& ready) {
-  const bool commit_only = ready.entries.empty() && !ready.snapshot && ready.hard_state &&
-                           last_written_hard_state_ &&
-                           ready.hard_state->term == last_written_hard_state_->term &&
-                           ready.hard_state->vote == last_written_hard_state_->vote;
-  if (commit_only && last_persisted_write_id_ == last_submitted_write_id_) {
-    deferred_hard_state_ = ready.hard_state;
-    last_submitted_write_id_ = ready.write_id;
-    last_persisted_write_id_ = ready.write_id;
-    return false;
-  }
-  std::optional<HardState> hard_state = ready.hard_state ? ready.hard_state : deferred_hard_state_;
-  deferred_hard_state_.reset();
-  if (hard_state) last_written_hard_state_ = hard_state;
-  last_submitted_write_id_ = ready.write_id;
-  wal_worker_->submit(StorageWrite{.write_id = ready.write_id,
-                                   .snapshot = std::move(ready.snapshot),
-                                   .entries = std::move(ready.entries),
-                                   .hard_state = hard_state});
+  std::optional<StorageWrite> write = wal_submitter_.take(ready);
+  if (!write) return false;
+  wal_worker_->submit(std::move(*write));
   return true;
 }
 
@@ -542,10 +336,7 @@ void RaftRuntime::begin_install(uint64_t write_id, const SnapshotMeta& snapshot)
                             std::to_string(it->first) + "; it may have been committed"));
     it = proposals_.erase(it);
   }
-  conf_base_ = snapshot.conf;
-  conf_ = snapshot.conf;
-  conf_history_.clear();
-  conf_shared_ = std::make_shared<const ConfState>(conf_);
+  images_.restart_at(snapshot);
   pending_installs_.push_back(PendingInstall{write_id, std::move(*image)});
 }
 
@@ -555,7 +346,7 @@ void RaftRuntime::submit_installs(uint64_t durable_write_id) {
   while (!pending_installs_.empty() && pending_installs_.front().write_id <= durable_write_id) {
     ApplyBatch batch;
     batch.image = std::move(pending_installs_.front().image);
-    batch.conf = conf_shared_;
+    batch.conf = images_.shared_conf();
     apply_worker_->submit(std::move(batch));
     pending_installs_.pop_front();
   }
@@ -596,47 +387,8 @@ ApplyBatch RaftRuntime::make_apply_batch(std::vector<Entry> entries) {
     it = proposals_.erase(it);
   }
   batch.entries = std::move(entries);
-  batch.conf = conf_shared_;
+  batch.conf = images_.shared_conf();
   return batch;
-}
-
-void RaftRuntime::record_conf(const std::vector<Entry>& applied) {
-  for (const Entry& entry : applied) {
-    if (entry.type != EntryType::kConfChange) continue;
-    // The core acts on a configuration entry when it hands it out, so this is the
-    // configuration after the whole batch.
-    conf_ = raft_->conf_state();
-    conf_shared_ = std::make_shared<const ConfState>(conf_);
-    conf_history_.push_back(ConfRecord{entry.index, applied.back().index, conf_});
-    return;
-  }
-}
-
-// The metadata of a durable image holding every entry up to `durable`. Configurations are
-// known after whole batches; when `durable` falls inside a batch that changed the
-// configuration, the image is described as of just before that change (it holds more, which
-// replaying the log over it tolerates: applying an entry twice is a no-op).
-std::optional<SnapshotMeta> RaftRuntime::image_meta_at(Index durable) {
-  ConfState conf = conf_base_;
-  Index at = durable;
-  size_t passed = 0;
-  for (const ConfRecord& record : conf_history_) {
-    if (record.batch_last <= durable) {
-      conf = record.conf;
-      ++passed;
-      continue;
-    }
-    if (record.first_change <= durable) at = record.first_change - 1;
-    break;
-  }
-  if (passed > 0) {
-    conf_base_ = conf_history_[passed - 1].conf;
-    conf_history_.erase(conf_history_.begin(), conf_history_.begin() + static_cast<long>(passed));
-  }
-  if (at <= latest_image_.index) return std::nullopt;
-  std::optional<Term> term = raft_->log().term_at(at);
-  if (!term) return std::nullopt;
-  return SnapshotMeta{.index = at, .term = *term, .conf = std::move(conf)};
 }
 
 // Runs every round of the loop: compares in place and copies the configuration only when it
@@ -655,7 +407,7 @@ void RaftRuntime::publish_status() {
   std::lock_guard lock(status_mutex_);
   if (leader == status_.leader && role == status_.role && term == status_.term &&
       commit == status_.commit && applied == status_.applied && ready == status_.ready &&
-      conf_ == status_.conf) {
+      images_.conf() == status_.conf) {
     return;
   }
   status_.id = raft_->id();
@@ -665,7 +417,7 @@ void RaftRuntime::publish_status() {
   status_.commit = commit;
   status_.applied = applied;
   status_.ready = ready;
-  if (status_.conf != conf_) status_.conf = conf_;
+  if (status_.conf != images_.conf()) status_.conf = images_.conf();
   status_changed_.notify_all();
 }
 
@@ -674,76 +426,6 @@ void RaftRuntime::publish_round_clock() {
   if (round_waiters_.load() == 0) return;
   std::lock_guard lock(status_mutex_);
   status_changed_.notify_all();
-}
-
-// ---- stopping ----
-
-void RaftRuntime::shut_down() {
-  const Status why = fatal_.is_ok() ? engine_stopped() : fatal_;
-  {
-    // Before stopped_: a caller refused from now on is told why (refusal_after_stop).
-    std::lock_guard lock(status_mutex_);
-    status_.fatal = fatal_;
-  }
-  stopped_.store(true, std::memory_order_release);
-  clock_->remove_listener(clock_listener_);
-  lessor_.demote();
-  keep_alives_.stop(why);
-  transport_->cancel_sends();
-  if (snapshot_shipper_) snapshot_shipper_->stop();
-  if (deferred_hard_state_) {
-    // Not needed for safety (see submit_storage), but a clean stop leaves the newest commit.
-    wal_worker_->submit(StorageWrite{.write_id = last_submitted_write_id_,
-                                     .snapshot = std::nullopt,
-                                     .entries = {},
-                                     .hard_state = deferred_hard_state_});
-  }
-  wal_worker_->stop();
-  apply_worker_->stop(why);
-  for (auto& [index, proposal] : proposals_) proposal.done(why);
-  proposals_.clear();
-  for (auto& [round, reads] : read_rounds_) {
-    for (PendingRead& read : reads) read.fail(why);
-  }
-  read_rounds_.clear();
-  drain_after_stop(why);
-  std::lock_guard lock(status_mutex_);
-  status_.stopped = true;
-  status_.ready = false;
-  status_.leader = kNoNode;
-  status_.fatal = fatal_;
-  status_changed_.notify_all();
-}
-
-Status RaftRuntime::refusal_after_stop() const {
-  std::lock_guard lock(status_mutex_);
-  if (status_.fatal.is_ok()) return engine_stopped();
-  return Status::unavailable("engine stopped: " + status_.fatal.message());
-}
-
-// Callers that were admitted before `stopped_` was set may still be pushing: answer every
-// request until none is in flight, so no completion is ever lost.
-void RaftRuntime::drain_after_stop(const Status& why) {
-  std::vector<CoreInput> inputs(options_.max_inputs_per_round);
-  while (true) {
-    const size_t count = queue_.pop_bulk(inputs, std::chrono::milliseconds(1));
-    for (size_t i = 0; i < count; ++i) {
-      std::visit(
-          [&](auto& in) {
-            using T = std::decay_t<decltype(in)>;
-            if constexpr (std::is_same_v<T, ProposeInput>) {
-              in.done(why);
-            } else if constexpr (std::is_same_v<T, ReadInput>) {
-              in.read.fail(why);
-            } else if constexpr (std::is_same_v<T, CoreTaskInput>) {
-              in.task(nullptr);
-            }
-          },
-          inputs[i]);
-      inputs[i] = WakeInput{};
-    }
-    if (count == 0 && admission_.in_flight() == 0) return;
-  }
 }
 
 }  // namespace dengine::runtime

@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -32,6 +33,7 @@
 #include "runtime/admission.h"
 #include "runtime/apply_worker.h"
 #include "runtime/compaction_record.h"
+#include "runtime/image_ledger.h"
 #include "runtime/inbound_queue.h"
 #include "runtime/keep_alives.h"
 #include "runtime/lessor.h"
@@ -39,6 +41,7 @@
 #include "runtime/snapshot_inbox.h"
 #include "runtime/snapshot_shipper.h"
 #include "runtime/transport.h"
+#include "runtime/wal_submitter.h"
 #include "runtime/wal_worker.h"
 
 namespace dengine::runtime {
@@ -119,8 +122,19 @@ class RaftRuntime {
         index);
     return blocking.wait();
   }
-  // Runs `task` on the core thread with the Raft core, or with nullptr once stopped.
-  void run_on_core(UniqueFunction<void(raft::RaftNode*)> task);
+  // Runs `task` on the core thread with the Raft core, or with why not when the request is
+  // refused: the admission's refusal (overloaded, stopping), or the node stopped before it ran.
+  using CoreTask = UniqueFunction<void(Result<raft::RaftNode*>)>;
+  void run_on_core(CoreTask task);
+  // For a task that needs no reason: it runs with nullptr when refused.
+  template <typename Task,
+            typename = std::enable_if_t<std::is_invocable_v<Task&, raft::RaftNode*> &&
+                                        !std::is_invocable_v<Task&, Result<raft::RaftNode*>>>>
+  void run_on_core(Task task) {
+    run_on_core(CoreTask([task = std::move(task)](Result<raft::RaftNode*> core) mutable {
+      task(core ? *core : nullptr);
+    }));
+  }
   // A message from a peer (the transport's receiving side).
   void deliver(Message message);
   // One chunk of a leader's image (the transport's receiving side, before the kSnapshot
@@ -199,32 +213,15 @@ class RaftRuntime {
     Term term;
     ProposalDone done;
   };
-  // The configuration after each applied batch that changed it, for the images' metadata.
-  struct ConfRecord {
-    Index first_change;  // the batch's first configuration entry
-    Index batch_last;    // the batch's last entry
-    ConfState conf;      // in force after the batch
-  };
 
   RaftRuntime(std::unique_ptr<raft::RaftNode> raft, bool keeps_lease_time, LogStore& log,
               StateMachine& state_machine, std::unique_ptr<Transport> transport,
               std::shared_ptr<Clock> clock, CompactionRecord compaction_record,
               RuntimeOptions options);
 
-  void run();
-  void handle(CoreInput& input, std::vector<PendingRead>& read_index_batch);
-  void handle_proposal(ProposeInput& input);
-  // Whether `input` went to the leader (this node knows another leader and can reach it).
-  bool forward_proposal(ProposeInput& input);
-  // The leader when it is another node that the router reaches, else kNoNode.
-  NodeId reachable_leader();
+  // ---- raft_runtime.cc: admission, the loop, Ready handling, status ----
   // Admits a caller's request (Admission), or says why not: overloaded, or stopped.
   Status admit();
-  // Core thread: proposes a membership change, after the leader's checks.
-  Result<Index> propose_checked(raft::RaftNode& raft, std::vector<ConfChange> changes) const;
-  // What a request gets once the node stopped: kUnavailable, with the cause when the node
-  // stopped on its own (a failed write, a corrupt entry), so a caller need not dig for it.
-  [[nodiscard]] Status refusal_after_stop() const;
   // Wraps an admitted request's completion so that answering it ends the admission.
   template <typename Done>
   auto releasing(Done done) {
@@ -233,6 +230,9 @@ class RaftRuntime {
       done(std::forward<decltype(answer)>(answer)...);
     };
   }
+  void run();
+  void handle(CoreInput& input, std::vector<PendingRead>& read_index_batch);
+  void handle_proposal(ProposeInput& input);
   void handle_read(ReadInput& input, std::vector<PendingRead>& read_index_batch);
   void start_read_index_round(std::vector<PendingRead> reads);
   // The reads may be served at `index` now.
@@ -240,10 +240,9 @@ class RaftRuntime {
   void serve_reads_at(Index index, std::vector<PendingRead> reads);
   void handle_applied(const AppliedInput& input);
   void advance_clock();
-  // The leader's half of leases: promotion, expiry, checkpoints, and the keep-alives.
-  void keep_lease_time();
-  // A command of the engine's own (a lease revoke or checkpoint), proposed without a caller.
-  void propose_internal(std::string command);
+  // A worker's report for the core (not a caller's request): queued without admission, as a
+  // peer's message is, so that an overloaded node still hears of it; dropped once stopped.
+  void report_to_core(CoreTask task);
   void process_ready();
   // Hands the Ready's log write to the WAL worker; false when it needed no disk and counts as
   // persisted at once (the caller reports it to the core after the rest of the Ready).
@@ -256,40 +255,58 @@ class RaftRuntime {
   void send(std::vector<Message> messages);
   bool applied_current_term() const;
   ApplyBatch make_apply_batch(std::vector<Entry> entries);
-  void record_conf(const std::vector<Entry>& applied);
-  [[nodiscard]] std::optional<SnapshotMeta> image_meta_at(Index durable);
   void publish_status();
   void publish_round_clock();
+
+  // ---- raft_runtime_stop.cc ----
   void shut_down();
   void drain_after_stop(const Status& why);
+  // What a request gets once the node stopped: kUnavailable, with the cause when the node
+  // stopped on its own (a failed write, a corrupt entry), so a caller need not dig for it.
+  [[nodiscard]] Status refusal_after_stop() const;
+  static Status engine_stopped();
+
+  // ---- raft_runtime_routing.cc ----
+  // The leader when it is another node that the router reaches, else kNoNode.
+  NodeId reachable_leader();
+  // Whether `input` went to the leader (this node knows another leader and can reach it).
+  bool forward_proposal(ProposeInput& input);
+  // Core thread: proposes a membership change, after the leader's checks.
+  Result<Index> propose_checked(raft::RaftNode& raft, std::vector<ConfChange> changes) const;
+
+  // ---- raft_runtime_leases.cc ----
+  // The lessor learns the leases the state machine holds; keep-alives renew through this node.
+  void start_lease_keeping();
+  // The leader's half of leases: promotion, expiry, checkpoints, and the keep-alives.
+  void keep_lease_time();
+  // A command of the engine's own (a lease revoke or checkpoint), proposed without a caller.
+  void propose_internal(std::string command);
 
   NodeId id_ = kNoNode;  // set before any thread starts; never changes
 
   // ---- owned by the core thread ----
   std::unique_ptr<raft::RaftNode> raft_;
-  bool keeps_lease_time_;  // lease reads on: the lessor runs and expires leases
   std::map<Index, PendingProposal> proposals_;
   std::map<uint64_t, std::vector<PendingRead>> read_rounds_;
   uint64_t next_read_round_ = 1;
   uint64_t next_tick_nanos_ = 0;
-  SnapshotMeta latest_image_;  // the newest durable image reported to the core
-  std::vector<ConfRecord> conf_history_;
-  ConfState conf_base_;  // in force at the last image, or at boot
-  ConfState conf_;       // in force after the entries handed to the apply worker
-  std::shared_ptr<const ConfState> conf_shared_;  // conf_, shared with the apply batches
+  ImageLedger images_;
   struct PendingInstall {
     uint64_t write_id;  // installed once this log write is durable
     ImageToInstall image;
   };
   std::deque<PendingInstall> pending_installs_;
-  uint64_t last_submitted_write_id_ = 0;
-  uint64_t last_persisted_write_id_ = 0;
-  std::optional<HardState> last_written_hard_state_;  // the newest given to the WAL worker
-  std::optional<HardState> deferred_hard_state_;      // commit-only, written with the next write
+  WalSubmitter wal_submitter_;
   bool running_ = true;
   Status fatal_;
-  Term lease_primary_term_ = 0;  // the term in which the lessor was promoted; 0: not primary
+
+  // ---- leases (raft_runtime_leases.cc) ----
+  bool keeps_lease_time_;  // lease reads on: the lessor runs and expires leases
+  // Core thread: the term in which the lessor was promoted; 0: not primary.
+  Term lease_primary_term_ = 0;
   KeepAlives::Renew renew_for_keep_alive_;
+  Lessor lessor_;  // any thread (renewals); the apply worker reports lease changes to it
+  KeepAlives keep_alives_;
 
   StateMachine& state_machine_;
   mutable std::shared_mutex state_mutex_;
@@ -300,8 +317,6 @@ class RaftRuntime {
   uint64_t clock_listener_ = 0;
   RuntimeOptions options_;
   Admission admission_;
-  Lessor lessor_;
-  KeepAlives keep_alives_;
   PeerRouter* const router_;
   InboundQueue queue_;
   std::atomic<bool> stopped_{false};

@@ -220,6 +220,38 @@ TEST(Runtime, RequestsPastTheInFlightBoundAreRefusedAsOverloaded) {
   admitted_answered.wait();
 }
 
+// A membership change or a transfer refused before it reaches the core is told why (here the
+// in-flight bound), not that the engine stopped.
+TEST(Runtime, RefusedMembershipChangeAndTransferReportTheAdmissionsReason) {
+  RuntimeOptions options;
+  options.max_in_flight_requests = 1;
+  Cluster cluster({1}, options);
+  RaftRuntime& runtime = cluster.runtime(1);
+  ASSERT_TRUE(runtime.wait_for_status([](const NodeStatus& s) { return s.ready; }, kPatience));
+  // Hold the core thread, so that the one request allowed in flight stays queued.
+  std::latch core_held(1);
+  std::latch release_core(1);
+  runtime.run_on_core([&](raft::RaftNode*) {
+    core_held.count_down();
+    release_core.wait();
+  });
+  core_held.wait();
+  std::latch admitted_answered(1);
+  runtime.propose(put_command("k", "v"),
+                  [&](Result<ApplyResult>) { admitted_answered.count_down(); });
+  Result<Index> changed = Status::internal("not answered");
+  runtime.change_membership({ConfChange{.op = ConfChangeOp::kAddLearner, .node = 2}},
+                            [&](Result<Index> result) { changed = std::move(result); });
+  Status transferred = Status::internal("not answered");
+  runtime.transfer_leadership(2, [&](Status result) { transferred = std::move(result); });
+  release_core.count_down();
+  EXPECT_EQ(changed.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(changed.status().message().find("overloaded"), std::string::npos);
+  EXPECT_EQ(transferred.code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(transferred.message().find("overloaded"), std::string::npos);
+  admitted_answered.wait();
+}
+
 TEST(Runtime, StopAnswersEveryRequestAndRefusesLaterOnes) {
   Cluster cluster({1});
   ASSERT_EQ(cluster.await_leader(), 1u);
