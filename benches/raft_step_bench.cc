@@ -27,11 +27,11 @@
 #include <benchmark/benchmark.h>
 
 #include "dengine/entry.h"
-#include "dengine/raft_message.h"
-#include "dengine/ready.h"
 #include "dengine/types.h"
 #include "raft/raft_config.h"
+#include "raft/raft_message.h"
 #include "raft/raft_node.h"
+#include "raft/ready.h"
 
 namespace {
 
@@ -117,7 +117,7 @@ class Group {
     messages_delivered_ = 0;
   }
 
-  // The Ready contract (dengine/ready.h), with storage and the state machine taking no time.
+  // The Ready contract (raft/ready.h), with storage and the state machine taking no time.
   void handle_ready(RaftNode& node) {
     Ready ready = node.take_ready();
     if (ready.has_storage_work()) node.on_persisted(ready.write_id);

@@ -3,13 +3,13 @@
 #include <cstdint>
 #include <string>
 
-// Between the engine's Raft messages (dengine/raft_message.h) and their wire form
+// Between the engine's Raft messages (raft/raft_message.h) and their wire form
 // (proto/raftpb/raft.proto). Decoding is where bytes from another process enter the engine,
 // so it checks what the core cannot: enum values this build knows, entries only where the
 // protocol carries them.
 
-#include "dengine/raft_message.h"
 #include "dengine/status.h"
+#include "raft/raft_message.h"
 #include "raftpb/raft.pb.h"
 
 namespace dengine::net {

@@ -15,7 +15,7 @@
 #include <cstdint>
 #include <functional>
 
-#include "dengine/raft_message.h"
+#include "raft/raft_message.h"
 #include "raftpb/raft.grpc.pb.h"
 
 namespace dengine::runtime {

@@ -9,8 +9,6 @@
 #include <vector>
 
 #include "dengine/entry.h"
-#include "dengine/raft_message.h"
-#include "dengine/ready.h"
 #include "dengine/status.h"
 #include "dengine/types.h"
 #include "raft/heartbeat_rounds.h"
@@ -19,12 +17,14 @@
 #include "raft/progress.h"
 #include "raft/raft_config.h"
 #include "raft/raft_log.h"
+#include "raft/raft_message.h"
+#include "raft/ready.h"
 
 namespace dengine::raft {
 
 // The pure Raft state machine: no I/O, no clock, no threads, no hidden randomness. Inputs are
 // tick(), step(), propose() and the storage completions; every output is collected into the
-// next Ready (see dengine/ready.h for the contract). Not thread-safe: one owner drives it.
+// next Ready (see raft/ready.h for the contract). Not thread-safe: one owner drives it.
 //
 // Section numbers cite the Raft paper (§5.x) and Ongaro's dissertation ("thesis §x.y").
 class RaftNode {

@@ -8,10 +8,10 @@
 #include <vector>
 
 #include "dengine/entry.h"
-#include "dengine/raft_message.h"
 #include "dengine/state_machine.h"
 #include "dengine/status.h"
 #include "dengine/unique_function.h"
+#include "raft/raft_message.h"
 
 namespace dengine::raft {
 class RaftNode;

@@ -150,7 +150,7 @@ void RaftRuntime::run() {
     for (size_t i = 0; i < count && running_; ++i) handle(inputs[i], read_index_batch);
     for (size_t i = 0; i < count; ++i) inputs[i] = WakeInput{};  // free what was moved from
     if (!running_) break;
-    // DESIGN §2: reads that arrive together share one ReadIndex round.
+    // docs/architecture.md §2: reads that arrive together share one ReadIndex round.
     if (!read_index_batch.empty()) start_read_index_round(std::move(read_index_batch));
     read_index_batch.clear();
     advance_clock();
@@ -208,7 +208,8 @@ void RaftRuntime::handle_proposal(ProposeInput& input) {
 void RaftRuntime::handle_read(ReadInput& input, std::vector<PendingRead>& read_index_batch) {
   if (input.mode == ReadMode::kConfirmed) return serve_read_at(input.at, std::move(input.read));
   if (input.mode == ReadMode::kLease) {
-    // DESIGN §9: the lease is checked against the monotonic clock when the read is served.
+    // docs/architecture.md §9: the lease is checked against the monotonic clock when the read is
+    // served.
     Result<Index> index = raft_->lease_read(clock_->now_nanos());
     if (index) return serve_read_at(*index, std::move(input.read));
     // No valid lease here (a follower, or a lapsed lease): a ReadIndex round is as good.
@@ -277,7 +278,7 @@ bool RaftRuntime::applied_current_term() const {
   return raft_->log().term_at(raft_->log().applied()) == raft_->term();
 }
 
-// Hands each Ready to the workers: the lists of steps 1 to 3 go their own ways (dengine/ready.h).
+// Hands each Ready to the workers: the lists of steps 1 to 3 go their own ways (raft/ready.h).
 void RaftRuntime::process_ready() {
   while (running_ && raft_->has_ready()) {
     Ready ready = raft_->take_ready();

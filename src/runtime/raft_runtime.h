@@ -1,7 +1,7 @@
 #pragma once
 
-// The core thread (DESIGN §2): owns the pure Raft core and drives it. Its loop drains the
-// inbound queue, steps the core, turns the clock into ticks, and hands each Ready to the WAL
+// The core thread (docs/architecture.md §2): owns the pure Raft core and drives it. Its loop drains
+// the inbound queue, steps the core, turns the clock into ticks, and hands each Ready to the WAL
 // worker, the transport and the apply worker. It never blocks on disk or network: the workers
 // report back through the same queue.
 //

@@ -15,8 +15,8 @@
 #include <string>
 
 #include "dengine/entry.h"
-#include "dengine/raft_message.h"
 #include "dengine/status.h"
+#include "raft/raft_message.h"
 #include "runtime/transport.h"
 #include "runtime/worker_thread.h"
 

@@ -13,9 +13,9 @@
 #include <string_view>
 #include <vector>
 
-#include "dengine/raft_message.h"
 #include "dengine/status.h"
 #include "dengine/types.h"
+#include "raft/raft_message.h"
 
 namespace dengine::runtime {
 

@@ -11,7 +11,7 @@
 #include <optional>
 
 #include "dengine/entry.h"
-#include "dengine/ready.h"
+#include "raft/ready.h"
 #include "runtime/wal_worker.h"
 
 namespace dengine::runtime {

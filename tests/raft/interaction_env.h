@@ -4,7 +4,7 @@
 // etcd-io/raft's InteractionEnv): RaftNodes with in-memory durable storage, one inbox per
 // node, links that can be cut, and a transcript. Nothing happens unless a command asks for it:
 // Readies wait until processed, messages until delivered, writes (if held) until persisted, so
-// a script can stop the world at any step of the Ready contract (dengine/ready.h).
+// a script can stop the world at any step of the Ready contract (raft/ready.h).
 //
 // Unlike TestNetwork (raft_test_util.h), which delivers everything at once, this environment
 // delivers per recipient and can crash a node back to its durable state.
@@ -20,11 +20,11 @@
 #include <vector>
 
 #include "dengine/entry.h"
-#include "dengine/raft_message.h"
-#include "dengine/ready.h"
 #include "dengine/status.h"
 #include "raft/raft_config.h"
+#include "raft/raft_message.h"
 #include "raft/raft_node.h"
+#include "raft/ready.h"
 
 namespace dengine::raft::test {
 

@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "dengine/entry.h"
-#include "dengine/raft_message.h"
-#include "dengine/ready.h"
 #include "raft/progress.h"
+#include "raft/raft_message.h"
+#include "raft/ready.h"
 
 namespace dengine::raft::test {
 

@@ -152,9 +152,9 @@ TEST(RaftPropose, OversizedEntryIsInvalidArgument) {
   EXPECT_NE(result.status().message().find("max_entry_bytes"), std::string::npos);
 }
 
-// Thesis §10.2.1 (DESIGN: every bound has a clear error): a leader that cannot commit refuses
-// proposals once its uncommitted tail holds max_uncommitted_bytes, and accepts them again once
-// entries commit.
+// Thesis §10.2.1 (docs/architecture.md §9: every bound has a clear error): a leader that cannot
+// commit refuses proposals once its uncommitted tail holds max_uncommitted_bytes, and accepts them
+// again once entries commit.
 TEST(RaftPropose, UncommittedBytesBeyondLimitIsResourceExhausted) {
   TestNetwork net(3, [](ConfigBuilder& b) { b.max_uncommitted_bytes(10); });
   net.elect(1);

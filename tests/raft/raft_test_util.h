@@ -2,7 +2,7 @@
 
 // Small builders for the Raft core's unit tests: a config builder, a node builder that can
 // recover a log and hard state, message helpers, and a TestNetwork that drives several
-// RaftNodes through their Ready contract (dengine/ready.h) with no threads and no clock.
+// RaftNodes through their Ready contract (raft/ready.h) with no threads and no clock.
 
 #include <cstddef>
 #include <cstdint>
@@ -19,12 +19,12 @@
 
 #include "common/check.h"
 #include "dengine/entry.h"
-#include "dengine/raft_message.h"
-#include "dengine/ready.h"
 #include "dengine/status.h"
 #include "dengine/types.h"
 #include "raft/raft_config.h"
+#include "raft/raft_message.h"
 #include "raft/raft_node.h"
+#include "raft/ready.h"
 
 namespace dengine {
 // Readable names in gtest failure messages.

@@ -348,8 +348,8 @@ TEST(RaftPersistence, LeaderCommitsBeforeOwnWriteIsDurableWhenFollowersFormQuoru
   EXPECT_EQ(net.applied(1).back().index, index);
 }
 
-// Thesis §10.2.1 (DESIGN.md §9): the leader's own acknowledgement counts toward commit only
-// once its append is durable.
+// Thesis §10.2.1 (docs/architecture.md §9): the leader's own acknowledgement counts toward commit
+// only once its append is durable.
 TEST(RaftPersistence, LeaderCountsItsOwnAckOnlyOnceDurable) {
   TestNetwork net(3);
   net.elect(1);

@@ -180,7 +180,7 @@ TEST(RaftSnapshot, FollowerAcknowledgesSnapshotOnlyOnceDurable) {
   EXPECT_EQ(acks[0].index, 6U);
 }
 
-// Ready contract (dengine/ready.h, step 0): the image stands for everything up to its index;
+// Ready contract (raft/ready.h, step 0): the image stands for everything up to its index;
 // nothing at or below it is applied again, and replication resumes after it.
 TEST(RaftSnapshot, FollowerNeverAppliesEntriesCoveredBySnapshot) {
   TestNetwork net = cluster_with_follower_behind_compaction();

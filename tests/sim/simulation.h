@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "dengine/entry.h"
-#include "dengine/raft_message.h"
+#include "raft/raft_message.h"
 #include "raft/raft_node.h"
 #include "tests/sim/fault.h"
 #include "tests/sim/linearizability.h"

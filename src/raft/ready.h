@@ -35,8 +35,8 @@
 #include <vector>
 
 #include "dengine/entry.h"
-#include "dengine/raft_message.h"
 #include "dengine/types.h"
+#include "raft/raft_message.h"
 
 namespace dengine {
 
