@@ -126,15 +126,6 @@ class RaftRuntime {
   // refused: the admission's refusal (overloaded, stopping), or the node stopped before it ran.
   using CoreTask = UniqueFunction<void(Result<raft::RaftNode*>)>;
   void run_on_core(CoreTask task);
-  // For a task that needs no reason: it runs with nullptr when refused.
-  template <typename Task,
-            typename = std::enable_if_t<std::is_invocable_v<Task&, raft::RaftNode*> &&
-                                        !std::is_invocable_v<Task&, Result<raft::RaftNode*>>>>
-  void run_on_core(Task task) {
-    run_on_core(CoreTask([task = std::move(task)](Result<raft::RaftNode*> core) mutable {
-      task(core ? *core : nullptr);
-    }));
-  }
   // A message from a peer (the transport's receiving side).
   void deliver(Message message);
   // One chunk of a leader's image (the transport's receiving side, before the kSnapshot

@@ -191,6 +191,28 @@ TEST(Runtime, LinearizableReadSeesEveryAcknowledgedWrite) {
   EXPECT_EQ(read->kvs[0].value, "42");
 }
 
+// Keeps the core thread busy in a task of its own until release() (or the end of the scope).
+class CoreHold {
+ public:
+  explicit CoreHold(RaftRuntime& runtime) {
+    runtime.run_on_core([this](Result<raft::RaftNode*>) {
+      held_.count_down();
+      released_.wait();
+    });
+    held_.wait();
+  }
+  ~CoreHold() { release(); }
+  CoreHold(const CoreHold&) = delete;
+  CoreHold& operator=(const CoreHold&) = delete;
+  void release() {
+    if (!released_.try_wait()) released_.count_down();
+  }
+
+ private:
+  std::latch held_{1};
+  std::latch released_{1};
+};
+
 TEST(Runtime, RequestsPastTheInFlightBoundAreRefusedAsOverloaded) {
   RuntimeOptions options;
   options.max_in_flight_requests = 2;
@@ -198,13 +220,7 @@ TEST(Runtime, RequestsPastTheInFlightBoundAreRefusedAsOverloaded) {
   RaftRuntime& runtime = cluster.runtime(1);
   ASSERT_TRUE(runtime.wait_for_status([](const NodeStatus& s) { return s.ready; }, kPatience));
   // Hold the core thread so that admitted requests stay in flight.
-  std::latch core_held(1);
-  std::latch release_core(1);
-  runtime.run_on_core([&](raft::RaftNode*) {
-    core_held.count_down();
-    release_core.wait();
-  });
-  core_held.wait();
+  CoreHold hold(runtime);
   std::latch admitted_answered(2);
   for (int i = 0; i < 2; ++i) {
     runtime.propose(put_command("k", "v"), [&](Result<ApplyResult> result) {
@@ -216,7 +232,7 @@ TEST(Runtime, RequestsPastTheInFlightBoundAreRefusedAsOverloaded) {
   runtime.propose(put_command("k", "v"), [&](Result<ApplyResult> result) { refused = result; });
   EXPECT_EQ(refused.status().code(), StatusCode::kResourceExhausted);
   EXPECT_NE(refused.status().message().find("overloaded"), std::string::npos);
-  release_core.count_down();
+  hold.release();
   admitted_answered.wait();
 }
 
@@ -229,13 +245,7 @@ TEST(Runtime, RefusedMembershipChangeAndTransferReportTheAdmissionsReason) {
   RaftRuntime& runtime = cluster.runtime(1);
   ASSERT_TRUE(runtime.wait_for_status([](const NodeStatus& s) { return s.ready; }, kPatience));
   // Hold the core thread, so that the one request allowed in flight stays queued.
-  std::latch core_held(1);
-  std::latch release_core(1);
-  runtime.run_on_core([&](raft::RaftNode*) {
-    core_held.count_down();
-    release_core.wait();
-  });
-  core_held.wait();
+  CoreHold hold(runtime);
   std::latch admitted_answered(1);
   runtime.propose(put_command("k", "v"),
                   [&](Result<ApplyResult>) { admitted_answered.count_down(); });
@@ -244,7 +254,7 @@ TEST(Runtime, RefusedMembershipChangeAndTransferReportTheAdmissionsReason) {
                             [&](Result<Index> result) { changed = std::move(result); });
   Status transferred = Status::internal("not answered");
   runtime.transfer_leadership(2, [&](Status result) { transferred = std::move(result); });
-  release_core.count_down();
+  hold.release();
   EXPECT_EQ(changed.status().code(), StatusCode::kResourceExhausted);
   EXPECT_NE(changed.status().message().find("overloaded"), std::string::npos);
   EXPECT_EQ(transferred.code(), StatusCode::kResourceExhausted);
