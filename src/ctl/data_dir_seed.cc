@@ -2,10 +2,10 @@
 
 #include <algorithm>
 
+#include "cluster/ids_file.h"
 #include "dengine/log_store.h"
 #include "runtime/compaction_record.h"
 #include "runtime/data_dir.h"
-#include "server/server_ids_file.h"
 
 namespace dengine::ctl {
 namespace {
@@ -23,12 +23,12 @@ Status seed_log(const std::string& dir, const SnapshotMeta& image) {
 
 }  // namespace
 
-Status seed_data_dir(const std::string& dir, const server::ServerIds& ids,
+Status seed_data_dir(const std::string& dir, const cluster::ClusterIds& ids,
                      const SnapshotMeta& image) {
   // The member file first: a data dir holding a WAL without one is refused as foreign.
   Result<runtime::DataDir> data_dir = runtime::open_data_dir(dir, ids.member_id);
   if (!data_dir) return data_dir.status();
-  if (Status written = server::write_server_ids(dir, ids); !written) return written;
+  if (Status written = cluster::write_cluster_ids(dir, ids); !written) return written;
   SnapshotMeta snapshot{.index = image.index, .term = image.term, .conf = {}};
   snapshot.conf.voters = ids.member_ids;
   std::sort(snapshot.conf.voters.begin(), snapshot.conf.voters.end());

@@ -16,15 +16,15 @@
 
 #include <string>
 
+#include "cluster/cluster_ids.h"
 #include "dengine/entry.h"
 #include "dengine/status.h"
-#include "server/server_ids.h"
 
 namespace dengine::ctl {
 
 // `dir` exists and holds the state machine (kv/) at `image.index`; `image.conf` is ignored in
 // favour of `ids.member_ids`. Everything written is synced.
-Status seed_data_dir(const std::string& dir, const server::ServerIds& ids,
+Status seed_data_dir(const std::string& dir, const cluster::ClusterIds& ids,
                      const SnapshotMeta& image);
 
 }  // namespace dengine::ctl

@@ -6,12 +6,12 @@
 
 #include <unistd.h>
 
+#include "cluster/member_identity.h"
 #include "ctl/ctl_flags.h"
 #include "ctl/data_dir_seed.h"
+#include "dengine/member_config.h"
 #include "kv/durable_files.h"
 #include "log/posix_file_system.h"
-#include "server/member_identity.h"
-#include "server/server_config.h"
 #include "tools/snapshot_file_reader.h"
 
 namespace dengine::ctl {
@@ -70,7 +70,7 @@ class StagingGuard {
 };
 
 Result<ImageSummary> build_data_dir(const std::string& file, const std::string& staging,
-                                    const server::ServerIds& ids) {
+                                    const cluster::ClusterIds& ids) {
   if (Status created = kv::create_new_dir(staging); !created) return created;
   // Read again, now for real: the file could have changed since it was verified.
   Result<tools::SnapshotFileContents> contents = tools::read_snapshot_file(
@@ -87,23 +87,23 @@ Result<ImageSummary> build_data_dir(const std::string& file, const std::string& 
 
 }  // namespace
 
-Result<server::ServerIds> restore_ids(const RestoreOptions& options) {
+Result<cluster::ClusterIds> restore_ids(const RestoreOptions& options) {
   // The server's own parsing and checks (etcd's VerifyBootstrap, which etcdctl's restore runs
   // too), so the ids are the ones `dengine-server` derives from the same flags.
   const std::vector<std::string> flags = {
       "--name=" + options.name, "--initial-cluster=" + options.initial_cluster,
       "--initial-cluster-token=" + options.initial_cluster_token,
       "--initial-advertise-peer-urls=" + options.initial_advertise_peer_urls};
-  Result<server::ServerConfig> config = server::parse_server_config(flags, {});
+  Result<MemberConfig> config = parse_member_config(flags, {});
   if (!config) return config.status();
-  Result<server::ClusterIdentity> identity = server::derive_identity(*config);
+  Result<cluster::ClusterIdentity> identity = cluster::derive_identity(*config);
   if (!identity) return identity.status();
-  return server::bootstrap_ids(*identity);
+  return cluster::bootstrap_ids(*identity);
 }
 
 Result<RestoredMember> restore_snapshot(const std::string& file, const RestoreOptions& options) {
   const std::string dir = options.data_dir.empty() ? options.name + ".dengine" : options.data_dir;
-  Result<server::ServerIds> ids = restore_ids(options);
+  Result<cluster::ClusterIds> ids = restore_ids(options);
   if (!ids) return ids.status();
   if (Status target = check_target(dir); !target) return target;
   // Every byte checked before the first one is written.
@@ -174,8 +174,8 @@ int run_snapshot_restore(std::span<const std::string> args, std::ostream& out, s
     return 1;
   }
   out << "restored " << line->positional[0] << " into " << restored->data_dir << ": member "
-      << server::format_id(restored->ids.member_id) << " of new cluster "
-      << server::format_id(restored->ids.cluster_id) << " (" << restored->ids.member_ids.size()
+      << cluster::format_id(restored->ids.member_id) << " of new cluster "
+      << cluster::format_id(restored->ids.cluster_id) << " (" << restored->ids.member_ids.size()
       << (restored->ids.member_ids.size() == 1 ? " member" : " members") << "), revision "
       << restored->image.revision << ", " << restored->image.keys << " keys, applied index "
       << restored->image.applied_index << "\n";

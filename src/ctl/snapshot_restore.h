@@ -16,9 +16,9 @@
 #include <string>
 #include <string_view>
 
+#include "cluster/cluster_ids.h"
 #include "ctl/image_store.h"
 #include "dengine/status.h"
-#include "server/server_ids.h"
 
 namespace dengine::ctl {
 
@@ -33,12 +33,12 @@ struct RestoreOptions {
 
 struct RestoredMember {
   std::string data_dir;
-  server::ServerIds ids;
+  cluster::ClusterIds ids;
   ImageSummary image;
 };
 
 // The ids the new cluster's members will have, checked as dengine-server checks its flags.
-Result<server::ServerIds> restore_ids(const RestoreOptions& options);
+Result<cluster::ClusterIds> restore_ids(const RestoreOptions& options);
 Result<RestoredMember> restore_snapshot(const std::string& file, const RestoreOptions& options);
 
 std::string_view snapshot_restore_usage();

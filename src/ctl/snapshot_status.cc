@@ -2,10 +2,10 @@
 
 #include <ctime>
 
+#include "cluster/member_identity.h"
 #include "ctl/ctl_flags.h"
 #include "ctl/scratch_dir.h"
 #include "log/posix_file_system.h"
-#include "server/member_identity.h"
 
 namespace dengine::ctl {
 namespace {
@@ -24,7 +24,7 @@ std::string id_list(const std::vector<NodeId>& ids) {
   std::string text;
   for (const NodeId id : ids) {
     if (!text.empty()) text += ',';
-    text += server::format_id(id);
+    text += cluster::format_id(id);
   }
   return text.empty() ? "none" : text;
 }
@@ -49,8 +49,8 @@ void print_snapshot_report(const SnapshotReport& report, std::ostream& out) {
       << "size:             " << report.file.file_bytes << " bytes\n"
       << "sha256:           " << report.file.sha256 << " (checksum ok)\n"
       << "taken:            " << utc_time(taken.taken_unix_ms) << " by member "
-      << server::format_id(taken.member_id) << " of cluster " << server::format_id(taken.cluster_id)
-      << "\n"
+      << cluster::format_id(taken.member_id) << " of cluster "
+      << cluster::format_id(taken.cluster_id) << "\n"
       << "applied index:    " << taken.image.index << "\n"
       << "term:             " << taken.image.term << "\n"
       << "voters:           " << id_list(taken.image.conf.voters) << "\n";

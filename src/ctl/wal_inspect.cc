@@ -2,8 +2,8 @@
 
 #include <iomanip>
 
+#include "cluster/member_identity.h"
 #include "ctl/ctl_flags.h"
-#include "server/member_identity.h"
 
 namespace dengine::ctl {
 namespace {
@@ -14,7 +14,7 @@ std::string range(uint64_t first, uint64_t last) {
 
 std::string describe(const HardState& hard_state) {
   return "term " + std::to_string(hard_state.term) + ", vote " +
-         (hard_state.vote == kNoNode ? std::string("none") : server::format_id(hard_state.vote)) +
+         (hard_state.vote == kNoNode ? std::string("none") : cluster::format_id(hard_state.vote)) +
          ", commit " + std::to_string(hard_state.commit);
 }
 

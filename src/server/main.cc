@@ -6,18 +6,15 @@
 #include <csignal>
 #include <cstdio>
 #include <map>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include <pthread.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include "server/etcd_server.h"
-#include "server/member_identity.h"
-#include "server/server_config.h"
-#include "server/server_ids_file.h"
-#include "server/server_log.h"
+#include "dengine/cluster_member.h"
+#include "dengine/member_config.h"
 
 extern char** environ;
 
@@ -50,57 +47,42 @@ sigset_t stop_signals() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  using namespace dengine::server;
+  using dengine::ClusterMember;
   const std::vector<std::string> args(argv + 1, argv + argc);
-  dengine::Result<ServerConfig> config = parse_server_config(args, process_environment());
+  dengine::Result<dengine::MemberConfig> config =
+      dengine::parse_member_config(args, process_environment());
   if (!config) {
     std::fprintf(stderr, "dengine-server: %s\n", config.status().message().c_str());
     return 2;
   }
-  if (config->action == ServerAction::kHelp) {
-    std::fputs(server_usage().c_str(), stdout);
+  if (config->action == dengine::ConfigAction::kHelp) {
+    std::fputs(dengine::member_config_usage().c_str(), stdout);
     return 0;
   }
-  if (config->action == ServerAction::kVersion) {
+  if (config->action == dengine::ConfigAction::kVersion) {
     std::fputs(kVersionText, stdout);
     return 0;
   }
-  configure_logging(config->log_level);
+  dengine::log_member_to_stderr(config->log_level, "dengine-server");
   for (const std::string& warning : config->warnings) spdlog::warn("{}", warning);
-  // An existing data dir overrides the bootstrap flags, as in etcd: they are not even checked
-  // (a member restarted at peer URLs moved by `member update` no longer matches them).
-  dengine::Result<std::optional<ServerIds>> stored = read_server_ids(config->data_dir);
-  if (!stored) {
-    spdlog::error("{}", stored.status().message());
-    return 1;
-  }
-  ServerIds ids;
-  if (*stored) {
-    ids = **stored;
-  } else {
-    dengine::Result<ClusterIdentity> identity = derive_identity(*config);
-    if (!identity) {
-      spdlog::error("{}", identity.status().message());
-      return 2;
-    }
-    ids = bootstrap_ids(*identity);
-  }
 
   const sigset_t signals = stop_signals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   // A removed member stops as if asked to (etcd exits once removed).
-  dengine::Result<std::unique_ptr<EtcdServer>> server =
-      EtcdServer::start(*config, ids, [] { kill(getpid(), SIGTERM); });
-  if (!server) {
-    spdlog::error("{}", server.status().message());
-    return 1;
+  dengine::Result<std::unique_ptr<ClusterMember>> member = ClusterMember::start(
+      *config, dengine::ClusterMemberOptions{.serve_client_api = true,
+                                             .on_removed = [] { kill(getpid(), SIGTERM); }});
+  if (!member) {
+    spdlog::error("{}", member.status().message());
+    // A configuration the flags' parser could not judge alone (the initial cluster's ids).
+    return member.status().code() == dengine::StatusCode::kInvalidArgument ? 2 : 1;
   }
 
   int received = 0;
   sigwait(&signals, &received);
   spdlog::info("{}, stopping", received == SIGINT ? "SIGINT" : "SIGTERM");
-  if (dengine::Status stopped = (*server)->stop(); !stopped) {
+  if (dengine::Status stopped = (*member)->stop(); !stopped) {
     spdlog::error("stop: {}", stopped.message());
     return 1;
   }

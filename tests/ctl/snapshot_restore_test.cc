@@ -13,13 +13,13 @@
 
 #include <gtest/gtest.h>
 
+#include "cluster/member_identity.h"
 #include "ctl/snapshot_status.h"
 #include "dengine/embedded_engine.h"
 #include "dengine/in_process_network.h"
+#include "dengine/member_config.h"
 #include "kv/command_codec.h"
 #include "kv/rocksdb_kv_store.h"
-#include "server/member_identity.h"
-#include "server/server_config.h"
 #include "tests/ctl/ctl_test_util.h"
 #include "tests/support/scratch_dir.h"
 #include "tools/snapshot_file_writer.h"
@@ -122,20 +122,20 @@ TEST_F(SnapshotRestore, StatusReportsTheRevisionAndTheKeys) {
 
 TEST_F(SnapshotRestore, IdsAreTheOnesTheServerDerivesFromTheSameFlags) {
   // etcd's well-known ids for its defaults, which etcdctl's restore defaults are too.
-  Result<server::ServerIds> defaults = ctl::restore_ids(ctl::RestoreOptions{});
+  Result<cluster::ClusterIds> defaults = ctl::restore_ids(ctl::RestoreOptions{});
   ASSERT_TRUE(defaults) << defaults.status().message();
-  EXPECT_EQ(server::format_id(defaults->member_id), "8e9e05c52164694d");
-  EXPECT_EQ(server::format_id(defaults->cluster_id), "cdf818194e3a8c32");
+  EXPECT_EQ(cluster::format_id(defaults->member_id), "8e9e05c52164694d");
+  EXPECT_EQ(cluster::format_id(defaults->cluster_id), "cdf818194e3a8c32");
 
   const std::string cluster = "a=http://10.0.0.1:2380,b=http://10.0.0.2:2380";
-  Result<server::ServerIds> restored =
+  Result<cluster::ClusterIds> restored =
       ctl::restore_ids(member("unused", "b", "http://10.0.0.2:2380", cluster));
   ASSERT_TRUE(restored) << restored.status().message();
   const std::vector<std::string> flags = {"--name=b", "--initial-cluster=" + cluster,
                                           "--initial-advertise-peer-urls=http://10.0.0.2:2380"};
-  Result<server::ServerConfig> config = server::parse_server_config(flags, {});
+  Result<MemberConfig> config = parse_member_config(flags, {});
   ASSERT_TRUE(config) << config.status().message();
-  Result<server::ClusterIdentity> identity = server::derive_identity(*config);
+  Result<cluster::ClusterIdentity> identity = cluster::derive_identity(*config);
   ASSERT_TRUE(identity);
   EXPECT_EQ(restored->member_id, identity->member_id);
   EXPECT_EQ(restored->cluster_id, identity->cluster_id);

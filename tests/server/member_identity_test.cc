@@ -6,7 +6,7 @@
 //   member_id  = be64(sha1("".join(sorted(peer_urls)) + token)[:8])
 //   cluster_id = be64(sha1(b"".join(be64bytes(id) for id in sorted(ids)))[:8])
 
-#include "server/member_identity.h"
+#include "cluster/member_identity.h"
 
 #include <map>
 #include <set>
@@ -15,22 +15,22 @@
 
 #include <gtest/gtest.h>
 
-#include "server/server_config.h"
+#include "dengine/member_config.h"
 
-namespace dengine::server::test {
+namespace dengine::cluster::test {
 namespace {
 
-ServerConfig parsed(const std::vector<std::string>& args) {
+MemberConfig parsed(const std::vector<std::string>& args) {
   const std::map<std::string, std::string> no_environment;
-  auto config = parse_server_config(args, no_environment);
+  auto config = parse_member_config(args, no_environment);
   if (!config.has_value()) {
     ADD_FAILURE() << config.status().to_string();
-    return ServerConfig{};
+    return MemberConfig{};
   }
   return std::move(config).value();
 }
 
-ClusterIdentity identity_of(const ServerConfig& config) {
+ClusterIdentity identity_of(const MemberConfig& config) {
   auto identity = derive_identity(config);
   EXPECT_TRUE(identity.has_value()) << identity.status().to_string();
   return identity.has_value() ? *identity : ClusterIdentity{};
@@ -45,14 +45,14 @@ std::vector<Url> urls(const std::string& list) {
 constexpr const char* kThreeMembers =
     "infra0=http://10.0.1.10:2380,infra1=http://10.0.1.11:2380,infra2=http://10.0.1.12:2380";
 
-ServerConfig three_member_config(const std::string& name, const std::string& peer_url) {
+MemberConfig three_member_config(const std::string& name, const std::string& peer_url) {
   return parsed({"--name", name, "--initial-advertise-peer-urls", peer_url, "--initial-cluster",
                  kThreeMembers});
 }
 
 // `etcd` with no flags reports member 8e9e05c52164694d in cluster cdf818194e3a8c32.
 TEST(MemberIdentity, EtcdDefaultMemberHasItsWellKnownIds) {
-  const ServerConfig config = parsed({"--initial-advertise-peer-urls", "http://localhost:2380",
+  const MemberConfig config = parsed({"--initial-advertise-peer-urls", "http://localhost:2380",
                                       "--initial-cluster", "default=http://localhost:2380"});
   const ClusterIdentity identity = identity_of(config);
   EXPECT_EQ(identity.member_id, 0x8e9e05c52164694dULL);
@@ -95,7 +95,7 @@ TEST(MemberIdentity, MembersAreListedInAscendingIdOrder) {
 }
 
 TEST(MemberIdentity, OrderOfInitialClusterEntriesDoesNotMatter) {
-  const ServerConfig reordered = parsed(
+  const MemberConfig reordered = parsed(
       {"--name", "infra0", "--initial-advertise-peer-urls", "http://10.0.1.10:2380",
        "--initial-cluster",
        "infra2=http://10.0.1.12:2380,infra0=http://10.0.1.10:2380,infra1=http://10.0.1.11:2380"});
@@ -122,7 +122,7 @@ TEST(MemberIdentity, ClusterIdIgnoresTheOrderOfMemberIds) {
 }
 
 TEST(MemberIdentity, MissingLocalMemberIsAnError) {
-  ServerConfig config;
+  MemberConfig config;
   config.name = "nobody";
   auto identity = derive_identity(config);
   ASSERT_FALSE(identity.has_value());
@@ -136,4 +136,4 @@ TEST(MemberIdentity, IdIsFormattedAsHexWithoutLeadingZeros) {
 }
 
 }  // namespace
-}  // namespace dengine::server::test
+}  // namespace dengine::cluster::test

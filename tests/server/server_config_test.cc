@@ -2,8 +2,6 @@
 // variables, the config file and its precedence, and every validation error, whose message must
 // name the setting and the bad value.
 
-#include "server/server_config.h"
-
 #include <cstdlib>
 #include <map>
 #include <string>
@@ -12,13 +10,15 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-namespace dengine::server::test {
+#include "dengine/member_config.h"
+
+namespace dengine::cluster::test {
 namespace {
 
 using Env = std::map<std::string, std::string>;
 
-Result<ServerConfig> parse(const std::vector<std::string>& args, const Env& env = {}) {
-  return parse_server_config(args, env);
+Result<MemberConfig> parse(const std::vector<std::string>& args, const Env& env = {}) {
+  return parse_member_config(args, env);
 }
 
 // The error message of a parse that must fail ("" and a test failure if it succeeded).
@@ -90,7 +90,7 @@ std::vector<std::string> three_member_flags(const std::string& name, const std::
 TEST(ServerConfigDefaults, NoArgumentsGiveSingleNodeNamedDefaultOnLoopback) {
   auto config = parse({});
   ASSERT_TRUE(config.has_value()) << config.status().to_string();
-  EXPECT_EQ(config->action, ServerAction::kRun);
+  EXPECT_EQ(config->action, ConfigAction::kRun);
   EXPECT_EQ(config->name, "default");
   EXPECT_EQ(config->data_dir, "default.dengine");
   EXPECT_EQ(texts(config->listen_client_urls), std::vector<std::string>{"http://127.0.0.1:2379"});
@@ -118,7 +118,7 @@ TEST(ServerConfigDefaults, NoArgumentsGiveSingleNodeNamedDefaultOnLoopback) {
 TEST(ServerConfigDefaults, DefaultConstructedConfigEqualsParsedDefaults) {
   auto parsed = parse({});
   ASSERT_TRUE(parsed.has_value());
-  const ServerConfig built;
+  const MemberConfig built;
   EXPECT_EQ(parsed->data_dir, built.data_dir);
   EXPECT_EQ(parsed->listen_client_urls, built.listen_client_urls);
   EXPECT_EQ(parsed->initial_cluster, built.initial_cluster);
@@ -255,20 +255,20 @@ TEST(ServerConfigFlags, HelpInEitherFormAsksForHelp) {
   for (const std::string form : {"-h", "--help", "-help", "--h"}) {
     auto config = parse({form});
     ASSERT_TRUE(config.has_value()) << form;
-    EXPECT_EQ(config->action, ServerAction::kHelp) << form;
+    EXPECT_EQ(config->action, ConfigAction::kHelp) << form;
   }
 }
 
 TEST(ServerConfigFlags, HelpWinsOverLaterBadFlags) {
   auto config = parse({"--help", "--no-such-flag"});
   ASSERT_TRUE(config.has_value());
-  EXPECT_EQ(config->action, ServerAction::kHelp);
+  EXPECT_EQ(config->action, ConfigAction::kHelp);
 }
 
 TEST(ServerConfigFlags, VersionAsksForTheVersion) {
   auto config = parse({"--version"});
   ASSERT_TRUE(config.has_value());
-  EXPECT_EQ(config->action, ServerAction::kVersion);
+  EXPECT_EQ(config->action, ConfigAction::kVersion);
 }
 
 TEST(ServerConfigFlags, VersionStillRejectsBadFlagValues) {
@@ -276,7 +276,7 @@ TEST(ServerConfigFlags, VersionStillRejectsBadFlagValues) {
 }
 
 TEST(ServerConfigFlags, UsageListsEveryFlagWithItsDefault) {
-  const std::string usage = server_usage();
+  const std::string usage = member_config_usage();
   for (const std::string line : {"--config-file ''",
                                  "--name 'default'",
                                  "--data-dir '${name}.dengine'",
@@ -765,4 +765,4 @@ TEST(ServerConfigChoices, EmptyNameIsRefused) {
 }
 
 }  // namespace
-}  // namespace dengine::server::test
+}  // namespace dengine::cluster::test

@@ -1,8 +1,9 @@
 #pragma once
 
-// dengine-server's configuration: etcd 3.4.23's flags, environment variables (ETCD_*) and YAML
-// config file, with etcd's defaults, precedence and validation (etcdmain/config.go,
-// embed/config.go, pkg/flags/flag.go). Everything is checked here, before anything is written.
+// A member's configuration (dengine-server's, and a ClusterMember's: dengine/cluster_member.h):
+// etcd 3.4.23's flags, environment variables (ETCD_*) and YAML config file, with etcd's
+// defaults, precedence and validation (etcdmain/config.go, embed/config.go, pkg/flags/flag.go).
+// Everything is checked here, before anything is written. Part of dengine::cluster.
 
 #include <cstdint>
 #include <map>
@@ -13,7 +14,7 @@
 
 #include "dengine/status.h"
 
-namespace dengine::server {
+namespace dengine {
 
 // An http(s)://host:port URL. `text` is the canonical spelling (lower-case scheme, IPv6 hosts
 // in brackets); it is what member ids are hashed over, so it must match etcd's url.String().
@@ -38,20 +39,20 @@ enum class InitialClusterState : uint8_t { kNew, kExisting };
 std::string_view initial_cluster_state_name(InitialClusterState state);  // "new" | "existing"
 
 // What the command line asks for: run the server, or print help or the version and exit 0.
-enum class ServerAction : uint8_t { kRun, kHelp, kVersion };
+enum class ConfigAction : uint8_t { kRun, kHelp, kVersion };
 
 // etcd's quota when --quota-backend-bytes is 0 (etcdserver/quota.go DefaultQuotaBytes).
 inline constexpr int64_t kDefaultQuotaBackendBytes = int64_t{2} * 1024 * 1024 * 1024;
 // etcd rejects longer election timeouts (embed/config.go maxElectionMs).
 inline constexpr uint64_t kMaxElectionTimeoutMs = 50000;
 
-// A default-constructed ServerConfig is exactly what `dengine-server` with no arguments runs.
+// A default-constructed MemberConfig is exactly what `dengine-server` with no arguments runs.
 // Each default has one source, the flag table in server_config.cc (what --help shows): the
 // constructor parses every flag's default text as if it were given.
-struct ServerConfig {
-  ServerConfig();
+struct MemberConfig {
+  MemberConfig();
 
-  ServerAction action = ServerAction::kRun;
+  ConfigAction action = ConfigAction::kRun;
   std::string config_file;  // empty unless --config-file / ETCD_CONFIG_FILE was given
 
   std::string name;
@@ -87,11 +88,11 @@ struct ServerConfig {
 // alone is used. Flags may be written -flag or --flag, with the value as `=value` or the next
 // argument. The first problem found is returned as InvalidArgument (IoError for an unreadable
 // config file), naming the flag and the offending value.
-Result<ServerConfig> parse_server_config(std::span<const std::string> args,
+Result<MemberConfig> parse_member_config(std::span<const std::string> args,
                                          const std::map<std::string, std::string>& env);
 
 // Help text for --help: every flag with its default.
-std::string server_usage();
+std::string member_config_usage();
 
 // "http://10.0.0.1:2380". Error messages start with `what` when it is not empty
 // ("--listen-peer-urls: URL \"x\" has no port; ...").
@@ -105,4 +106,4 @@ Result<std::vector<InitialClusterMember>> parse_initial_cluster(std::string_view
 // The inverse of parse_initial_cluster: "a=http://h1:2380,a=http://h3:2380,b=...".
 std::string format_initial_cluster(std::span<const InitialClusterMember> members);
 
-}  // namespace dengine::server
+}  // namespace dengine

@@ -14,11 +14,11 @@
 #include <string>
 #include <vector>
 
+#include "cluster/cluster_ids.h"
+#include "dengine/member_config.h"
 #include "dengine/status.h"
-#include "server/server_config.h"
-#include "server/server_ids.h"
 
-namespace dengine::server {
+namespace dengine::cluster {
 
 struct MemberIdentity {
   std::string name;
@@ -27,7 +27,7 @@ struct MemberIdentity {
 };
 
 struct ClusterIdentity {
-  uint64_t member_id = 0;  // this member's (ServerConfig::name) id
+  uint64_t member_id = 0;  // this member's (MemberConfig::name) id
   uint64_t cluster_id = 0;
   std::vector<MemberIdentity> members;  // every member of --initial-cluster, ascending by id
 };
@@ -39,13 +39,13 @@ uint64_t compute_cluster_id(std::span<const uint64_t> member_ids);
 
 // Fails when two members hash to the same id, when an id is 0 (Raft's "no node"), or when
 // config.name is not in config.initial_cluster.
-Result<ClusterIdentity> derive_identity(const ServerConfig& config);
+Result<ClusterIdentity> derive_identity(const MemberConfig& config);
 
 // The ids a member of a new cluster starts with: its own, the cluster's, and every initial
 // member's with its peer URLs.
-ServerIds bootstrap_ids(const ClusterIdentity& identity);
+ClusterIds bootstrap_ids(const ClusterIdentity& identity);
 
 // etcd's spelling of an id (types.ID.String): lower-case hex without leading zeros.
 std::string format_id(uint64_t id);
 
-}  // namespace dengine::server
+}  // namespace dengine::cluster

@@ -13,14 +13,14 @@
 #include <string>
 #include <vector>
 
-#include "api/member_roster.h"
-#include "server/etcd_server.h"
+#include "api/membership_admin.h"
+#include "cluster/cluster_ids.h"
 
-namespace dengine::server {
+namespace dengine::cluster {
 
 class PeerAddressBook {
  public:
-  explicit PeerAddressBook(const ServerIds& bootstrap);
+  explicit PeerAddressBook(const ClusterIds& bootstrap);
 
   // "host:port" of the member's first usable peer URL.
   [[nodiscard]] std::optional<std::string> address_of(NodeId id) const;
@@ -30,7 +30,7 @@ class PeerAddressBook {
   [[nodiscard]] bool admits(NodeId id) const;
 
   // Takes in the members and records as now applied.
-  void refresh(const std::vector<api::ClusterMember>& members,
+  void refresh(const std::vector<api::RosterMember>& members,
                const std::vector<MemberRecord>& records);
 
  private:
@@ -45,4 +45,4 @@ std::string grpc_address(const Url& url);
 // The same from a URL's text; nullopt when it does not parse.
 std::optional<std::string> grpc_address_of_url(const std::string& url);
 
-}  // namespace dengine::server
+}  // namespace dengine::cluster

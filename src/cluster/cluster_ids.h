@@ -8,11 +8,11 @@
 #include <map>
 #include <vector>
 
-#include "server/server_config.h"
+#include "dengine/member_config.h"
 
-namespace dengine::server {
+namespace dengine::cluster {
 
-struct ServerIds {
+struct ClusterIds {
   uint64_t cluster_id = 0;
   uint64_t member_id = 0;
   // The configuration the log starts from: the initial cluster's members (this one included),
@@ -22,4 +22,4 @@ struct ServerIds {
   std::map<uint64_t, std::vector<Url>> peer_urls;
 };
 
-}  // namespace dengine::server
+}  // namespace dengine::cluster

@@ -1,4 +1,4 @@
-#include "server/server_ids_file.h"
+#include "cluster/ids_file.h"
 
 #include <filesystem>
 #include <sstream>
@@ -6,7 +6,7 @@
 
 #include "kv/durable_files.h"
 
-namespace dengine::server {
+namespace dengine::cluster {
 namespace {
 
 constexpr const char* kFileName = "server-ids";
@@ -15,7 +15,7 @@ constexpr const char* kHeader = "dengine server ids";
 constexpr int kFormat = 2;
 
 // "peer HEX URL,URL..." lines, after the member and cluster lines.
-bool read_peers(std::istringstream& in, ServerIds& ids) {
+bool read_peers(std::istringstream& in, ClusterIds& ids) {
   std::string word;
   while (in >> word) {
     if (word != "peer") return false;
@@ -33,11 +33,11 @@ bool read_peers(std::istringstream& in, ServerIds& ids) {
 
 }  // namespace
 
-Result<std::optional<ServerIds>> read_server_ids(const std::string& data_dir) {
+Result<std::optional<ClusterIds>> read_cluster_ids(const std::string& data_dir) {
   const std::string path = data_dir + "/" + kFileName;
   Result<std::string> text = kv::read_whole_file(path);
   if (!text) {
-    if (text.status().code() == StatusCode::kNotFound) return std::optional<ServerIds>();
+    if (text.status().code() == StatusCode::kNotFound) return std::optional<ClusterIds>();
     return text.status();
   }
   std::istringstream in(*text);
@@ -45,7 +45,7 @@ Result<std::optional<ServerIds>> read_server_ids(const std::string& data_dir) {
   std::getline(in, header);
   std::string format_word, member_word, cluster_word;
   int format = 0;
-  ServerIds ids;
+  ClusterIds ids;
   in >> format_word >> format >> member_word >> std::hex >> ids.member_id >> cluster_word >>
       ids.cluster_id;
   bool well_formed = header == kHeader && format_word == "format" &&
@@ -62,10 +62,10 @@ Result<std::optional<ServerIds>> read_server_ids(const std::string& data_dir) {
                               "HEX / cluster HEX\" and a \"peer HEX URLS\" line per member, "
                               "this one included)");
   }
-  return std::optional<ServerIds>(ids);
+  return std::optional<ClusterIds>(ids);
 }
 
-Status write_server_ids(const std::string& data_dir, const ServerIds& ids) {
+Status write_cluster_ids(const std::string& data_dir, const ClusterIds& ids) {
   std::error_code error;
   std::filesystem::create_directories(data_dir, error);
   if (error) return Status::io_error("server: cannot create " + data_dir + ": " + error.message());
@@ -87,4 +87,4 @@ Status write_server_ids(const std::string& data_dir, const ServerIds& ids) {
   return kv::write_file_atomically(data_dir, kFileName, out.str());
 }
 
-}  // namespace dengine::server
+}  // namespace dengine::cluster

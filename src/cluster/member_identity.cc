@@ -1,4 +1,4 @@
-#include "server/member_identity.h"
+#include "cluster/member_identity.h"
 
 #include <algorithm>
 #include <array>
@@ -8,7 +8,7 @@
 
 #include "common/check.h"
 
-namespace dengine::server {
+namespace dengine::cluster {
 namespace {
 
 // The first 8 bytes of SHA-1(bytes) read as a big-endian integer, as etcd does with
@@ -48,7 +48,7 @@ uint64_t compute_cluster_id(std::span<const uint64_t> member_ids) {
   return sha1_prefix(bytes);
 }
 
-Result<ClusterIdentity> derive_identity(const ServerConfig& config) {
+Result<ClusterIdentity> derive_identity(const MemberConfig& config) {
   ClusterIdentity identity;
   bool found_self = false;
   for (const InitialClusterMember& member : config.initial_cluster) {
@@ -88,11 +88,11 @@ std::string format_id(uint64_t id) {
   return text;
 }
 
-ServerIds bootstrap_ids(const ClusterIdentity& identity) {
-  ServerIds ids{.cluster_id = identity.cluster_id,
-                .member_id = identity.member_id,
-                .member_ids = {},
-                .peer_urls = {}};
+ClusterIds bootstrap_ids(const ClusterIdentity& identity) {
+  ClusterIds ids{.cluster_id = identity.cluster_id,
+                 .member_id = identity.member_id,
+                 .member_ids = {},
+                 .peer_urls = {}};
   for (const MemberIdentity& member : identity.members) {
     ids.member_ids.push_back(member.id);
     ids.peer_urls[member.id] = member.peer_urls;
@@ -100,4 +100,4 @@ ServerIds bootstrap_ids(const ClusterIdentity& identity) {
   return ids;
 }
 
-}  // namespace dengine::server
+}  // namespace dengine::cluster

@@ -1,4 +1,4 @@
-#include "server/server_config.h"
+#include "dengine/member_config.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -18,7 +18,7 @@
 #include "common/check.h"
 #include "dengine/kv_types.h"
 
-namespace dengine::server {
+namespace dengine {
 namespace {
 
 std::string in_quotes(std::string_view text) {
@@ -61,17 +61,17 @@ Result<uint64_t> parse_unsigned(std::string_view text) {
   return value;
 }
 
-// Each setter stores one field of ServerConfig; the table below names which.
-using Setter = Status (*)(ServerConfig& config, std::string_view value);
+// Each setter stores one field of MemberConfig; the table below names which.
+using Setter = Status (*)(MemberConfig& config, std::string_view value);
 
-template <std::string ServerConfig::*field>
-Status set_text(ServerConfig& config, std::string_view text) {
+template <std::string MemberConfig::*field>
+Status set_text(MemberConfig& config, std::string_view text) {
   config.*field = text;
   return Status::ok();
 }
 
-template <uint64_t ServerConfig::*field>
-Status set_unsigned(ServerConfig& config, std::string_view text) {
+template <uint64_t MemberConfig::*field>
+Status set_unsigned(MemberConfig& config, std::string_view text) {
   auto value = parse_unsigned(text);
   if (!value) return value.status();
   config.*field = *value;
@@ -120,16 +120,16 @@ Result<uint64_t> parse_duration_ms(std::string_view text) {
   return total_ms > 0 && total_ms < 1 ? uint64_t{1} : static_cast<uint64_t>(total_ms);
 }
 
-template <uint64_t ServerConfig::*field>
-Status set_duration_ms(ServerConfig& config, std::string_view text) {
+template <uint64_t MemberConfig::*field>
+Status set_duration_ms(MemberConfig& config, std::string_view text) {
   auto value = parse_duration_ms(text);
   if (!value) return value.status();
   config.*field = *value;
   return Status::ok();
 }
 
-template <std::vector<Url> ServerConfig::*field>
-Status set_urls(ServerConfig& config, std::string_view text) {
+template <std::vector<Url> MemberConfig::*field>
+Status set_urls(MemberConfig& config, std::string_view text) {
   auto urls = parse_url_list(text, "");
   if (!urls) return urls.status();
   config.*field = std::move(*urls);
@@ -138,7 +138,7 @@ Status set_urls(ServerConfig& config, std::string_view text) {
 
 // etcd's --quota-backend-bytes is an int64 where a negative value disables the quota; a
 // server without a space bound is not something we offer, so negatives are refused.
-Status set_quota(ServerConfig& config, std::string_view text) {
+Status set_quota(MemberConfig& config, std::string_view text) {
   auto value = parse_unsigned(text);
   if (!value) return value.status();
   if (*value > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
@@ -149,14 +149,14 @@ Status set_quota(ServerConfig& config, std::string_view text) {
   return Status::ok();
 }
 
-Status set_initial_cluster(ServerConfig& config, std::string_view text) {
+Status set_initial_cluster(MemberConfig& config, std::string_view text) {
   auto members = parse_initial_cluster(text);
   if (!members) return members.status();
   config.initial_cluster = std::move(*members);
   return Status::ok();
 }
 
-Status set_cluster_state(ServerConfig& config, std::string_view text) {
+Status set_cluster_state(MemberConfig& config, std::string_view text) {
   if (text == "new") {
     config.initial_cluster_state = InitialClusterState::kNew;
   } else if (text == "existing") {
@@ -168,7 +168,7 @@ Status set_cluster_state(ServerConfig& config, std::string_view text) {
 }
 
 // The levels etcd 3.4's logutil.ConvertToZapLevel knows; anything else makes etcd panic.
-Status set_log_level(ServerConfig& config, std::string_view text) {
+Status set_log_level(MemberConfig& config, std::string_view text) {
   static constexpr std::string_view kLevels[] = {"debug",  "info",  "warn", "error",
                                                  "dpanic", "panic", "fatal"};
   if (std::find(std::begin(kLevels), std::end(kLevels), text) == std::end(kLevels)) {
@@ -193,37 +193,37 @@ constexpr FlagSpec kFlags[] = {
     {"config-file", "",
      "Path to the server configuration file (YAML, keys are the flag names). "
      "If given, all other flags and environment variables are ignored.",
-     set_text<&ServerConfig::config_file>},
-    {"name", "default", "Human-readable name for this member.", set_text<&ServerConfig::name>},
+     set_text<&MemberConfig::config_file>},
+    {"name", "default", "Human-readable name for this member.", set_text<&MemberConfig::name>},
     {"data-dir", "${name}.dengine", "Path to the data directory.",
-     set_text<&ServerConfig::data_dir>},
+     set_text<&MemberConfig::data_dir>},
     {"snapshot-count", "100000", "Number of committed transactions to trigger a snapshot to disk.",
-     set_unsigned<&ServerConfig::snapshot_count>},
+     set_unsigned<&MemberConfig::snapshot_count>},
     // etcd 3.5's flag (3.4 hard-codes 5000): entries kept behind a snapshot for slow followers.
     {"experimental-snapshot-catchup-entries", "5000",
      "Number of entries for a slow follower to catch up after compacting the raft storage "
      "entries.",
-     set_unsigned<&ServerConfig::snapshot_catchup_entries>},
+     set_unsigned<&MemberConfig::snapshot_catchup_entries>},
     {"experimental-watch-progress-notify-interval", "10m0s",
      "Duration of periodic watch progress notifications.",
-     set_duration_ms<&ServerConfig::watch_progress_notify_interval_ms>},
+     set_duration_ms<&MemberConfig::watch_progress_notify_interval_ms>},
     {"heartbeat-interval", "100", "Time (in milliseconds) of a heartbeat interval.",
-     set_unsigned<&ServerConfig::heartbeat_interval_ms>},
+     set_unsigned<&MemberConfig::heartbeat_interval_ms>},
     {"election-timeout", "1000", "Time (in milliseconds) for an election to timeout.",
-     set_unsigned<&ServerConfig::election_timeout_ms>},
+     set_unsigned<&MemberConfig::election_timeout_ms>},
     {"listen-peer-urls", "http://127.0.0.1:2380", "List of URLs to listen on for peer traffic.",
-     set_urls<&ServerConfig::listen_peer_urls>},
+     set_urls<&MemberConfig::listen_peer_urls>},
     {"listen-client-urls", "http://127.0.0.1:2379", "List of URLs to listen on for client traffic.",
-     set_urls<&ServerConfig::listen_client_urls>},
+     set_urls<&MemberConfig::listen_client_urls>},
     {"quota-backend-bytes", "0",
      "Raise alarms when backend size exceeds the given quota (0 defaults to 2 GiB).", set_quota},
     {"max-txn-ops", "128", "Maximum number of operations permitted in a transaction.",
-     set_unsigned<&ServerConfig::max_txn_ops>},
+     set_unsigned<&MemberConfig::max_txn_ops>},
     {"max-request-bytes", "1572864", "Maximum client request size in bytes the server will accept.",
-     set_unsigned<&ServerConfig::max_request_bytes>},
+     set_unsigned<&MemberConfig::max_request_bytes>},
     {"initial-advertise-peer-urls", "http://127.0.0.1:2380",
      "List of this member's peer URLs to advertise to the rest of the cluster.",
-     set_urls<&ServerConfig::initial_advertise_peer_urls>},
+     set_urls<&MemberConfig::initial_advertise_peer_urls>},
     {"initial-cluster", "${name}=${initial-advertise-peer-urls}",
      "Initial cluster configuration for bootstrapping.", set_initial_cluster},
     {"initial-cluster-state", "new", "Initial cluster state ('new' or 'existing').",
@@ -231,10 +231,10 @@ constexpr FlagSpec kFlags[] = {
     {"initial-cluster-token", "etcd-cluster",
      "Initial cluster token for the cluster during bootstrap; member and cluster ids are derived "
      "from it.",
-     set_text<&ServerConfig::initial_cluster_token>},
+     set_text<&MemberConfig::initial_cluster_token>},
     {"advertise-client-urls", "http://127.0.0.1:2379",
      "List of this member's client URLs to advertise to the public.",
-     set_urls<&ServerConfig::advertise_client_urls>},
+     set_urls<&MemberConfig::advertise_client_urls>},
     {"log-level", "info",
      "Configures log level. Only supports debug, info, warn, error, panic, or fatal.",
      set_log_level},
@@ -268,7 +268,7 @@ struct Setting {
   std::string source;  // "--name", "ETCD_NAME (--name)", "name at /etc/dengine.yaml:2:7"
 };
 
-Status apply_settings(std::span<const Setting> settings, ServerConfig& config) {
+Status apply_settings(std::span<const Setting> settings, MemberConfig& config) {
   for (const Setting& setting : settings) {
     const Status status = setting.flag->set(config, setting.value);
     if (!status) {
@@ -287,7 +287,7 @@ bool is_set(std::span<const Setting> settings, std::string_view flag) {
 // ---- the command line ------------------------------------------------------------------------
 
 struct CommandLine {
-  ServerAction action = ServerAction::kRun;
+  ConfigAction action = ConfigAction::kRun;
   std::vector<Setting> settings;  // in order; a repeated flag's last value wins, as in Go
 };
 
@@ -328,7 +328,7 @@ Result<CommandLine> scan_command_line(std::span<const std::string> args) {
     const std::string_view inline_value = has_value ? body.substr(equals + 1) : std::string_view{};
 
     if (name == "h" || name == "help") {
-      line.action = ServerAction::kHelp;
+      line.action = ConfigAction::kHelp;
       return line;
     }
     if (name == "version") {  // a boolean: --version or --version=true|false
@@ -336,7 +336,7 @@ Result<CommandLine> scan_command_line(std::span<const std::string> args) {
         return Status::invalid_argument("invalid value " + in_quotes(inline_value) +
                                         " for flag --version: must be true or false");
       }
-      if (!has_value || inline_value == "true") line.action = ServerAction::kVersion;
+      if (!has_value || inline_value == "true") line.action = ConfigAction::kVersion;
       continue;
     }
     const FlagSpec* flag = find_flag(name);
@@ -448,9 +448,9 @@ Result<std::vector<Setting>> settings_from_file(const std::string& path,
 
 enum class Source : uint8_t { kFlagsAndEnvironment, kConfigFile };
 
-void fill_derived_defaults(std::span<const Setting> settings, ServerConfig& config) {
+void fill_derived_defaults(std::span<const Setting> settings, MemberConfig& config) {
   // etcdserver: a snapshot count of 0 means the default.
-  if (config.snapshot_count == 0) config.snapshot_count = ServerConfig{}.snapshot_count;
+  if (config.snapshot_count == 0) config.snapshot_count = MemberConfig{}.snapshot_count;
   // etcdmain: an unset or empty data dir is "${name}.etcd"; ours is "${name}.dengine".
   if (!is_set(settings, "data-dir") || config.data_dir.empty()) {
     config.data_dir = config.name + ".dengine";
@@ -479,7 +479,7 @@ Status check_bind_urls(std::span<const Url> urls, std::string_view flag) {
 }
 
 // embed.Config.Validate's timing rules, with etcd's own wording.
-Status check_timing(const ServerConfig& config) {
+Status check_timing(const MemberConfig& config) {
   const auto ms = [](uint64_t value) { return std::to_string(value) + "ms"; };
   if (config.heartbeat_interval_ms == 0) {
     return Status::invalid_argument("--heartbeat-interval must be >0 (set to 0ms)");
@@ -514,10 +514,10 @@ std::string join(std::span<const std::string> parts) {
   return out;
 }
 
-// etcdserver.ServerConfig.VerifyBootstrap / VerifyJoinExisting. Every member derives every id
+// etcdserver.MemberConfig.VerifyBootstrap / VerifyJoinExisting. Every member derives every id
 // from --initial-cluster, so two members must not share a URL, this member must be in it, and
 // a new cluster must list this member at exactly the URLs it advertises.
-Status check_initial_cluster(const ServerConfig& config) {
+Status check_initial_cluster(const MemberConfig& config) {
   std::map<std::string, std::string> owner_of_url;
   for (const InitialClusterMember& member : config.initial_cluster) {
     for (const Url& url : member.peer_urls) {
@@ -547,7 +547,7 @@ Status check_initial_cluster(const ServerConfig& config) {
       "; a new cluster must list this member at exactly its advertised peer URLs");
 }
 
-Status validate(const ServerConfig& config, std::span<const Setting> settings, Source source) {
+Status validate(const MemberConfig& config, std::span<const Setting> settings, Source source) {
   if (config.name.empty()) return Status::invalid_argument("--name must not be empty");
   if (Status s = check_bind_urls(config.listen_peer_urls, "--listen-peer-urls"); !s) return s;
   if (Status s = check_bind_urls(config.listen_client_urls, "--listen-client-urls"); !s) return s;
@@ -576,7 +576,7 @@ Status validate(const ServerConfig& config, std::span<const Setting> settings, S
   return check_initial_cluster(config);
 }
 
-Result<ServerConfig> finish(ServerConfig config, std::span<const Setting> settings, Source source) {
+Result<MemberConfig> finish(MemberConfig config, std::span<const Setting> settings, Source source) {
   if (Status s = apply_settings(settings, config); !s) return s;
   fill_derived_defaults(settings, config);
   if (Status s = validate(config, settings, source); !s) return s;
@@ -599,15 +599,15 @@ std::string ignored_by_config_file(std::span<const Setting> from_flags,
   return ignored;
 }
 
-ServerConfig only_action(ServerAction action) {
-  ServerConfig config;
+MemberConfig only_action(ConfigAction action) {
+  MemberConfig config;
   config.action = action;
   return config;
 }
 
 }  // namespace
 
-ServerConfig::ServerConfig() {
+MemberConfig::MemberConfig() {
   for (const FlagSpec& flag : kFlags) {
     if (is_derived(flag)) continue;
     const Status parsed = flag.set(*this, flag.default_text);
@@ -622,17 +622,17 @@ std::string_view initial_cluster_state_name(InitialClusterState state) {
   return state == InitialClusterState::kNew ? "new" : "existing";
 }
 
-Result<ServerConfig> parse_server_config(std::span<const std::string> args,
+Result<MemberConfig> parse_member_config(std::span<const std::string> args,
                                          const std::map<std::string, std::string>& env) {
   auto line = scan_command_line(args);
   if (!line) return line.status();
-  if (line->action == ServerAction::kHelp) return only_action(ServerAction::kHelp);
+  if (line->action == ConfigAction::kHelp) return only_action(ConfigAction::kHelp);
 
   // Flag values are checked even when a config file will replace them, as etcd's flag parser
   // does, and before --version is honoured.
-  ServerConfig from_flags;
+  MemberConfig from_flags;
   if (Status s = apply_settings(line->settings, from_flags); !s) return s;
-  if (line->action == ServerAction::kVersion) return only_action(ServerAction::kVersion);
+  if (line->action == ConfigAction::kVersion) return only_action(ConfigAction::kVersion);
 
   std::string config_file = from_flags.config_file;
   if (config_file.empty()) {
@@ -640,7 +640,7 @@ Result<ServerConfig> parse_server_config(std::span<const std::string> args,
     if (it != env.end()) config_file = it->second;
   }
 
-  ServerConfig config;
+  MemberConfig config;
   if (!config_file.empty()) {
     config.config_file = config_file;
     if (const std::string ignored = ignored_by_config_file(line->settings, env); !ignored.empty()) {
@@ -660,7 +660,7 @@ Result<ServerConfig> parse_server_config(std::span<const std::string> args,
   return finish(std::move(config), settings, Source::kFlagsAndEnvironment);
 }
 
-std::string server_usage() {
+std::string member_config_usage() {
   std::string text =
       "Usage:\n\n"
       "  dengine-server [flags]\n"
@@ -779,4 +779,4 @@ std::string format_initial_cluster(std::span<const InitialClusterMember> members
   return text;
 }
 
-}  // namespace dengine::server
+}  // namespace dengine

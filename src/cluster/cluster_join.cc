@@ -1,4 +1,4 @@
-#include "server/cluster_join.h"
+#include "cluster/cluster_join.h"
 
 #include <algorithm>
 #include <chrono>
@@ -6,12 +6,12 @@
 #include <string>
 #include <vector>
 
+#include "cluster/member_identity.h"
+#include "cluster/peer_address_book.h"
 #include "net/peer_channel.h"
 #include "raftpb/raft.grpc.pb.h"
-#include "server/member_identity.h"
-#include "server/peer_address_book.h"
 
-namespace dengine::server {
+namespace dengine::cluster {
 namespace {
 
 // etcd gives up on fetching the cluster after its peer dial timeout; one try per member.
@@ -38,7 +38,7 @@ Result<raftpb::MembersResponse> ask_members(const std::string& url) {
 
 }  // namespace
 
-Result<ServerIds> join_running_cluster(const ServerConfig& config) {
+Result<ClusterIds> join_running_cluster(const MemberConfig& config) {
   const std::vector<std::string> own = sorted_texts(config.initial_advertise_peer_urls);
   std::string failures;
   std::optional<Status> not_added;
@@ -57,7 +57,7 @@ Result<ServerIds> join_running_cluster(const ServerConfig& config) {
                     " did not say which configuration its log starts from (an older version?)";
         continue;
       }
-      ServerIds ids;
+      ClusterIds ids;
       ids.cluster_id = answer->cluster_id();
       for (const raftpb::PeerMember& running : answer->members()) {
         std::vector<Url> urls;
@@ -88,4 +88,4 @@ Result<ServerIds> join_running_cluster(const ServerConfig& config) {
       (failures.empty() ? std::string("--initial-cluster names no other member") : failures) + ")");
 }
 
-}  // namespace dengine::server
+}  // namespace dengine::cluster

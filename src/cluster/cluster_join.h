@@ -7,16 +7,16 @@
 // the voters but not in any configuration yet; the leader brings it up to date (by image when
 // the log was compacted).
 
+#include "cluster/cluster_ids.h"
+#include "dengine/member_config.h"
 #include "dengine/status.h"
-#include "server/etcd_server.h"
-#include "server/server_config.h"
 
-namespace dengine::server {
+namespace dengine::cluster {
 
 // The ids to start with: the running cluster's id, this member's id as added, the
 // configuration the cluster's log starts from (the voters it was bootstrapped with, whatever
 // they are today) and every member's peer URLs. kUnavailable when no running member
 // answered; kNotFound when this member was not added first.
-Result<ServerIds> join_running_cluster(const ServerConfig& config);
+Result<ClusterIds> join_running_cluster(const MemberConfig& config);
 
-}  // namespace dengine::server
+}  // namespace dengine::cluster

@@ -1,6 +1,6 @@
-#include "server/peer_address_book.h"
+#include "cluster/peer_address_book.h"
 
-namespace dengine::server {
+namespace dengine::cluster {
 
 std::string grpc_address(const Url& url) {
   const bool ipv6 = url.host.find(':') != std::string::npos;
@@ -13,7 +13,7 @@ std::optional<std::string> grpc_address_of_url(const std::string& url) {
   return grpc_address(*parsed);
 }
 
-PeerAddressBook::PeerAddressBook(const ServerIds& bootstrap) {
+PeerAddressBook::PeerAddressBook(const ClusterIds& bootstrap) {
   for (const auto& [id, urls] : bootstrap.peer_urls) {
     admitted_.insert(id);
     if (!urls.empty()) addresses_.emplace(id, grpc_address(urls.front()));
@@ -34,7 +34,7 @@ bool PeerAddressBook::admits(NodeId id) const {
   return admitted_.contains(id);
 }
 
-void PeerAddressBook::refresh(const std::vector<api::ClusterMember>& members,
+void PeerAddressBook::refresh(const std::vector<api::RosterMember>& members,
                               const std::vector<MemberRecord>& records) {
   std::map<NodeId, std::string> addresses;
   std::set<NodeId> admitted;
@@ -48,7 +48,7 @@ void PeerAddressBook::refresh(const std::vector<api::ClusterMember>& members,
     }
   };
   for (const MemberRecord& record : records) place(record);
-  for (const api::ClusterMember& member : members) place(member.record);
+  for (const api::RosterMember& member : members) place(member.record);
   std::lock_guard lock(mutex_);
   // A member placed before and not now (a bootstrap member whose record is still to come)
   // keeps its address: forgetting it would only cut it off.
@@ -61,4 +61,4 @@ void PeerAddressBook::refresh(const std::vector<api::ClusterMember>& members,
   admitted_ = std::move(admitted);
 }
 
-}  // namespace dengine::server
+}  // namespace dengine::cluster

@@ -7,14 +7,14 @@
 #include <optional>
 #include <string>
 
+#include "cluster/cluster_ids.h"
 #include "dengine/status.h"
-#include "server/server_ids.h"
 
-namespace dengine::server {
+namespace dengine::cluster {
 
 // Nothing when the data dir has no identity yet; kCorruption naming the file when it is damaged.
-Result<std::optional<ServerIds>> read_server_ids(const std::string& data_dir);
+Result<std::optional<ClusterIds>> read_cluster_ids(const std::string& data_dir);
 // Creates the data dir if needed; replaces the file atomically.
-Status write_server_ids(const std::string& data_dir, const ServerIds& ids);
+Status write_cluster_ids(const std::string& data_dir, const ClusterIds& ids);
 
-}  // namespace dengine::server
+}  // namespace dengine::cluster
