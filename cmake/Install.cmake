@@ -14,6 +14,17 @@ install(TARGETS ${_dengine_installed_targets} EXPORT dengineTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# The networked member (dengine::cluster) and the static libraries under it, in an export set of
+# their own: dengineConfig.cmake loads it, and looks for gRPC, protobuf, spdlog, yaml-cpp and
+# OpenSSL, only when the component is asked for.
+set(_dengine_cluster_targets dengine_cluster dengine_member_config dengine_api dengine_net
+  dengine_tools dengine_etcd_proto dengine_raft_proto)
+install(TARGETS ${_dengine_cluster_targets} EXPORT dengineClusterTargets
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(EXPORT dengineClusterTargets NAMESPACE dengine::
+  DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/dengine)
 install(DIRECTORY "${PROJECT_SOURCE_DIR}/include/dengine"
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(EXPORT dengineTargets NAMESPACE dengine::

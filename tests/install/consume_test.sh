@@ -68,4 +68,28 @@ if ! grep -q "hello = world" "$work/run.log"; then
   echo "FAILED: the quick start did not print \"hello = world\"" >&2
   exit 1
 fi
+echo "-- build examples/embedded-node against the installed package (COMPONENTS cluster)"
+quiet "$cmake_bin" -S "$src/examples/embedded-node" -B "$work/build-node" -G "$generator" \
+  -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER="$cxx" "${launcher[@]}" \
+  -DCMAKE_PREFIX_PATH="$work/prefix"
+quiet "$cmake_bin" --build "$work/build-node" -j 1
+
+echo "-- run it as a one-member cluster on ports the system picks, then SIGTERM"
+any=http://127.0.0.1:0
+"$work/build-node/embedded-node" --data-dir="$work/node-data" --listen-peer-urls=$any \
+  --initial-advertise-peer-urls=$any --initial-cluster=default=$any --listen-client-urls=$any \
+  --advertise-client-urls=$any >"$work/node.out" 2>"$work/node.err" &
+node=$!
+for _ in $(seq 1 200); do
+  grep -q "leader is" "$work/node.out" && break
+  sleep 0.05
+done
+kill -TERM "$node"
+status=0
+wait "$node" || status=$?
+if ! grep -q "leader is" "$work/node.out" || [[ $status -ne 0 ]]; then
+  cat "$work/node.out" "$work/node.err" >&2
+  echo "FAILED: embedded-node did not lead its one-member cluster and stop cleanly (exit $status)" >&2
+  exit 1
+fi
 echo "-- passed"

@@ -1,5 +1,6 @@
-// Three dengine-server processes on 127.0.0.1 form one cluster and are driven by Debian's
-// etcdctl 3.4.23 through any member: writes and reads, txn, leases, watches and compaction
+// Three dengine-server processes (and, for the tests of ClusterOf, three embedded-node
+// processes) on 127.0.0.1 form one cluster and are driven by Debian's etcdctl 3.4.23 through
+// any member: writes and reads, txn, leases, watches and compaction
 // through followers; etcdctl's lock and elect between contending processes; the leader killed
 // with SIGKILL while etcdctl keeps writing; hostile bytes and foreign peers on the peer port.
 
@@ -88,7 +89,25 @@ class Cluster : public ::testing::Test {
   std::vector<std::unique_ptr<ServerProcess>> members_{3};
 };
 
-TEST_F(Cluster, WritesThroughAnyMemberAreReadFromEveryMember) {
+// The same tests against three dengine-server processes and against three embedded-node
+// processes (examples/embedded-node: a C++ service on dengine::cluster serving etcd's API).
+class ClusterOf : public Cluster, public ::testing::WithParamInterface<std::string> {
+ protected:
+  ClusterOf() {
+    for (MemberFlags& member : plan_) member.binary = GetParam();
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(Programs, ClusterOf,
+                         ::testing::Values(std::string(DENGINE_SERVER_PATH),
+                                           std::string(DENGINE_EMBEDDED_NODE_PATH)),
+                         [](const ::testing::TestParamInfo<std::string>& program) {
+                           return program.param == DENGINE_SERVER_PATH
+                                      ? std::string("DengineServer")
+                                      : std::string("EmbeddedNode");
+                         });
+
+TEST_P(ClusterOf, WritesThroughAnyMemberAreReadFromEveryMember) {
   EXPECT_EQ(ok(0, {"put", "fruit/apple", "red"}), "OK\n");
   EXPECT_EQ(ok(1, {"put", "fruit/banana", "yellow"}), "OK\n");
   EXPECT_EQ(ok(2, {"put", "fruit/cherry", "dark red"}), "OK\n");
@@ -211,7 +230,7 @@ TEST_F(Cluster, TxnLeasesWatchesAndCompactionWorkThroughFollowers) {
       << compacted.out << compacted.err;
 }
 
-TEST_F(Cluster, EtcdctlLockExcludesAndElectHandsOverBetweenProcessesOnDifferentMembers) {
+TEST_P(ClusterOf, EtcdctlLockExcludesAndElectHandsOverBetweenProcessesOnDifferentMembers) {
   // Two lock holders on different members, each logging its critical section: the sections
   // never overlap.
   const std::string log = root_ + "/sections.log";
@@ -255,7 +274,7 @@ TEST_F(Cluster, EtcdctlLockExcludesAndElectHandsOverBetweenProcessesOnDifferentM
   EXPECT_GE(bob_elected, alice_interrupted) << "two leaders of one election at once";
 }
 
-TEST_F(Cluster, WritesResumeAfterTheLeaderIsKilledAndNoAcknowledgedWriteIsLost) {
+TEST_P(ClusterOf, WritesResumeAfterTheLeaderIsKilledAndNoAcknowledgedWriteIsLost) {
   const int killed = leader();
   ASSERT_GE(killed, 0);
   std::string all_endpoints;
@@ -323,7 +342,7 @@ TEST_F(Cluster, WritesResumeAfterTheLeaderIsKilledAndNoAcknowledgedWriteIsLost) 
   read_all_from(static_cast<size_t>(killed));
 }
 
-TEST_F(Cluster, AGracefullyStoppedLeaderHandsOverBeforeItGoes) {
+TEST_P(ClusterOf, AGracefullyStoppedLeaderHandsOverBeforeItGoes) {
   const int old_leader = leader();
   ASSERT_GE(old_leader, 0);
   EXPECT_EQ(member(static_cast<size_t>(old_leader)).terminate(), 0);

@@ -164,7 +164,7 @@ ServerProcess::ServerProcess(const MemberFlags& member, std::string data_dir,
     : data_dir_(std::move(data_dir)) {
   endpoint_ = "127.0.0.1:" + std::to_string(member.client_port);
   const std::string peer_url = "http://127.0.0.1:" + std::to_string(member.peer_port);
-  std::vector<std::string> argv = {DENGINE_SERVER_PATH,
+  std::vector<std::string> argv = {member.binary,
                                    "--name=" + member.name,
                                    "--data-dir=" + data_dir_,
                                    "--listen-client-urls=http://" + endpoint_,

@@ -37,6 +37,8 @@ struct MemberFlags {
   int peer_port = 0;
   std::string initial_cluster;
   std::string initial_cluster_token = "etcd-cluster";
+  // The program: dengine-server, or another that takes etcd's member flags (embedded-node).
+  std::string binary = DENGINE_SERVER_PATH;
 };
 
 // `size` members on fresh ports, named m1, m2, ...
