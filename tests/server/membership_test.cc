@@ -3,8 +3,10 @@
 // client keeps writing, then the original member removed; and etcd's answers to the member
 // commands that must be refused.
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <regex>
@@ -32,6 +34,10 @@ const std::vector<std::string> kCompactingFlags = {"--snapshot-count=100",
 
 class Membership : public ::testing::Test {
  protected:
+  Membership() {
+    for (MemberFlags& member : plan_) member.binary = binary_;
+  }
+
   std::string peer_url(size_t i) const {
     return "http://127.0.0.1:" + std::to_string(plan_[i].peer_port);
   }
@@ -102,11 +108,18 @@ class Membership : public ::testing::Test {
 
   void grow_and_drop_the_first(bool from_image);
 
+  static constexpr size_t kMostMembers = 5;
+  static std::vector<std::string> member_dirs(const std::string& root) {
+    std::vector<std::string> dirs;
+    for (size_t i = 1; i <= kMostMembers; ++i) dirs.push_back(root + "/m" + std::to_string(i));
+    return dirs;
+  }
+
+  std::string binary_ = DENGINE_SERVER_PATH;
   std::vector<std::string> flags_ = kCompactingFlags;
-  std::vector<MemberFlags> plan_ = plan_cluster(3);
-  std::vector<std::string> dirs_ = {fresh_test_dir() + "/m1", fresh_test_dir() + "/m2",
-                                    fresh_test_dir() + "/m3"};
-  std::unique_ptr<ServerProcess> members_[3];
+  std::vector<MemberFlags> plan_ = plan_cluster(kMostMembers);
+  std::vector<std::string> dirs_ = member_dirs(fresh_test_dir());
+  std::unique_ptr<ServerProcess> members_[kMostMembers];
 };
 
 // Writes keys w/<n> through one member's gRPC endpoint until stopped; counts what failed.
@@ -350,6 +363,78 @@ TEST_F(Membership, AMemberRestartedAtItsUpdatedPeerUrlIsReachedThere) {
     std::this_thread::sleep_for(milliseconds(100));
   }
   EXPECT_EQ(value, "yes\n");
+}
+
+
+// Three to five processes of examples/embedded-node (C++ services on dengine::cluster): one
+// grown to five while a client writes through it (learners, caught up from the leader's image,
+// promoted), then two removed again, with no failed write; each process's member log reports
+// every configuration it went through.
+class EmbeddedMembership : public Membership {
+ protected:
+  EmbeddedMembership() {
+    binary_ = DENGINE_EMBEDDED_NODE_PATH;
+    for (MemberFlags& member : plan_) member.binary = binary_;
+  }
+
+  // The "voters: a,b,c" lines of member i's log, in order, each as a count of voters (a learner
+  // added or removed logs the same voters again: counted once).
+  std::vector<size_t> voter_counts(size_t i) const {
+    std::vector<size_t> counts;
+    const std::string log = members_[i]->log();
+    const std::regex line("voters: ([0-9a-f,]+)");
+    for (auto it = std::sregex_iterator(log.begin(), log.end(), line); it != std::sregex_iterator();
+         ++it) {
+      const std::string voters = (*it)[1];
+      const auto count = static_cast<size_t>(std::count(voters.begin(), voters.end(), ',')) + 1;
+      if (counts.empty() || counts.back() != count) counts.push_back(count);
+    }
+    return counts;
+  }
+};
+
+TEST_F(EmbeddedMembership, GrowsFromOneProcessToFiveAndBackToThreeWhileAClientWrites) {
+  ASSERT_NO_FATAL_FAILURE(start_first());
+  for (int i = 0; i < 300; ++i) ok(0, {"put", "pre/" + std::to_string(i), "v"});
+  Writer writer(members_[0]->endpoint());
+  const auto started = std::chrono::steady_clock::now();
+  for (size_t i = 1; i < 5; ++i) {
+    const std::string added =
+        ok(0, {"member", "add", plan_[i].name, "--learner", "--peer-urls=" + peer_url(i)});
+    const std::string id = added_id(added);
+    ASSERT_FALSE(id.empty()) << added;
+    ASSERT_NO_FATAL_FAILURE(start_joining(i));
+    ASSERT_NO_FATAL_FAILURE(promote_when_in_sync(0, id));
+    ASSERT_TRUE(members_[i]->wait_healthy()) << members_[i]->log();
+  }
+  const auto grown = std::chrono::steady_clock::now();
+  for (size_t i = 3; i < 5; ++i) {
+    const std::string id = id_of(0, plan_[i].name);
+    ASSERT_FALSE(id.empty());
+    ok(0, {"member", "remove", id});
+    EXPECT_EQ(members_[i]->wait_for_exit(seconds(20)), 0) << members_[i]->log();
+  }
+  writer.stop();
+  std::printf("grew 1 -> 5 in %lld ms and shrank to 3 while %d writes were acknowledged\n",
+              static_cast<long long>(
+                  std::chrono::duration_cast<milliseconds>(grown - started).count()),
+              writer.acknowledged());
+  EXPECT_EQ(writer.failed(), 0) << writer.first_failure();
+  EXPECT_GT(writer.acknowledged(), 0);
+  EXPECT_NE(members_[0]->log().find("sent an image of the state to a follower"), std::string::npos)
+      << members_[0]->log();
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(count_of_prefix(members_[i]->endpoint(), "pre/"), 300) << "member " << i;
+    EXPECT_EQ(count_of_prefix(members_[i]->endpoint(), "w/"), writer.acknowledged())
+        << "member " << i;
+    // The first saw every size from 1 to 5; each saw 5, and ended with 3.
+    const std::vector<size_t> counts = voter_counts(i);
+    ASSERT_FALSE(counts.empty()) << members_[i]->log();
+    EXPECT_EQ(counts.back(), 3U) << members_[i]->log();
+    EXPECT_NE(std::find(counts.begin(), counts.end(), 5U), counts.end()) << members_[i]->log();
+  }
+  const std::vector<size_t> first = voter_counts(0);
+  EXPECT_EQ(first, (std::vector<size_t>{1, 2, 3, 4, 5, 4, 3})) << members_[0]->log();
 }
 
 }  // namespace
