@@ -14,9 +14,6 @@
 namespace dengine::cluster {
 namespace {
 
-// etcd gives up on fetching the cluster after its peer dial timeout; one try per member.
-constexpr auto kAskTimeout = std::chrono::seconds(3);
-
 std::vector<std::string> sorted_texts(const std::vector<Url>& urls) {
   std::vector<std::string> texts;
   for (const Url& url : urls) texts.push_back(url.text);
@@ -24,19 +21,20 @@ std::vector<std::string> sorted_texts(const std::vector<Url>& urls) {
   return texts;
 }
 
-Result<raftpb::MembersResponse> ask_members(const std::string& url) {
+}  // namespace
+
+Result<raftpb::MembersResponse> ask_members(const std::string& url,
+                                            std::chrono::milliseconds timeout) {
   std::optional<std::string> address = grpc_address_of_url(url);
   if (!address) return Status::invalid_argument(url + " is not a peer URL");
   auto stub = raftpb::RaftPeer::NewStub(net::make_peer_channel(*address));
   grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + kAskTimeout);
+  context.set_deadline(std::chrono::system_clock::now() + timeout);
   raftpb::MembersResponse response;
   const grpc::Status status = stub->Members(&context, raftpb::MembersRequest{}, &response);
   if (!status.ok()) return Status::unavailable(url + ": " + status.error_message());
   return response;
 }
-
-}  // namespace
 
 Result<ClusterIds> join_running_cluster(const MemberConfig& config) {
   const std::vector<std::string> own = sorted_texts(config.initial_advertise_peer_urls);
@@ -47,7 +45,7 @@ Result<ClusterIds> join_running_cluster(const MemberConfig& config) {
   for (const InitialClusterMember& member : config.initial_cluster) {
     for (const Url& url : member.peer_urls) {
       if (std::find(own.begin(), own.end(), url.text) != own.end()) continue;
-      Result<raftpb::MembersResponse> answer = ask_members(url.text);
+      Result<raftpb::MembersResponse> answer = ask_members(url.text, kAskTimeout);
       if (!answer) {
         failures += (failures.empty() ? "" : "; ") + answer.status().message();
         continue;

@@ -19,6 +19,7 @@
 #include "cluster/member_roster.h"
 #include "cluster/membership_follower.h"
 #include "cluster/peer_address_book.h"
+#include "cluster/peer_check.h"
 #include "net/grpc_peer_router.h"
 #include "net/grpc_transport.h"
 #include "net/peer_channel.h"
@@ -63,12 +64,19 @@ EngineOptions engine_options(const MemberConfig& config, const cluster::ClusterI
 
 // Who this member is: the data dir's ids when it has them (they override the bootstrap flags,
 // as in etcd), else the running cluster's answer (--initial-cluster-state existing), else the
-// ids --initial-cluster and its token determine. Written to the data dir before the engine
-// starts on it.
+// ids --initial-cluster and its token determine. Peers that answer must be of the same cluster
+// (cluster/peer_check.h). Written to the data dir before the engine starts on it.
 Result<cluster::ClusterIds> member_ids(const MemberConfig& config) {
   Result<std::optional<cluster::ClusterIds>> stored = cluster::read_cluster_ids(config.data_dir);
   if (!stored) return stored.status();
-  if (*stored) return **stored;
+  if (*stored) {
+    if (Status same = cluster::check_peers_are_of_this_cluster(**stored, config,
+                                                               "the data dir " + config.data_dir);
+        !same) {
+      return same;
+    }
+    return **stored;
+  }
   cluster::ClusterIds ids;
   if (config.initial_cluster_state == InitialClusterState::kExisting) {
     Result<cluster::ClusterIds> joined = cluster::join_running_cluster(config);
@@ -80,6 +88,13 @@ Result<cluster::ClusterIds> member_ids(const MemberConfig& config) {
     Result<cluster::ClusterIdentity> identity = cluster::derive_identity(config);
     if (!identity) return identity.status();
     ids = cluster::bootstrap_ids(*identity);
+    if (Status same = cluster::check_peers_are_of_this_cluster(
+            ids, config,
+            "--initial-cluster and --initial-cluster-token \"" + config.initial_cluster_token +
+                "\"");
+        !same) {
+      return same;
+    }
   }
   if (Status written = cluster::write_cluster_ids(config.data_dir, ids); !written) return written;
   return ids;

@@ -92,4 +92,65 @@ if ! grep -q "leader is" "$work/node.out" || [[ $status -ne 0 ]]; then
   echo "FAILED: embedded-node did not lead its one-member cluster and stop cleanly (exit $status)" >&2
   exit 1
 fi
+echo "-- build the README's three-process quick start against the installed package"
+bash "$here/extract_quick_start.sh" "$src/README.md" "$work/cluster-project" \
+  "Quick start: three processes (C++)"
+quiet "$cmake_bin" -S "$work/cluster-project" -B "$work/build-cluster" -G "$generator" \
+  -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER="$cxx" "${launcher[@]}" \
+  -DCMAKE_PREFIX_PATH="$work/prefix"
+quiet "$cmake_bin" --build "$work/build-cluster" -j 1
+
+# Three members on random high ports (never etcd's 2379/2380); another try on other ports when
+# one cannot listen.
+run_three() {
+  local try=$1 base=$((20000 + RANDOM % 30000)) names=(a b c) cluster="" i
+  for i in 0 1 2; do
+    cluster+="${cluster:+,}${names[i]}=http://127.0.0.1:$((base + i))"
+  done
+  pids=()
+  for i in 0 1 2; do
+    local peer="http://127.0.0.1:$((base + i))"
+    "$work/build-cluster/quick-start-cluster" --name "${names[i]}" \
+      --data-dir "$work/cluster-$try/${names[i]}" --initial-cluster "$cluster" \
+      --listen-peer-urls "$peer" --initial-advertise-peer-urls "$peer" \
+      >"$work/cluster-$try/${names[i]}.out" 2>"$work/cluster-$try/${names[i]}.err" &
+    pids+=($!)
+  done
+  local done_count=0
+  for _ in $(seq 1 600); do
+    done_count=0
+    for i in 0 1 2; do
+      grep -q "Ctrl-C stops it" "$work/cluster-$try/${names[i]}.out" && done_count=$((done_count + 1))
+    done
+    ((done_count == 3)) && break
+    grep -qs "cannot listen" "$work/cluster-$try/"*.err && break
+    sleep 0.05
+  done
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  local failed=0
+  for i in 0 1 2; do wait "${pids[i]}" || failed=1; done
+  if grep -qs "cannot listen" "$work/cluster-$try/"*.err; then return 2; fi
+  if ((done_count != 3 || failed)); then
+    tail -n 20 "$work/cluster-$try/"* >&2
+    return 1
+  fi
+  for i in 0 1 2; do
+    if ! grep -q "greeting/c = hello from c" "$work/cluster-$try/${names[i]}.out"; then
+      cat "$work/cluster-$try/${names[i]}.out" >&2
+      return 1
+    fi
+  done
+}
+echo "-- run three members of it, each sees the three greetings, then SIGTERM each"
+result=2
+for try in 1 2 3; do
+  mkdir -p "$work/cluster-$try"
+  result=0
+  run_three "$try" || result=$?
+  ((result == 2)) || break
+done
+if ((result != 0)); then
+  echo "FAILED: the three-process quick start did not run as the README says" >&2
+  exit 1
+fi
 echo "-- passed"

@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
-# Usage: extract_quick_start.sh README.md OUT_DIR
-# Writes the first ```cpp block of README.md's "## Quick start (C++)" section to OUT_DIR/main.cc
-# and its first ```cmake block to OUT_DIR/CMakeLists.txt, byte for byte. Fails if either is
-# missing. Used by consume_test.sh and readme_matches_examples.sh.
+# Usage: extract_quick_start.sh README.md OUT_DIR [SECTION]
+# Writes the first ```cpp block of README.md's "## SECTION" section (default "Quick start (C++)")
+# to OUT_DIR/main.cc and its first ```cmake block to OUT_DIR/CMakeLists.txt, byte for byte.
+# Fails if either is missing. Used by consume_test.sh and readme_matches_examples.sh.
 set -euo pipefail
 
 readme=$1
 out=$2
+section_title="## ${3:-Quick start (C++)}"
 mkdir -p "$out"
 : >"$out/main.cc"
 : >"$out/CMakeLists.txt"
-awk -v cpp="$out/main.cc" -v cmake="$out/CMakeLists.txt" '
-  fence == "" && /^## / { section = ($0 == "## Quick start (C++)"); next }
+awk -v cpp="$out/main.cc" -v cmake="$out/CMakeLists.txt" -v title="$section_title" '
+  fence == "" && /^## / { section = ($0 == title); next }
   fence == "" && /^```/ {
     fence = substr($0, 4)
     if (fence == "") fence = "(none)"
@@ -28,7 +29,7 @@ awk -v cpp="$out/main.cc" -v cmake="$out/CMakeLists.txt" '
   }
   take != "" { print > take }
   END {
-    if (!have_cpp) print "no ```cpp block in the README section \"## Quick start (C++)\"" > "/dev/stderr"
-    if (!have_cmake) print "no ```cmake block in the README section \"## Quick start (C++)\"" > "/dev/stderr"
+    if (!have_cpp) print "no ```cpp block in the README section \"" title "\"" > "/dev/stderr"
+    if (!have_cmake) print "no ```cmake block in the README section \"" title "\"" > "/dev/stderr"
     exit !(have_cpp && have_cmake)
   }' "$readme"
