@@ -1,6 +1,6 @@
 // Three (and four) EmbeddedEngines in one process on real files: forwarding, reads from
 // followers, failover under writes, leases and watches across a leader change, membership
-// changes under write load, leadership transfer.
+// changes under write load, growth from one member, leadership transfer.
 
 #include <algorithm>
 #include <atomic>
@@ -259,6 +259,28 @@ TEST_P(ClusterTest, ALearnerIsAddedPromotedAndAMemberRemovedUnderWriteLoad) {
                event->members.voters.end();
   }
   EXPECT_TRUE(saw_four);
+}
+
+// etcdctl member add on a one-member cluster: a single change takes one step, committed by the
+// lone voter alone, so it completes while the new member is not running yet (through a joint
+// configuration the entry leaving it would wait for the new member forever). The new member
+// then starts, joins and serves.
+TEST_P(ClusterTest, ALoneMemberAddsAVoterThatIsNotRunningYet) {
+  start_cluster({1});
+  ASSERT_EQ(await_leader(), NodeId{1});
+  const Status added = engine(1).add_voter(2, seconds(10));
+  ASSERT_TRUE(added) << added.to_string();
+  ConfState members = engine(1).members();
+  std::sort(members.voters.begin(), members.voters.end());
+  EXPECT_EQ(members.voters, (std::vector<NodeId>{1, 2}));
+  EXPECT_TRUE(members.voters_outgoing.empty());
+
+  start_node(2, {1});  // joins: lists the voters, not itself
+  ASSERT_NE(await_leader(), kNoNode);
+  ASSERT_NE(put_until_acknowledged(kv(2), "after", "growth"), 0);
+  ConfState seen_by_two = engine(2).members();
+  std::sort(seen_by_two.voters.begin(), seen_by_two.voters.end());
+  EXPECT_EQ(seen_by_two.voters, (std::vector<NodeId>{1, 2}));
 }
 
 TEST_P(ClusterTest, LeadershipIsTransferredOnRequest) {
