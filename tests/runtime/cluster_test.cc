@@ -224,6 +224,17 @@ TEST_P(ClusterTest, ALearnerIsAddedPromotedAndAMemberRemovedUnderWriteLoad) {
   Status added = engine(asked).add_learner(4);  // asked of a follower: the leader does it
   ASSERT_TRUE(added) << added.to_string();
   ASSERT_TRUE(engine(4).wait_ready(kPatience));
+  // In force on the member asked; the leader, whose own write of the entry may still be on
+  // its way to disk, follows a moment later (the writer carries the commit meanwhile).
+  const auto leader_has_learner = [&] {
+    const std::vector<NodeId> learners = engine(leader).members().learners;
+    return std::find(learners.begin(), learners.end(), 4) != learners.end();
+  };
+  const auto give_up_waiting = std::chrono::steady_clock::now() + kPatience;
+  while (!leader_has_learner() && std::chrono::steady_clock::now() < give_up_waiting) {
+    std::this_thread::yield();
+  }
+  ASSERT_TRUE(leader_has_learner());
   // The leader refuses while the learner's log is not within 10% of its own.
   Status promoted;
   const auto give_up = std::chrono::steady_clock::now() + kPatience;
