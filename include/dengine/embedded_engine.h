@@ -67,10 +67,13 @@ class EmbeddedEngine {
   // Leader changes and configuration changes as this node sees them.
   MembershipWatch watch_membership();
 
-  // ---- cluster operations: called on any member, carried out by the leader (joint consensus,
-  // one change at a time). Each returns once the change is in force on this node and the
-  // joint configuration is left, or kTimedOut after `timeout` (real time; the change may still
-  // complete). ----
+  // ---- cluster operations: called on any member, carried out by the leader (one change at a
+  // time; a single change takes one step, without a joint configuration, so a lone member can
+  // add a voter that is not running yet). Each returns once the change is in force on this
+  // node, or kTimedOut after `timeout` (real time; the change may still complete). Asked of a
+  // follower, the change may be in force there a moment before the leader has it (the leader's
+  // own write of the entry is still on its way to disk); until then the leader refuses the
+  // next change with kFailedPrecondition ("still pending"): retry. ----
   static constexpr std::chrono::milliseconds kDefaultChangeTimeout{10'000};
   // A non-voting member that receives the log (start its engine with the voters as
   // initial_members, without itself).

@@ -16,8 +16,9 @@ enum class EntryType : uint8_t {
   // Appended by each new leader at the start of its term (Raft thesis §6.4): committing it
   // commits every earlier entry and lets the leader serve reads. Carries no data.
   kNoOp = 1,
-  // A membership change (thesis §4.3, joint consensus), encoded by the Raft core. It takes
-  // effect on a node when the entry is handed to its apply worker.
+  // A membership change, encoded by the Raft core: a single change in one step (thesis §4.1),
+  // or the entry entering or leaving a joint configuration (thesis §4.3). It takes effect on a
+  // node when the entry is handed to its apply worker.
   kConfChange = 2,
 };
 

@@ -49,7 +49,7 @@ Result<ConfChangeEntry> decode_conf_change(const std::string& data) {
   }
   ConfChangeEntry entry;
   const auto kind = static_cast<uint8_t>(data[1]);
-  if (kind > static_cast<uint8_t>(ConfChangeEntry::Kind::kLeaveJoint)) {
+  if (kind > static_cast<uint8_t>(ConfChangeEntry::Kind::kSimple)) {
     return Status::corruption("raft: configuration change entry has unknown kind " +
                               std::to_string(kind));
   }

@@ -12,9 +12,13 @@
 namespace dengine::raft {
 
 struct ConfChangeEntry {
-  enum class Kind : uint8_t { kEnterJoint = 0, kLeaveJoint = 1 };
+  // kEnterJoint and kLeaveJoint: joint consensus (thesis §4.3), for several changes at once.
+  // kSimple: one change, in force as soon as it is applied (thesis §4.1; etcd-raft's
+  // ConfChangeV1 and its automatic transition for a single change). Tags are on disk: append,
+  // never renumber.
+  enum class Kind : uint8_t { kEnterJoint = 0, kLeaveJoint = 1, kSimple = 2 };
   Kind kind = Kind::kEnterJoint;
-  std::vector<ConfChange> changes;  // kEnterJoint only
+  std::vector<ConfChange> changes;  // kEnterJoint and kSimple
 };
 
 std::string encode_conf_change(const ConfChangeEntry& entry);

@@ -1,6 +1,7 @@
 #include "raft/joint_config.h"
 
 #include <algorithm>
+#include <iterator>
 #include <set>
 #include <string>
 
@@ -61,16 +62,27 @@ std::vector<NodeId> Membership::peers_of(NodeId self) const {
   return peers;
 }
 
-Result<Membership> enter_joint(const Membership& current, const std::vector<ConfChange>& changes) {
+namespace {
+
+// The voters and learners once `changes` are made to a configuration that is not joint.
+struct ChangedMembers {
+  std::set<NodeId> voters;
+  std::set<NodeId> learners;
+};
+
+Result<ChangedMembers> make_changes(const Membership& current,
+                                    const std::vector<ConfChange>& changes) {
   if (current.voters.is_joint()) {
     return Status::failed_precondition(
         "raft: the configuration is joint; it must leave the joint state before another change");
   }
   if (changes.empty())
     return Status::invalid_argument("raft: a configuration change needs changes");
-  std::set<NodeId> voters(current.voters.incoming().voters().begin(),
-                          current.voters.incoming().voters().end());
-  std::set<NodeId> learners(current.learners.begin(), current.learners.end());
+  ChangedMembers next{.voters = {current.voters.incoming().voters().begin(),
+                                 current.voters.incoming().voters().end()},
+                      .learners = {current.learners.begin(), current.learners.end()}};
+  std::set<NodeId>& voters = next.voters;
+  std::set<NodeId>& learners = next.learners;
   std::set<NodeId> touched;
   for (const ConfChange& change : changes) {
     const std::string node = std::to_string(change.node);
@@ -105,10 +117,43 @@ Result<Membership> enter_joint(const Membership& current, const std::vector<Conf
   if (voters.empty()) {
     return Status::invalid_argument("raft: a configuration change may not remove every voter");
   }
+  return next;
+}
+
+// How many servers are voters in exactly one of `before` and `after`.
+size_t voters_changed(const std::vector<NodeId>& before, const std::set<NodeId>& after) {
+  const std::set<NodeId> old_voters(before.begin(), before.end());
+  std::vector<NodeId> changed;
+  std::set_symmetric_difference(old_voters.begin(), old_voters.end(), after.begin(), after.end(),
+                                std::back_inserter(changed));
+  return changed.size();
+}
+
+}  // namespace
+
+Result<Membership> simple_change(const Membership& current,
+                                 const std::vector<ConfChange>& changes) {
+  Result<ChangedMembers> changed = make_changes(current, changes);
+  if (!changed) return changed.status();
+  // Thesis §4.1: only a change of one voter keeps every majority of C_old overlapping every
+  // majority of C_new; more than that needs C_old,new (etcd-raft refuses it the same way).
+  if (voters_changed(current.voters.incoming().voters(), changed->voters) > 1) {
+    return Status::invalid_argument(
+        "raft: more than one voter changes; that needs a joint configuration");
+  }
   Membership next;
-  next.voters =
-      JointConfig(MajorityConfig({voters.begin(), voters.end()}), current.voters.incoming());
-  next.learners.assign(learners.begin(), learners.end());
+  next.voters = JointConfig(MajorityConfig({changed->voters.begin(), changed->voters.end()}));
+  next.learners.assign(changed->learners.begin(), changed->learners.end());
+  return next;
+}
+
+Result<Membership> enter_joint(const Membership& current, const std::vector<ConfChange>& changes) {
+  Result<ChangedMembers> changed = make_changes(current, changes);
+  if (!changed) return changed.status();
+  Membership next;
+  next.voters = JointConfig(MajorityConfig({changed->voters.begin(), changed->voters.end()}),
+                            current.voters.incoming());
+  next.learners.assign(changed->learners.begin(), changed->learners.end());
   return next;
 }
 
@@ -117,6 +162,18 @@ Membership leave_joint(const Membership& current) {
   next.voters = JointConfig(current.voters.incoming());
   next.learners = current.learners;
   return next;
+}
+
+Result<Membership> next_membership(const Membership& current, const ConfChangeEntry& entry) {
+  switch (entry.kind) {
+    case ConfChangeEntry::Kind::kSimple: return simple_change(current, entry.changes);
+    case ConfChangeEntry::Kind::kEnterJoint: return enter_joint(current, entry.changes);
+    case ConfChangeEntry::Kind::kLeaveJoint: break;
+  }
+  if (!current.voters.is_joint()) {
+    return Status::failed_precondition("raft: a leave-joint entry outside a joint configuration");
+  }
+  return leave_joint(current);
 }
 
 }  // namespace dengine::raft

@@ -7,6 +7,7 @@
 #include "dengine/entry.h"
 #include "dengine/status.h"
 #include "dengine/types.h"
+#include "raft/conf_change_codec.h"
 #include "raft/majority.h"
 
 namespace dengine::raft {
@@ -53,11 +54,18 @@ struct Membership {
   [[nodiscard]] std::vector<NodeId> peers_of(NodeId self) const;
 };
 
-// Thesis §4.3: entering the joint configuration C_old,new. The current configuration must not be
-// joint; the result is joint with the current voters as the outgoing half (even a single change
-// goes through it, which keeps one rule for every change).
+// Thesis §4.1: a change of at most one voter, straight from C_old to C_new. Any majority of the
+// one meets any majority of the other, so no joint configuration is needed (etcd-raft's
+// confchange.Changer.Simple). The current configuration must not be joint.
+Result<Membership> simple_change(const Membership& current, const std::vector<ConfChange>& changes);
+// Thesis §4.3: entering the joint configuration C_old,new, for changes of several servers at
+// once. The current configuration must not be joint; the result is joint with the current
+// voters as the outgoing half.
 Result<Membership> enter_joint(const Membership& current, const std::vector<ConfChange>& changes);
 // Thesis §4.3: leaving it for C_new.
 Membership leave_joint(const Membership& current);
+// The configuration after the entry `entry` on `current`: the one rule every reader of
+// configuration entries shares (the core as it applies or replays them, the simulator).
+Result<Membership> next_membership(const Membership& current, const ConfChangeEntry& entry);
 
 }  // namespace dengine::raft

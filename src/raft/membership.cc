@@ -1,9 +1,13 @@
-// Membership changes through joint consensus (thesis §4.3): the leader appends the entry that
-// enters C_old,new, every node acts on a configuration entry as it is handed to the apply
-// worker, and the leader then appends the entry that leaves it for C_new.
+// Membership changes. A single change (one voter or learner in or out, or a learner promoted)
+// takes one step (thesis §4.1): the leader appends it, and every node acts on it as the entry is
+// handed to the apply worker. Several changes at once go through joint consensus (thesis §4.3):
+// the leader appends the entry that enters C_old,new, every node acts on it as it is applied,
+// and the leader then appends the entry that leaves it for C_new.
 
+#include <algorithm>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "common/check.h"
 #include "raft/conf_change_codec.h"
@@ -27,18 +31,23 @@ Result<Index> RaftNode::propose_conf_change(std::vector<ConfChange> changes) {
     return Status::failed_precondition("raft: the configuration change at index " +
                                        std::to_string(pending_conf_index_) + " is still pending");
   }
-  Result<Membership> next = enter_joint(membership_, changes);
+  // Thesis §4.1: one server added or removed keeps every majority of the old configuration
+  // overlapping every majority of the new, so a lone change is made in one step, committed under
+  // the old configuration and in force once applied (etcd-raft's automatic transition). Several
+  // changes in one proposal need the joint configuration (thesis §4.3).
+  ConfChangeEntry entry{.kind = changes.size() == 1 ? ConfChangeEntry::Kind::kSimple
+                                                    : ConfChangeEntry::Kind::kEnterJoint,
+                        .changes = std::move(changes)};
+  Result<Membership> next = next_membership(membership_, entry);
   if (!next) return next.status();
   if (transfer_target_ != kNoNode) {
     return Status::unavailable("raft: leadership is being transferred; retry on the new leader");
   }
   const Index index = log_.last_index() + 1;
-  log_.append(
-      Entry{.term = term_,
-            .index = index,
-            .type = EntryType::kConfChange,
-            .data = encode_conf_change(ConfChangeEntry{.kind = ConfChangeEntry::Kind::kEnterJoint,
-                                                       .changes = std::move(changes)})});
+  log_.append(Entry{.term = term_,
+                    .index = index,
+                    .type = EntryType::kConfChange,
+                    .data = encode_conf_change(entry)});
   pending_conf_index_ = index;
   broadcast_pending_ = true;
   check_invariants();
@@ -49,19 +58,32 @@ void RaftNode::apply_conf_change(const Entry& entry) {
   Result<ConfChangeEntry> decoded = decode_conf_change(entry.data);
   // Only leaders write these entries, after validating them: a bad one is corruption.
   DENGINE_CHECK_MSG(decoded.has_value(), decoded.status().to_string());
-  if (decoded->kind == ConfChangeEntry::Kind::kEnterJoint) {
-    Result<Membership> next = enter_joint(membership_, decoded->changes);
-    DENGINE_CHECK_MSG(next.has_value(), "committed configuration change at index " +
-                                            std::to_string(entry.index) +
-                                            " is invalid: " + next.status().to_string());
-    membership_ = std::move(*next);
-  } else {
-    membership_ = leave_joint(membership_);
+  Result<Membership> next = next_membership(membership_, *decoded);
+  DENGINE_CHECK_MSG(next.has_value(), "committed configuration change at index " +
+                                          std::to_string(entry.index) +
+                                          " is invalid: " + next.status().to_string());
+  membership_ = std::move(*next);
+  // Only an entry entering C_old,new leaves a joint configuration behind it.
+  DENGINE_CHECK(membership_.voters.is_joint() ==
+                (decoded->kind == ConfChangeEntry::Kind::kEnterJoint));
+  if (role_ != RaftRole::kLeader) {
+    check_invariants();
+    return;
   }
-  if (role_ != RaftRole::kLeader) return;
   // What the previous configuration committed stays committed; new voters hold none of it yet.
   commit_floor_ = log_.committed();
+  std::vector<NodeId> known;
+  for (const auto& [node, pr] : progress_) known.push_back(node);
   update_progress_for_membership();
+  // A smaller majority may already hold more (a voter removed): count again (etcd-raft does).
+  maybe_advance_commit();
+  // New members hear from the leader now, not at the next heartbeat or proposal. Without a
+  // joint configuration no leave entry follows to carry the log to them.
+  for (auto& [node, pr] : progress_) {
+    if (!std::binary_search(known.begin(), known.end(), node)) {
+      send_append(node, /*send_if_empty=*/true);
+    }
+  }
   if (!membership_.voters.is_joint() && !membership_.voters.contains(id())) {
     // Thesis §4.2.2: a leader removed from the configuration steps down once C_new is
     // committed. But the remaining voters act on C_new only once they know that, and until then
@@ -70,6 +92,7 @@ void RaftNode::apply_conf_change(const Entry& entry) {
     removed_at_ = entry.index;
     maybe_step_down_after_removal();
   }
+  check_invariants();
 }
 
 void RaftNode::maybe_leave_joint() {
@@ -108,12 +131,8 @@ ConfState RaftNode::conf_state_at_commit() const {
     if (entry.type != EntryType::kConfChange) continue;
     Result<ConfChangeEntry> decoded = decode_conf_change(entry.data);
     if (!decoded) continue;
-    if (decoded->kind == ConfChangeEntry::Kind::kEnterJoint) {
-      Result<Membership> next = enter_joint(membership, decoded->changes);
-      if (next) membership = std::move(*next);
-    } else {
-      membership = leave_joint(membership);
-    }
+    Result<Membership> next = next_membership(membership, *decoded);
+    if (next) membership = std::move(*next);
   }
   return membership.to_conf_state();
 }

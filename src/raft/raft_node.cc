@@ -74,13 +74,9 @@ RaftNode::RaftNode(RaftConfig config, RaftBootState boot)
     if (entry.type != EntryType::kConfChange) continue;
     Result<ConfChangeEntry> decoded = decode_conf_change(entry.data);
     DENGINE_CHECK_MSG(decoded.has_value(), decoded.status().to_string());
-    if (decoded->kind == ConfChangeEntry::Kind::kEnterJoint) {
-      Result<Membership> next = enter_joint(membership_, decoded->changes);
-      DENGINE_CHECK_MSG(next.has_value(), next.status().to_string());
-      membership_ = std::move(*next);
-    } else {
-      membership_ = leave_joint(membership_);
-    }
+    Result<Membership> next = next_membership(membership_, *decoded);
+    DENGINE_CHECK_MSG(next.has_value(), next.status().to_string());
+    membership_ = std::move(*next);
   }
   latest_snapshot_ = boot.snapshot;
   booting_ = boot.hard_state.term > 0;
@@ -403,6 +399,9 @@ void RaftNode::check_invariants() {
   DENGINE_CHECK(log_.stable() <= log_.written());
   DENGINE_CHECK(log_.written() <= log_.last_index());
   if (role_ == RaftRole::kCandidate || role_ == RaftRole::kLeader) DENGINE_CHECK(vote_ == id());
+  // A configuration always has voters to decide with, and a learner is never also a voter.
+  DENGINE_CHECK(!membership_.voters.incoming().voters().empty());
+  for (NodeId learner : membership_.learners) DENGINE_CHECK(!membership_.voters.contains(learner));
   if (role_ == RaftRole::kLeader) {
     DENGINE_CHECK(leader_ == id());
     // What a leader commits on its own authority is held durably by a quorum.

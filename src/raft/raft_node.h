@@ -58,11 +58,14 @@ class RaftNode {
   void on_snapshot_ready(SnapshotMeta snapshot);
   // The transport could not deliver the snapshot to `to`: probe it again.
   void report_snapshot_failed(NodeId to);
-  // Membership change through joint consensus (thesis §4.3): appends the change to enter the
-  // joint configuration; once that entry is applied the leader appends the one that leaves it.
-  // Fails with kNotLeader; kFailedPrecondition while another change is pending, while joint, or
-  // before the leader has committed an entry of its term (the single-server-change bug fix);
-  // kInvalidArgument for a change that is not valid on the current membership.
+  // Membership change. A single change (add a voter or a learner, promote a learner, remove a
+  // node) takes one step (thesis §4.1): its entry is committed under the current configuration
+  // and the new one is in force once it is applied. Several changes at once go through joint
+  // consensus (thesis §4.3): the entry enters the joint configuration; once it is applied the
+  // leader appends the one that leaves it. Fails with kNotLeader; kFailedPrecondition while
+  // another change is pending, while joint, or before the leader has committed an entry of its
+  // term (the single-server-change bug fix); kInvalidArgument for a change that is not valid on
+  // the current membership.
   Result<Index> propose_conf_change(std::vector<ConfChange> changes);
   // Leadership transfer (thesis §3.10): catch `target` up, then tell it to campaign at once.
   // Proposals are refused while it runs; it is abandoned after an election timeout. Fails

@@ -19,7 +19,8 @@ std::string describe_conf_change_data(const std::string& data) {
   Result<ConfChangeEntry> decoded = decode_conf_change(data);
   if (!decoded) return "undecodable: " + decoded.status().to_string();
   if (decoded->kind == ConfChangeEntry::Kind::kLeaveJoint) return "leave-joint";
-  std::string text;
+  // A simple change reads as etcd's ConfChangeV1 does ("v4"); entering joint says so.
+  std::string text = decoded->kind == ConfChangeEntry::Kind::kEnterJoint ? "enter-joint" : "";
   for (const ConfChange& change : decoded->changes) {
     if (!text.empty()) text += ' ';
     switch (change.op) {

@@ -1,6 +1,7 @@
-// Membership changes through joint consensus (Raft thesis §4.3): the joint configuration's
-// quorums, the rules for entering and leaving it, the kConfChange entry codec, and how a RaftNode
-// proposes, replicates and adopts configurations — with learners, leader removal and snapshots.
+// Membership changes: single changes in one step (Raft thesis §4.1) and several at once through
+// joint consensus (thesis §4.3): the joint configuration's quorums, the rules for changing
+// configurations, the kConfChange entry codec, and how a RaftNode proposes, replicates and adopts
+// configurations — with learners, leader removal and snapshots.
 
 #include <algorithm>
 #include <cstdint>
@@ -100,6 +101,14 @@ Entry enter_joint_entry(Term term, Index index, std::vector<ConfChange> changes)
                .type = EntryType::kConfChange,
                .data = encode_conf_change(
                    ConfChangeEntry{.kind = Kind::kEnterJoint, .changes = std::move(changes)})};
+}
+
+Entry simple_entry(Term term, Index index, ConfChange change) {
+  return Entry{
+      .term = term,
+      .index = index,
+      .type = EntryType::kConfChange,
+      .data = encode_conf_change(ConfChangeEntry{.kind = Kind::kSimple, .changes = {change}})};
 }
 
 Entry leave_joint_entry(Term term, Index index) {
@@ -290,13 +299,106 @@ TEST(JointConfig, JointConfigurationQuorumsAlwaysOverlap) {
   }
 }
 
-// ---- ConfChangeRules: enter_joint / leave_joint ----
+// ---- ConfChangeRules: simple_change / enter_joint / leave_joint ----
 
 StatusCode code_of(const Result<Membership>& result) {
   return result.status().code();
 }
 
-// Thesis §4.3: even a single change goes through C_old,new (one rule for every change).
+// Thesis §4.1: a single change goes straight from C_old to C_new.
+TEST(ConfChangeRules, SimpleChangeSwitchesStraightToTheNewConfiguration) {
+  Result<Membership> next = simple_change(membership({1, 2, 3}), {add_voter(4)});
+  ASSERT_TRUE(next.has_value()) << next.status().to_string();
+  EXPECT_FALSE(next->voters.is_joint());
+  EXPECT_TRUE(same_conf(next->to_conf_state(), conf({1, 2, 3, 4})));
+}
+
+// Thesis §4.1: the one-member cluster grows to two in one step.
+TEST(ConfChangeRules, SimpleChangeAddsASecondVoterToALoneVoter) {
+  Result<Membership> next = simple_change(membership({1}), {add_voter(2)});
+  ASSERT_TRUE(next.has_value()) << next.status().to_string();
+  EXPECT_TRUE(same_conf(next->to_conf_state(), conf({1, 2})));
+}
+
+TEST(ConfChangeRules, SimpleChangeRemovesAVoter) {
+  Result<Membership> next = simple_change(membership({1, 2, 3}), {remove_node(2)});
+  ASSERT_TRUE(next.has_value()) << next.status().to_string();
+  EXPECT_TRUE(same_conf(next->to_conf_state(), conf({1, 3})));
+}
+
+// Thesis §4.2.1: promoting a caught-up learner changes one voter.
+TEST(ConfChangeRules, SimpleChangePromotesALearner) {
+  Result<Membership> next = simple_change(membership({1, 2, 3}, {4}), {add_voter(4)});
+  ASSERT_TRUE(next.has_value()) << next.status().to_string();
+  EXPECT_TRUE(same_conf(next->to_conf_state(), conf({1, 2, 3, 4})));
+  EXPECT_FALSE(next->is_learner(4));
+}
+
+// Learners do not vote, so adding or removing one changes no majority.
+TEST(ConfChangeRules, SimpleChangeAddsAndRemovesLearners) {
+  Result<Membership> added = simple_change(membership({1, 2, 3}), {add_learner(4)});
+  ASSERT_TRUE(added.has_value()) << added.status().to_string();
+  EXPECT_TRUE(same_conf(added->to_conf_state(), conf({1, 2, 3}, {}, {4})));
+  Result<Membership> removed = simple_change(*added, {remove_node(4)});
+  ASSERT_TRUE(removed.has_value()) << removed.status().to_string();
+  EXPECT_TRUE(same_conf(removed->to_conf_state(), conf({1, 2, 3})));
+}
+
+// Thesis §4.1 (Figure 4.3's argument): with two voters changed, a majority of C_old and one of
+// C_new may be disjoint; etcd-raft's Changer.Simple refuses the same.
+TEST(ConfChangeRules, SimpleChangeRefusesMoreThanOneVoter) {
+  EXPECT_EQ(code_of(simple_change(membership({1, 2, 3}), {add_voter(4), add_voter(5)})),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(code_of(simple_change(membership({1, 2, 3}), {add_voter(4), remove_node(3)})),
+            StatusCode::kInvalidArgument);
+  // Learners do not count toward the one voter.
+  EXPECT_TRUE(simple_change(membership({1, 2, 3}), {add_voter(4), add_learner(5)}).has_value());
+}
+
+TEST(ConfChangeRules, SimpleChangeRefusedWhileJoint) {
+  Result<Membership> joint = enter_joint(membership({1, 2, 3}), {add_voter(4), add_voter(5)});
+  ASSERT_TRUE(joint.has_value());
+  EXPECT_EQ(code_of(simple_change(*joint, {add_learner(6)})), StatusCode::kFailedPrecondition);
+}
+
+// The checks every change shares hold for the simple form too.
+TEST(ConfChangeRules, SimpleChangeChecksLikeEveryChange) {
+  EXPECT_EQ(code_of(simple_change(membership({1, 2, 3}), {})), StatusCode::kInvalidArgument);
+  EXPECT_EQ(code_of(simple_change(membership({1}), {remove_node(1)})),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(code_of(simple_change(membership({1, 2, 3}), {add_voter(2)})),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(code_of(simple_change(membership({1, 2, 3}), {add_learner(3)})),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(code_of(simple_change(membership({1, 2, 3}), {remove_node(4)})),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(code_of(simple_change(membership({1, 2, 3}), {add_voter(kNoNode)})),
+            StatusCode::kInvalidArgument);
+}
+
+// next_membership: each entry kind to its rule.
+TEST(ConfChangeRules, NextMembershipFollowsTheEntryKind) {
+  const Membership start = membership({1, 2, 3});
+  Result<Membership> simple =
+      next_membership(start, ConfChangeEntry{.kind = Kind::kSimple, .changes = {add_voter(4)}});
+  ASSERT_TRUE(simple.has_value());
+  EXPECT_TRUE(same_conf(simple->to_conf_state(), conf({1, 2, 3, 4})));
+  Result<Membership> joint =
+      next_membership(start, ConfChangeEntry{.kind = Kind::kEnterJoint, .changes = {add_voter(4)}});
+  ASSERT_TRUE(joint.has_value());
+  EXPECT_TRUE(same_conf(joint->to_conf_state(), conf({1, 2, 3, 4}, {1, 2, 3})));
+  Result<Membership> left =
+      next_membership(*joint, ConfChangeEntry{.kind = Kind::kLeaveJoint, .changes = {}});
+  ASSERT_TRUE(left.has_value());
+  EXPECT_TRUE(same_conf(left->to_conf_state(), conf({1, 2, 3, 4})));
+  // A leave entry outside a joint configuration is a log no leader could have written.
+  EXPECT_EQ(
+      code_of(next_membership(start, ConfChangeEntry{.kind = Kind::kLeaveJoint, .changes = {}})),
+      StatusCode::kFailedPrecondition);
+}
+
+// Thesis §4.3: enter_joint with one change still makes C_old,new (the log may hold such entries:
+// before single changes took one step, every change went through it).
 TEST(ConfChangeRules, SingleChangeEntersJointConfigurationWithOldVotersOutgoing) {
   Result<Membership> next = enter_joint(membership({1, 2, 3}), {add_voter(4)});
   ASSERT_TRUE(next.has_value()) << next.status().to_string();
@@ -423,6 +525,37 @@ TEST(ConfChangeCodec, EnterJointRoundTrips) {
   EXPECT_EQ(decoded->changes, kSample.changes);
 }
 
+TEST(ConfChangeCodec, SimpleRoundTrips) {
+  Result<ConfChangeEntry> decoded = decode_conf_change(
+      encode_conf_change(ConfChangeEntry{.kind = Kind::kSimple, .changes = {add_voter(2)}}));
+  ASSERT_TRUE(decoded.has_value()) << decoded.status().to_string();
+  EXPECT_EQ(decoded->kind, Kind::kSimple);
+  EXPECT_EQ(decoded->changes, std::vector<ConfChange>{add_voter(2)});
+}
+
+// The entries already in logs keep their meaning: the bytes of an enter-joint adding voter 4 and
+// of a leave-joint, as every earlier build wrote them, and the new kind's tag.
+TEST(ConfChangeCodec, EncodingIsStable) {
+  const std::string enter_joint_v4("\x01\x00\x01\x00\x00\x00\x00\x04\x00\x00\x00\x00\x00\x00\x00",
+                                   15);
+  const std::string leave_joint("\x01\x01\x00\x00\x00\x00", 6);
+  const std::string simple_v4("\x01\x02\x01\x00\x00\x00\x00\x04\x00\x00\x00\x00\x00\x00\x00", 15);
+  Result<ConfChangeEntry> enter = decode_conf_change(enter_joint_v4);
+  ASSERT_TRUE(enter.has_value()) << enter.status().to_string();
+  EXPECT_EQ(enter->kind, Kind::kEnterJoint);
+  EXPECT_EQ(enter->changes, std::vector<ConfChange>{add_voter(4)});
+  Result<ConfChangeEntry> leave = decode_conf_change(leave_joint);
+  ASSERT_TRUE(leave.has_value()) << leave.status().to_string();
+  EXPECT_EQ(leave->kind, Kind::kLeaveJoint);
+  EXPECT_EQ(
+      encode_conf_change(ConfChangeEntry{.kind = Kind::kEnterJoint, .changes = {add_voter(4)}}),
+      enter_joint_v4);
+  EXPECT_EQ(encode_conf_change(ConfChangeEntry{.kind = Kind::kLeaveJoint, .changes = {}}),
+            leave_joint);
+  EXPECT_EQ(encode_conf_change(ConfChangeEntry{.kind = Kind::kSimple, .changes = {add_voter(4)}}),
+            simple_v4);
+}
+
 TEST(ConfChangeCodec, LeaveJointRoundTrips) {
   Result<ConfChangeEntry> decoded = decode_conf_change(
       encode_conf_change(ConfChangeEntry{.kind = Kind::kLeaveJoint, .changes = {}}));
@@ -448,8 +581,10 @@ TEST(ConfChangeCodec, UnknownFormatVersionIsCorruption) {
 
 TEST(ConfChangeCodec, UnknownKindIsCorruption) {
   std::string data = encode_conf_change(kSample);
-  data[1] = 2;
-  expect_corruption(data);
+  for (int kind : {3, 4, 255}) {
+    data[1] = static_cast<char>(kind);
+    expect_corruption(data);
+  }
 }
 
 TEST(ConfChangeCodec, UnknownOperationIsCorruption) {
@@ -570,7 +705,21 @@ TEST(RaftMembership, SecondChangeIsRefusedWhileOneIsPending) {
   EXPECT_EQ(second.status().code(), StatusCode::kFailedPrecondition);
 }
 
-TEST(RaftMembership, NextChangeIsAcceptedOnceTheFirstHasLeftJoint) {
+// The same while a joint change is pending: the leave entry counts as part of it.
+TEST(RaftMembership, SecondChangeIsRefusedWhileAJointChangeIsPending) {
+  TestNetwork net(3);
+  net.elect(1);
+  Result<Index> first = net.node(1).propose_conf_change({add_learner(4), add_learner(5)});
+  ASSERT_TRUE(first.has_value());
+  // Everything up to the enter entry reaches everyone; the leave entry after it reaches no one.
+  net.drop_if([index = *first](const Message& m) { return appends_past(m, index); });
+  net.deliver_all();
+  ASSERT_TRUE(net.node(1).membership().voters.is_joint());
+  Result<Index> second = net.node(1).propose_conf_change({add_learner(6)});
+  EXPECT_EQ(second.status().code(), StatusCode::kFailedPrecondition);
+}
+
+TEST(RaftMembership, NextChangeIsAcceptedOnceTheFirstIsApplied) {
   TestNetwork net(3);
   net.elect(1);
   ASSERT_TRUE(net.node(1).propose_conf_change({add_learner(4)}).has_value());
@@ -578,6 +727,134 @@ TEST(RaftMembership, NextChangeIsAcceptedOnceTheFirstHasLeftJoint) {
   ASSERT_TRUE(same_conf(net.node(1).conf_state(), conf({1, 2, 3}, {}, {4})));
   Result<Index> second = net.node(1).propose_conf_change({add_learner(5)});
   EXPECT_TRUE(second.has_value()) << second.status().to_string();
+}
+
+// ---- RaftMembership: a single change in one step ----
+
+// The bug seen from outside (etcdctl member add on a one-member cluster): the lone voter adds a
+// second voter that is not running yet. The entry commits on the leader's own acknowledgement
+// under C_old = {1}, and C_new = {1,2} is in force once it is applied; no further entry needs
+// node 2.
+TEST(RaftMembership, LoneVoterAddsASecondVoterThatIsDown) {
+  TestNetwork net(cluster({1}, {2}));
+  net.isolate(2);
+  net.elect(1);
+  Result<Index> change = net.node(1).propose_conf_change({add_voter(2)});
+  ASSERT_TRUE(change.has_value()) << change.status().to_string();
+  net.deliver_all();
+
+  RaftNode& leader = net.node(1);
+  EXPECT_GE(leader.log().committed(), *change);
+  EXPECT_GE(leader.log().applied(), *change);
+  EXPECT_TRUE(same_conf(leader.conf_state(), conf({1, 2})));
+  EXPECT_EQ(leader.log().last_index(), *change);  // nothing more to commit: no leave entry
+  EXPECT_EQ(conf_change_kinds(net.applied(1)), std::vector<Kind>{Kind::kSimple});
+  EXPECT_EQ(leader.role(), RaftRole::kLeader);
+  // From now on a commit needs node 2 as well.
+  Result<Index> x = leader.propose("x");
+  ASSERT_TRUE(x.has_value());
+  net.deliver_all();
+  EXPECT_LT(leader.log().committed(), *x);
+}
+
+// Node 2 starts: it catches up, applies its own addition, and counts toward commit.
+TEST(RaftMembership, SecondVoterJoinsOnceItStarts) {
+  TestNetwork net(cluster({1}, {2}));
+  net.isolate(2);
+  net.elect(1);
+  ASSERT_TRUE(net.node(1).propose_conf_change({add_voter(2)}).has_value());
+  net.deliver_all();
+  Result<Index> x = net.node(1).propose("x");
+  ASSERT_TRUE(x.has_value());
+  net.deliver_all();
+
+  net.heal();
+  net.advance(1);  // a heartbeat finds node 2 behind; it catches up
+  EXPECT_GE(net.node(1).log().committed(), *x);
+  EXPECT_TRUE(same_conf(net.node(2).conf_state(), conf({1, 2})));
+  ASSERT_FALSE(net.applied(2).empty());
+  EXPECT_EQ(net.applied(2).back().data, "x");
+}
+
+// Thesis §4.1: the entry is committed under C_old — a majority of {1,2,3} — while node 4 hears
+// nothing; C_new = {1,2,3,4} then needs three acknowledgements.
+TEST(RaftMembership, SingleChangeCommitsUnderTheOldConfiguration) {
+  TestNetwork net(cluster({1, 2, 3}, {4}));
+  net.elect(1);
+  net.isolate(4);
+  net.cut(1, 3);
+  Result<Index> change = net.node(1).propose_conf_change({add_voter(4)});
+  ASSERT_TRUE(change.has_value());
+  net.deliver_all();
+  EXPECT_GE(net.node(1).log().committed(), *change);  // {1,2} of {1,2,3}
+  EXPECT_TRUE(same_conf(net.node(1).conf_state(), conf({1, 2, 3, 4})));
+
+  Result<Index> x = net.node(1).propose("x");
+  ASSERT_TRUE(x.has_value());
+  net.deliver_all();
+  EXPECT_LT(net.node(1).log().committed(), *x);  // {1,2} of {1,2,3,4} is not a majority
+}
+
+TEST(RaftMembership, RemovingAVoterTakesOneStep) {
+  TestNetwork net(3);
+  net.elect(1);
+  Result<Index> change = net.node(1).propose_conf_change({remove_node(3)});
+  ASSERT_TRUE(change.has_value());
+  net.deliver_all();
+  for (NodeId id : {1, 2}) {
+    EXPECT_TRUE(same_conf(net.node(id).conf_state(), conf({1, 2}))) << "node " << id;
+    EXPECT_EQ(conf_change_kinds(net.applied(id)), std::vector<Kind>{Kind::kSimple})
+        << "node " << id;
+  }
+  EXPECT_EQ(net.node(1).log().last_index(), *change);
+}
+
+// Removing a voter that holds nothing new: the smaller majority commits at once what the rest
+// already hold (etcd-raft counts again after every configuration change).
+TEST(RaftMembership, RemovingALaggingVoterCommitsWhatTheRestHold) {
+  TestNetwork net(cluster({1, 2, 3, 4}, {}));
+  net.elect(1);
+  Result<Index> change = net.node(1).propose_conf_change({remove_node(4)});
+  ASSERT_TRUE(change.has_value());
+  net.deliver_all();
+  ASSERT_TRUE(same_conf(net.node(1).conf_state(), conf({1, 2, 3})));
+  net.isolate(3);
+  net.isolate(4);
+  Result<Index> x = net.node(1).propose("x");
+  ASSERT_TRUE(x.has_value());
+  net.deliver_all();
+  EXPECT_GE(net.node(1).log().committed(), *x);  // {1,2} of {1,2,3}
+}
+
+TEST(RaftMembership, PromotingALearnerTakesOneStep) {
+  TestNetwork net(cluster({1, 2, 3}, {4}));
+  net.elect(1);
+  ASSERT_TRUE(net.node(1).propose_conf_change({add_learner(4)}).has_value());
+  net.deliver_all();
+  ASSERT_TRUE(same_conf(net.node(4).conf_state(), conf({1, 2, 3}, {}, {4})));
+  Result<Index> promote = net.node(1).propose_conf_change({add_voter(4)});
+  ASSERT_TRUE(promote.has_value()) << promote.status().to_string();
+  net.deliver_all();
+  for (NodeId id : {1, 2, 3, 4}) {
+    EXPECT_TRUE(same_conf(net.node(id).conf_state(), conf({1, 2, 3, 4}))) << "node " << id;
+    EXPECT_EQ(conf_change_kinds(net.applied(id)), (std::vector<Kind>{Kind::kSimple, Kind::kSimple}))
+        << "node " << id;
+  }
+}
+
+// Several changes in one proposal still go through C_old,new, even when they change only one
+// voter between them (etcd-raft's automatic transition: joint for more than one change).
+TEST(RaftMembership, TwoChangesInOneProposalStillGoJoint) {
+  TestNetwork net(cluster({1, 2, 3}, {4, 5}));
+  net.elect(1);
+  ASSERT_TRUE(net.node(1).propose_conf_change({add_voter(4), add_learner(5)}).has_value());
+  net.deliver_all();
+  for (NodeId id : {1, 2, 3, 4, 5}) {
+    EXPECT_TRUE(same_conf(net.node(id).conf_state(), conf({1, 2, 3, 4}, {}, {5}))) << "node " << id;
+    EXPECT_EQ(conf_change_kinds(net.applied(id)),
+              (std::vector<Kind>{Kind::kEnterJoint, Kind::kLeaveJoint}))
+        << "node " << id;
+  }
 }
 
 // ---- RaftMembership: through C_old,new to C_new ----
@@ -774,8 +1051,11 @@ class RaftMembershipLeaderRemoval : public ::testing::Test {
  protected:
   RaftMembershipLeaderRemoval() : net_(3) { net_.elect(1); }
 
-  Index remove_leader() {
-    Result<Index> index = net_.node(1).propose_conf_change({remove_node(1)});
+  // In one step, or with a learner added beside it: through the joint configuration.
+  Index remove_leader(bool joint = false) {
+    std::vector<ConfChange> changes{remove_node(1)};
+    if (joint) changes.push_back(add_learner(4));
+    Result<Index> index = net_.node(1).propose_conf_change(std::move(changes));
     if (!index) throw std::runtime_error(index.status().to_string());
     return *index;
   }
@@ -784,20 +1064,44 @@ class RaftMembershipLeaderRemoval : public ::testing::Test {
 };
 
 TEST_F(RaftMembershipLeaderRemoval, LeaderKeepsLeadingWhileJoint) {
-  const Index change = remove_leader();
+  const Index change = remove_leader(/*joint=*/true);
   net_.drop_if([change](const Message& m) { return appends_past(m, change); });
   net_.deliver_all();
-  ASSERT_TRUE(same_conf(net_.node(1).conf_state(), conf({2, 3}, {1, 2, 3})));
+  ASSERT_TRUE(same_conf(net_.node(1).conf_state(), conf({2, 3}, {1, 2, 3}, {4})));
   EXPECT_EQ(net_.node(1).role(), RaftRole::kLeader);
+}
+
+// The remaining voters act on {1,2,3} until they learn the removal is committed: the removed
+// leader leads on until then (taking no proposals).
+TEST_F(RaftMembershipLeaderRemoval, LeaderKeepsLeadingUntilTheRemainingVotersKnow) {
+  const Index change = remove_leader();
+  net_.drop_if([change](const Message& m) {
+    return (m.to == 2 || m.to == 3) && m.commit >= change;  // the news of the commit is lost
+  });
+  net_.deliver_all();
+  ASSERT_TRUE(same_conf(net_.node(1).conf_state(), conf({2, 3})));
+  ASSERT_TRUE(same_conf(net_.node(2).conf_state(), conf({1, 2, 3})));
+  EXPECT_EQ(net_.node(1).role(), RaftRole::kLeader);
+  EXPECT_EQ(net_.node(1).propose("x").status().code(), StatusCode::kNotLeader);
+}
+
+TEST_F(RaftMembershipLeaderRemoval, LeaderStepsDownOnceRemovalApplies) {
+  const Term term = net_.node(1).term();
+  remove_leader();
+  net_.deliver_all();
+  EXPECT_EQ(conf_change_kinds(net_.applied(1)), std::vector<Kind>{Kind::kSimple});
+  EXPECT_TRUE(same_conf(net_.node(1).conf_state(), conf({2, 3})));
+  EXPECT_EQ(net_.node(1).role(), RaftRole::kFollower);
+  EXPECT_EQ(net_.node(1).term(), term);
 }
 
 TEST_F(RaftMembershipLeaderRemoval, LeaderStepsDownOnceLeaveEntryApplies) {
   const Term term = net_.node(1).term();
-  remove_leader();
+  remove_leader(/*joint=*/true);
   net_.deliver_all();
   EXPECT_EQ(conf_change_kinds(net_.applied(1)),
             (std::vector<Kind>{Kind::kEnterJoint, Kind::kLeaveJoint}));
-  EXPECT_TRUE(same_conf(net_.node(1).conf_state(), conf({2, 3})));
+  EXPECT_TRUE(same_conf(net_.node(1).conf_state(), conf({2, 3}, {}, {4})));
   EXPECT_EQ(net_.node(1).role(), RaftRole::kFollower);
   EXPECT_EQ(net_.node(1).term(), term);
 }
@@ -829,11 +1133,11 @@ TEST(RaftMembership, LeaderTracksProgressOfAddedNode) {
 TEST(RaftMembership, LeaderTracksRemovedVoterWhileJoint) {
   TestNetwork net(3);
   net.elect(1);
-  Result<Index> change = net.node(1).propose_conf_change({remove_node(3)});
+  Result<Index> change = net.node(1).propose_conf_change({remove_node(3), add_learner(4)});
   ASSERT_TRUE(change.has_value());
   net.drop_if([index = *change](const Message& m) { return appends_past(m, index); });
   net.deliver_all();
-  ASSERT_TRUE(same_conf(net.node(1).conf_state(), conf({1, 2}, {1, 2, 3})));
+  ASSERT_TRUE(same_conf(net.node(1).conf_state(), conf({1, 2}, {1, 2, 3}, {4})));
   EXPECT_NE(net.node(1).progress_of(3), nullptr);
 }
 
@@ -864,6 +1168,18 @@ TEST(RaftMembership, LeaderIgnoresAnswersFromRemovedNode) {
 // Node 2 of {1,2,3} as a follower; the test plays leader 1.
 std::unique_ptr<RaftNode> follower() {
   return NodeBuilder(ConfigBuilder(2, {1, 2, 3}).build()).build();
+}
+
+// The same for a single change: C_new, with nothing joint in between.
+TEST(RaftMembership, FollowerAdoptsSimpleChangeWhenEntryIsApplied) {
+  std::unique_ptr<RaftNode> node = follower();
+  node->step(append(1, 2, 1, 0, 0, {simple_entry(1, 1, add_voter(4))}, /*commit=*/0));
+  drain_messages(*node);
+  ASSERT_TRUE(same_conf(node->conf_state(), conf({1, 2, 3})));  // appended, durable
+  node->step(append(1, 2, 1, 1, 1, {}, /*commit=*/1));
+  EXPECT_TRUE(same_conf(node->conf_state_at_commit(), conf({1, 2, 3, 4})));
+  drain_messages(*node);
+  EXPECT_TRUE(same_conf(node->conf_state(), conf({1, 2, 3, 4})));
 }
 
 // dengine/entry.h: a configuration takes effect when its entry is handed to the apply worker —
@@ -919,6 +1235,16 @@ TEST(RaftMembership, RestartedNodeKeepsConfigurationOfEntriesItHadApplied) {
   EXPECT_TRUE(same_conf(node->conf_state_at_commit(), conf({1, 2, 3}, {}, {4})));
 }
 
+// A log that went one step at a time and one that went joint replay to the same configuration.
+TEST(RaftMembership, RestartedNodeKeepsConfigurationOfSimpleEntries) {
+  std::unique_ptr<RaftNode> node = recovered_node(
+      ConfigBuilder(1, {1, 2, 3}).build(),
+      {no_op(1, 1), simple_entry(1, 2, add_learner(4)), simple_entry(1, 3, add_voter(4)),
+       enter_joint_entry(1, 4, {remove_node(2), add_learner(5)}), leave_joint_entry(1, 5)},
+      HardState{.term = 1, .vote = kNoNode, .commit = 5}, /*applied=*/5);
+  EXPECT_TRUE(same_conf(node->conf_state(), conf({1, 3, 4}, {}, {5})));
+}
+
 // ---- RaftMembership: snapshots ----
 
 // Raft §7: the snapshot "includes the latest configuration as of the last included index"; a
@@ -966,20 +1292,20 @@ TEST(RaftMembership, RestartFromSnapshotAdoptsItsConfiguration) {
 TEST(RaftMembership, NewLeaderLeavesJointConfigurationLeftByItsPredecessor) {
   TestNetwork net(3);
   net.elect(1);
-  Result<Index> change = net.node(1).propose_conf_change({add_learner(4)});
+  Result<Index> change = net.node(1).propose_conf_change({add_learner(4), add_learner(5)});
   ASSERT_TRUE(change.has_value());
   net.drop_if([index = *change](const Message& m) { return appends_past(m, index); });
   net.deliver_all();
-  ASSERT_TRUE(same_conf(net.node(2).conf_state(), conf({1, 2, 3}, {1, 2, 3}, {4})));
-  ASSERT_TRUE(same_conf(net.node(3).conf_state(), conf({1, 2, 3}, {1, 2, 3}, {4})));
+  ASSERT_TRUE(same_conf(net.node(2).conf_state(), conf({1, 2, 3}, {1, 2, 3}, {4, 5})));
+  ASSERT_TRUE(same_conf(net.node(3).conf_state(), conf({1, 2, 3}, {1, 2, 3}, {4, 5})));
 
   net.heal();
   net.isolate(1);
   const NodeId leader = advance_until_leader_among(net, {2, 3});
   ASSERT_NE(leader, kNoNode);
   net.advance(2 * kEt);
-  EXPECT_TRUE(same_conf(net.node(leader).conf_state(), conf({1, 2, 3}, {}, {4})));
-  EXPECT_TRUE(net.node(leader).propose_conf_change({add_learner(5)}).has_value());
+  EXPECT_TRUE(same_conf(net.node(leader).conf_state(), conf({1, 2, 3}, {}, {4, 5})));
+  EXPECT_TRUE(net.node(leader).propose_conf_change({add_learner(6)}).has_value());
 }
 
 // A node joining {1,2,3} boots with the cluster's voters, not itself among them, replays the

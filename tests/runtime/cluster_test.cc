@@ -1,6 +1,6 @@
 // Three (and four) EmbeddedEngines in one process on real files: forwarding, reads from
 // followers, failover under writes, leases and watches across a leader change, membership
-// changes under write load, leadership transfer.
+// changes under write load, growth from one member, leadership transfer.
 
 #include <algorithm>
 #include <atomic>
@@ -224,6 +224,17 @@ TEST_P(ClusterTest, ALearnerIsAddedPromotedAndAMemberRemovedUnderWriteLoad) {
   Status added = engine(asked).add_learner(4);  // asked of a follower: the leader does it
   ASSERT_TRUE(added) << added.to_string();
   ASSERT_TRUE(engine(4).wait_ready(kPatience));
+  // In force on the member asked; the leader, whose own write of the entry may still be on
+  // its way to disk, follows a moment later (the writer carries the commit meanwhile).
+  const auto leader_has_learner = [&] {
+    const std::vector<NodeId> learners = engine(leader).members().learners;
+    return std::find(learners.begin(), learners.end(), 4) != learners.end();
+  };
+  const auto give_up_waiting = std::chrono::steady_clock::now() + kPatience;
+  while (!leader_has_learner() && std::chrono::steady_clock::now() < give_up_waiting) {
+    std::this_thread::yield();
+  }
+  ASSERT_TRUE(leader_has_learner());
   // The leader refuses while the learner's log is not within 10% of its own.
   Status promoted;
   const auto give_up = std::chrono::steady_clock::now() + kPatience;
@@ -259,6 +270,28 @@ TEST_P(ClusterTest, ALearnerIsAddedPromotedAndAMemberRemovedUnderWriteLoad) {
                event->members.voters.end();
   }
   EXPECT_TRUE(saw_four);
+}
+
+// etcdctl member add on a one-member cluster: a single change takes one step, committed by the
+// lone voter alone, so it completes while the new member is not running yet (through a joint
+// configuration the entry leaving it would wait for the new member forever). The new member
+// then starts, joins and serves.
+TEST_P(ClusterTest, ALoneMemberAddsAVoterThatIsNotRunningYet) {
+  start_cluster({1});
+  ASSERT_EQ(await_leader(), NodeId{1});
+  const Status added = engine(1).add_voter(2, seconds(10));
+  ASSERT_TRUE(added) << added.to_string();
+  ConfState members = engine(1).members();
+  std::sort(members.voters.begin(), members.voters.end());
+  EXPECT_EQ(members.voters, (std::vector<NodeId>{1, 2}));
+  EXPECT_TRUE(members.voters_outgoing.empty());
+
+  start_node(2, {1});  // joins: lists the voters, not itself
+  ASSERT_NE(await_leader(), kNoNode);
+  ASSERT_NE(put_until_acknowledged(kv(2), "after", "growth"), 0);
+  ConfState seen_by_two = engine(2).members();
+  std::sort(seen_by_two.voters.begin(), seen_by_two.voters.end());
+  EXPECT_EQ(seen_by_two.voters, (std::vector<NodeId>{1, 2}));
 }
 
 TEST_P(ClusterTest, LeadershipIsTransferredOnRequest) {

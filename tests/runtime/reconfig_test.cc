@@ -137,6 +137,11 @@ TEST_P(ReconfigTest, TheLeaderRefusesALearnerPastTheLimitWhicheverMemberIsAsked)
   ASSERT_NE(leader, kNoNode);
   const NodeId follower = follower_of(leader);
   ASSERT_TRUE(engine(follower).add_learner(4));
+  // A single change is in force on the member asked once the call returns; the leader, whose
+  // own write of the entry may still be on its way to disk, follows a moment later (until then
+  // it refuses any change as still pending).
+  ASSERT_TRUE(
+      run_clock_until([&] { return holds(engine(leader).members().learners, 4); }, seconds(5)));
 
   const Status refused = engine(follower).add_learner(5);
   EXPECT_EQ(refused.code(), StatusCode::kFailedPrecondition) << refused.to_string();
@@ -149,7 +154,9 @@ TEST_P(ReconfigTest, TheLeaderRefusesALearnerPastTheLimitWhicheverMemberIsAsked)
   ASSERT_TRUE(engine(leader).remove_member(4));
   const Status added = engine(follower).add_learner(5);
   EXPECT_TRUE(added) << added.to_string();
-  EXPECT_TRUE(holds(engine(leader).members().learners, 5));
+  EXPECT_TRUE(holds(engine(follower).members().learners, 5));
+  EXPECT_TRUE(
+      run_clock_until([&] { return holds(engine(leader).members().learners, 5); }, seconds(5)));
 }
 
 }  // namespace

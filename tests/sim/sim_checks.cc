@@ -225,12 +225,8 @@ raft::Membership Simulation::membership_of(const Node& n) const {
     if (entry.type != EntryType::kConfChange) continue;
     Result<raft::ConfChangeEntry> decoded = raft::decode_conf_change(entry.data);
     if (!decoded) continue;
-    if (decoded->kind == raft::ConfChangeEntry::Kind::kEnterJoint) {
-      Result<raft::Membership> next = raft::enter_joint(membership, decoded->changes);
-      if (next) membership = std::move(*next);
-    } else {
-      membership = raft::leave_joint(membership);
-    }
+    Result<raft::Membership> next = raft::next_membership(membership, *decoded);
+    if (next) membership = std::move(*next);
   }
   return membership;
 }
