@@ -26,8 +26,6 @@ namespace {
 // (gRPC's default would send idle watch streams GOAWAY too_many_pings).
 constexpr int kReceiveHeadroomBytes = 512 * 1024;
 constexpr int kClientPingIntervalMs = 5'000;
-// How long a graceful stop lets calls in flight finish.
-constexpr auto kShutdownGrace = std::chrono::seconds(5);
 
 }  // namespace
 
@@ -133,7 +131,7 @@ const std::vector<std::string>& ClientApi::addresses() const {
 void ClientApi::shut_down() {
   if (parts_->waiting_calls) parts_->waiting_calls->stop();
   if (parts_->server) {
-    parts_->server->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);
+    parts_->server->Shutdown(std::chrono::system_clock::now() + kClientShutdownGrace);
     parts_->server->Wait();
     parts_->server.reset();
   }

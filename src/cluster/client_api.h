@@ -4,6 +4,7 @@
 // a member on its client URLs, with etcd's gRPC settings. dengine-server always serves it; an
 // embedded member when asked (ClusterMemberOptions::serve_client_api).
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,6 +16,9 @@
 #include "dengine/status.h"
 
 namespace dengine::cluster {
+
+// How long a graceful stop lets client calls in flight finish.
+inline constexpr std::chrono::seconds kClientShutdownGrace{5};
 
 class ClientApi {
  public:

@@ -5,8 +5,11 @@
 #include "dengine/cluster_member.h"
 
 #include <atomic>
+#include <condition_variable>
 #include <map>
+#include <mutex>
 #include <optional>
+#include <thread>
 
 #include <grpcpp/grpcpp.h>
 #include <spdlog/spdlog.h>
@@ -111,7 +114,7 @@ struct ClusterMember::Parts {
   // hold is destroyed. Idempotent; also for a member that only partly started.
   Status shut_down() {
     hand_over_leadership();
-    if (client_api) client_api->shut_down();
+    if (client_api) shut_down_client_api();
     Status engine_stop;
     if (engine) engine_stop = engine->stop();
     if (follower) follower->join();  // ends with the engine
@@ -122,6 +125,33 @@ struct ClusterMember::Parts {
     }
     router.reset();
     return engine_stop;
+  }
+
+  // gRPC's shutdown waits for every call's reactor to finish, and a call whose engine request
+  // is never answered would hold it forever: past the grace period the engine stops, which
+  // fails every request still waiting, and the calls finish with it.
+  void shut_down_client_api() {
+    std::mutex mutex;
+    std::condition_variable finished;
+    bool done = false;
+    std::thread guard([&] {
+      std::unique_lock lock(mutex);
+      if (finished.wait_for(lock, cluster::kClientShutdownGrace + std::chrono::seconds(1),
+                            [&] { return done; })) {
+        return;
+      }
+      lock.unlock();
+      spdlog::warn("client calls still waiting after {} s; stopping the engine under them",
+                   cluster::kClientShutdownGrace.count());
+      if (engine) (void)engine->stop();
+    });
+    client_api->shut_down();
+    {
+      std::lock_guard lock(mutex);
+      done = true;
+    }
+    finished.notify_all();
+    guard.join();
   }
 
   // As etcd does before a graceful stop: a leader hands over to another voter, so that the

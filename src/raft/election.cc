@@ -30,6 +30,7 @@ void RaftNode::become_follower(Term term, NodeId leader) {
     transfer_target_ = kNoNode;
     removed_at_ = 0;
   }
+  if (term > term_ || leader != leader_) abort_forwarded_reads();
   if (term > term_) {
     term_ = term;
     vote_ = kNoNode;  // Raft Figure 2: votedFor is per term
@@ -67,6 +68,7 @@ void RaftNode::start_election() {
 void RaftNode::become_pre_candidate() {
   // Thesis §9.6: neither term nor vote changes, so a failed pre-vote disturbs no one.
   role_ = RaftRole::kPreCandidate;
+  abort_forwarded_reads();
   leader_ = kNoNode;
   election_elapsed_ = 0;
   votes_.clear();
@@ -91,6 +93,7 @@ void RaftNode::become_candidate(bool transfer) {
   term_ += 1;
   vote_ = id();
   role_ = RaftRole::kCandidate;
+  abort_forwarded_reads();
   leader_ = kNoNode;
   // A pre-vote may have taken several ticks; the election gets its own full timeout.
   election_elapsed_ = 0;
@@ -114,6 +117,7 @@ void RaftNode::become_candidate(bool transfer) {
 void RaftNode::become_leader() {
   DENGINE_CHECK(role_ == RaftRole::kCandidate);
   role_ = RaftRole::kLeader;
+  abort_forwarded_reads();
   leader_ = id();
   votes_.clear();
   election_elapsed_ = 0;

@@ -20,6 +20,13 @@ Result<Index> RaftNode::propose_conf_change(std::vector<ConfChange> changes) {
     return Status::not_leader("raft: node " + std::to_string(id()) +
                               " cannot change the configuration: it is not the leader");
   }
+  // A leader the configuration left out takes no proposals, a change least of all: it only
+  // leads until the remaining voters know of its removal (apply_conf_change), and a change
+  // that brought it back would leave it handing over a leadership it is owed again.
+  if (removed_at_ != 0) {
+    return Status::not_leader("raft: node " + std::to_string(id()) +
+                              " was removed from the configuration and is handing over");
+  }
   // Ongaro's fix for the single-server-change bug (raft-dev, 2015): a new leader may not change
   // the configuration before it has committed an entry of its own term.
   if (!committed_in_current_term()) {

@@ -90,6 +90,7 @@ void RaftNode::tick() {
   if (role_ == RaftRole::kLeader) {
     tick_heartbeat();
   } else {
+    tick_forwarded_reads();
     tick_election();
   }
   check_invariants();
@@ -404,6 +405,7 @@ void RaftNode::check_invariants() {
   for (NodeId learner : membership_.learners) DENGINE_CHECK(!membership_.voters.contains(learner));
   if (role_ == RaftRole::kLeader) {
     DENGINE_CHECK(leader_ == id());
+    DENGINE_CHECK(forwarded_reads_.empty());
     // What a leader commits on its own authority is held durably by a quorum.
     const Index durable_quorum = membership_.voters.committed_index(
         [this](NodeId node) { return node == id() ? log_.stable() : progress_.at(node).match(); });

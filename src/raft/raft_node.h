@@ -128,6 +128,10 @@ class RaftNode {
   void confirm_reads(std::vector<PendingRead> reads);
   void abort_reads();
   void abort_read(const PendingRead& read);
+  // A follower's ReadIndex requests the leader has not answered: failed (aborted_reads_) when
+  // the leader or the term changes, or after an election timeout without an answer.
+  void abort_forwarded_reads();
+  void tick_forwarded_reads();
   void confirm_heartbeat_round(NodeId voter, uint64_t round_id);
   [[nodiscard]] bool committed_in_current_term() const;
 
@@ -196,6 +200,11 @@ class RaftNode {
   HeartbeatRounds heartbeat_rounds_;                     // leader only
   std::vector<PendingRead> reads_awaiting_term_commit_;  // leader only; thesis §6.4 step 1
   size_t pending_reads_ = 0;                             // leader: all unconfirmed reads
+  struct ForwardedRead {
+    uint64_t request_id = 0;
+    int ticks_waited = 0;
+  };
+  std::vector<ForwardedRead> forwarded_reads_;  // not the leader: asked of leader_ this term
   uint64_t clock_nanos_ = 0;
   uint64_t lease_expiry_nanos_ = 0;  // leader only
   // Leader only: once a TimeoutNow went out, voters may elect the target at once, so no lease

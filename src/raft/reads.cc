@@ -19,7 +19,12 @@ Status RaftNode::read_index(uint64_t request_id) {
       return Status::unavailable("raft: node " + std::to_string(id()) +
                                  " knows no leader to confirm a read");
     }
+    if (forwarded_reads_.size() >= config_.max_pending_reads) {
+      return Status::resource_exhausted("raft: " + std::to_string(forwarded_reads_.size()) +
+                                        " reads wait for the leader's answer (max_pending_reads)");
+    }
     // Thesis §6.4: a follower asks the leader for its read index, then waits to apply that far.
+    forwarded_reads_.push_back(ForwardedRead{.request_id = request_id, .ticks_waited = 0});
     send(Message{
         .type = MessageType::kReadIndex, .to = leader_, .term = term_, .context = request_id});
     return Status::ok();
@@ -34,7 +39,12 @@ Status RaftNode::read_index(uint64_t request_id) {
 }
 
 void RaftNode::handle_read_index(const Message& request) {
-  if (role_ != RaftRole::kLeader || pending_reads_ >= config_.max_pending_reads) {
+  // A node outside the configuration is not replicated to: it would wait forever to apply as
+  // far as the answer says. Refused, its caller retries on a member (found by the simulator,
+  // seed 3001876 on 3 nodes: a node removed, its clients' reads hung).
+  const bool member =
+      membership_.voters.contains(request.from) || membership_.is_learner(request.from);
+  if (role_ != RaftRole::kLeader || !member || pending_reads_ >= config_.max_pending_reads) {
     send(Message{.type = MessageType::kReadIndexResponse,
                  .to = request.from,
                  .term = term_,
@@ -46,6 +56,12 @@ void RaftNode::handle_read_index(const Message& request) {
 }
 
 void RaftNode::handle_read_index_response(const Message& response) {
+  auto forwarded =
+      std::find_if(forwarded_reads_.begin(), forwarded_reads_.end(),
+                   [&](const ForwardedRead& read) { return read.request_id == response.context; });
+  // Already failed (the leader changed, or it answered too late): the caller was told.
+  if (forwarded == forwarded_reads_.end()) return;
+  forwarded_reads_.erase(forwarded);
   if (response.reject) {
     aborted_reads_.push_back(response.context);
   } else {
@@ -116,6 +132,27 @@ void RaftNode::abort_reads() {
   reads_awaiting_term_commit_.clear();
   for (const PendingRead& read : reads) abort_read(read);
   pending_reads_ = 0;
+}
+
+void RaftNode::abort_forwarded_reads() {
+  // Whoever leads now never heard of them, and the old leader's answer may never come: the
+  // callers retry rather than wait for their own deadlines.
+  for (const ForwardedRead& read : forwarded_reads_) aborted_reads_.push_back(read.request_id);
+  forwarded_reads_.clear();
+}
+
+void RaftNode::tick_forwarded_reads() {
+  // A leader answers within a round trip; an election timeout without an answer means the
+  // request or the answer was lost (the leader itself may still lead).
+  auto expired =
+      std::remove_if(forwarded_reads_.begin(), forwarded_reads_.end(), [&](ForwardedRead& read) {
+        if (++read.ticks_waited < config_.election_timeout_ticks) {
+          return false;
+        }
+        aborted_reads_.push_back(read.request_id);
+        return true;
+      });
+  forwarded_reads_.erase(expired, forwarded_reads_.end());
 }
 
 void RaftNode::confirm_heartbeat_round(NodeId voter, uint64_t round_id) {

@@ -166,10 +166,81 @@ TEST(RaftReadIndex, PendingReadsAreAbortedWhenLeaderStepsDown) {
 TEST(RaftReadIndex, ForwardedReadIsRejectedWhenReceiverIsNotLeader) {
   TestNetwork net(3);
   net.elect(1);
-  net.node(2).step(read_index_request(3, 2, net.node(2).term(), 4));
-  net.deliver_all();
+  ASSERT_TRUE(net.node(3).read_index(4).is_ok());
+  net.drain(3);
+  ASSERT_EQ(net.queued().size(), 1U);
+  Message misdirected = net.queued()[0];  // as if node 3 still took node 2 for the leader
+  misdirected.to = 2;
+  net.node(2).step(misdirected);
+  std::vector<Message> refusals;
+  for (const Ready& ready : net.drain(2)) {
+    for (const Message& message : ready.messages) refusals.push_back(message);
+  }
+  refusals = of_type(refusals, MessageType::kReadIndexResponse);
+  ASSERT_EQ(refusals.size(), 1U);
+  EXPECT_TRUE(refusals[0].reject);
+  net.node(3).step(refusals[0]);
+  net.drain(3);
   EXPECT_EQ(net.aborted_reads(3), (std::vector<uint64_t>{4}));
   EXPECT_TRUE(net.read_states(3).empty());
+}
+
+// A follower's read waits on the leader's answer. When the leader goes and another is elected,
+// that answer will never come: the read is aborted at the change, not left to its caller's
+// deadline (a real-process test once hung a whole member's shutdown on one such read).
+TEST(RaftReadIndex, AForwardedReadIsAbortedWhenTheLeaderChanges) {
+  TestNetwork net(3);
+  net.elect(1);
+  ASSERT_TRUE(net.node(2).read_index(9).is_ok());
+  net.drain(2);  // the request is on its way to node 1, which will never answer
+  const Term next = net.node(2).term() + 1;
+  net.node(2).step(Message{.type = MessageType::kHeartbeat, .from = 3, .to = 2, .term = next});
+  net.drain(2);
+  ASSERT_EQ(net.node(2).leader(), 3U);
+  EXPECT_EQ(net.aborted_reads(2), (std::vector<uint64_t>{9}));
+  EXPECT_TRUE(net.read_states(2).empty());
+}
+
+// The leader still leads, but the request or its answer was lost: after an election timeout
+// without an answer the follower gives the read back to its caller, who may retry.
+TEST(RaftReadIndex, AForwardedReadUnansweredForAnElectionTimeoutIsAborted) {
+  TestNetwork net(3);
+  net.elect(1);
+  net.drop_if([](const Message& m) { return m.type == MessageType::kReadIndex; });
+  ASSERT_TRUE(net.node(2).read_index(11).is_ok());
+  net.drain(2);
+  net.deliver_all();
+  const int timeout = kElectionTimeoutTicks;
+  net.advance(timeout - 1);  // the leader's heartbeats keep node 2 its follower
+  EXPECT_TRUE(net.aborted_reads(2).empty()) << "aborted before an election timeout";
+  EXPECT_EQ(net.node(2).leader(), 1U);
+  net.advance(1);
+  EXPECT_EQ(net.aborted_reads(2), (std::vector<uint64_t>{11}));
+  // A late answer for it is ignored: its caller was told already.
+  net.node(2).step(Message{.type = MessageType::kReadIndexResponse,
+                           .from = 1,
+                           .to = 2,
+                           .term = net.node(2).term(),
+                           .index = 1,
+                           .context = 11});
+  net.drain(2);
+  EXPECT_TRUE(net.read_states(2).empty());
+}
+
+// A node outside the configuration is not replicated to: a read index it asked for could never
+// be served there, so the leader refuses it and the node's caller retries on a member.
+TEST(RaftReadIndex, TheLeaderRefusesAReadIndexFromANonMember) {
+  TestNetwork net(3);
+  net.elect(1);
+  net.node(1).step(read_index_request(7, 1, net.node(1).term(), 3));
+  std::vector<Message> answers;
+  for (const Ready& ready : net.drain(1)) {
+    for (const Message& message : ready.messages) answers.push_back(message);
+  }
+  answers = of_type(answers, MessageType::kReadIndexResponse);
+  ASSERT_EQ(answers.size(), 1U);
+  EXPECT_EQ(answers[0].to, 7U);
+  EXPECT_TRUE(answers[0].reject);
 }
 
 // STYLE.md "Errors and limits": reads waiting for confirmation are bounded by

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -340,6 +341,157 @@ TEST_P(ClusterOf, WritesResumeAfterTheLeaderIsKilledAndNoAcknowledgedWriteIsLost
   ASSERT_TRUE(member(static_cast<size_t>(killed)).wait_healthy())
       << member(static_cast<size_t>(killed)).log();
   read_all_from(static_cast<size_t>(killed));
+}
+
+// etcdctl puts through every member, one process per write as a shell script would, until
+// stopped; which writes were acknowledged, and when.
+class EtcdctlWriter {
+ public:
+  EtcdctlWriter(std::string endpoints, std::string prefix)
+      : endpoints_(std::move(endpoints)), prefix_(std::move(prefix)), thread_([this] { run(); }) {}
+  ~EtcdctlWriter() { stop(); }
+
+  void stop() {
+    stopping_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  size_t count() const {
+    std::lock_guard lock(mutex_);
+    return acknowledged_.size();
+  }
+  // Waits until `n` writes are acknowledged, or `deadline`.
+  void wait_for(size_t n, Clock::time_point deadline) const {
+    while (count() < n && Clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  // Once stopped.
+  const std::vector<int>& acknowledged() const { return acknowledged_; }
+  const std::vector<Clock::time_point>& acknowledged_at() const { return acknowledged_at_; }
+
+ private:
+  void run() {
+    for (int i = 0; !stopping_.load(); ++i) {
+      const CommandResult put =
+          run_command({"etcdctl", "--endpoints=" + endpoints_, "--command-timeout=2s", "put",
+                       prefix_ + std::to_string(i), "value-" + std::to_string(i)},
+                      "", std::chrono::seconds(10));
+      if (put.exit_code == 0) {
+        std::lock_guard lock(mutex_);
+        acknowledged_.push_back(i);
+        acknowledged_at_.push_back(Clock::now());
+      }
+    }
+  }
+
+  const std::string endpoints_;
+  const std::string prefix_;
+  mutable std::mutex mutex_;
+  std::vector<int> acknowledged_;
+  std::vector<Clock::time_point> acknowledged_at_;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+};
+
+// A watch on a follower runs through the leader's SIGKILL: every acknowledged write arrives
+// once, in order, and nothing arrives twice.
+TEST_P(ClusterOf, AWatchOnAFollowerSeesEveryWriteOnceThroughALeaderKill) {
+  const int killed = leader();
+  ASSERT_GE(killed, 0);
+  const size_t watcher = (static_cast<size_t>(killed) + 1) % 3;
+  std::string all_endpoints;
+  for (size_t i = 0; i < 3; ++i) all_endpoints += (i == 0 ? "" : ",") + member(i).endpoint();
+  CommandResult watched;
+  std::thread watch([&] {
+    watched = member(watcher).etcdctl_until({"watch", "w/", "--prefix"}, "w/end\n",
+                                            std::chrono::seconds(90));
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the watch is open
+  EtcdctlWriter writer(all_endpoints, "w/");
+  const auto give_up = Clock::now() + std::chrono::seconds(60);
+  writer.wait_for(15, give_up);
+  member(static_cast<size_t>(killed)).kill_hard();
+  const size_t before_kill = writer.count();
+  writer.wait_for(before_kill + 15, give_up);
+  writer.stop();
+  ASSERT_GE(writer.acknowledged().size(), before_kill + 15) << "writes did not resume";
+  EXPECT_EQ(ok(watcher, {"put", "w/end", "end"}), "OK\n");
+  watch.join();
+
+  // etcdctl prints each event as PUT, key, value.
+  std::vector<int> seen;
+  std::istringstream lines(watched.out);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.rfind("w/", 0) != 0 || line == "w/end") continue;
+    seen.push_back(std::stoi(line.substr(2)));
+  }
+  EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end())) << watched.out;
+  EXPECT_EQ(std::adjacent_find(seen.begin(), seen.end()), seen.end()) << "a duplicate event";
+  for (const int key : writer.acknowledged()) {
+    EXPECT_TRUE(std::binary_search(seen.begin(), seen.end(), key))
+        << "acknowledged write w/" << key << " never reached the watch";
+  }
+  std::printf("the watch saw %zu events (%zu acknowledged writes)\n", seen.size(),
+              writer.acknowledged().size());
+}
+
+// A lease granted on the leader, whose keep-alives stop with it: after the leader's SIGKILL
+// the new leader still expires it, and its key goes.
+TEST_P(ClusterOf, ALeaseExpiresAcrossALeaderChange) {
+  const int killed = leader();
+  ASSERT_GE(killed, 0);
+  const size_t survivor = (static_cast<size_t>(killed) + 1) % 3;
+  const std::string granted = ok(static_cast<size_t>(killed), {"lease", "grant", "3"});
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(granted, match, std::regex("lease ([0-9a-f]+) granted")))
+      << granted;
+  const std::string lease = match[1];
+  EXPECT_EQ(ok(static_cast<size_t>(killed), {"put", "ephemeral", "here", "--lease=" + lease}),
+            "OK\n");
+  const Clock::time_point granted_at = Clock::now();
+  member(static_cast<size_t>(killed)).kill_hard();
+  const auto give_up = granted_at + std::chrono::seconds(30);
+  std::string value = "here\n";
+  while (!value.empty() && Clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const CommandResult get = member(survivor).etcdctl({"get", "ephemeral", "--print-value-only"});
+    if (get.exit_code == 0) value = get.out;
+  }
+  EXPECT_EQ(value, "") << "the key outlived its lease across the leader change";
+  const auto gone_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - granted_at).count();
+  EXPECT_GE(gone_ms, 2'500) << "the lease expired before its TTL";
+  std::printf("a 3 s lease expired %lld ms after it was granted, across a leader change\n",
+              static_cast<long long>(gone_ms));
+}
+
+// etcdctl lock holders on different members: the first is killed with SIGKILL while it holds
+// the lock; the second, waiting meanwhile, gets it only once the first's session lease expired.
+TEST_P(ClusterOf, ALockHolderKilledHoldingTheLockLosesItOnlyWhenItsSessionExpires) {
+  CommandResult first;
+  Clock::time_point first_killed;
+  std::thread holder([&] {
+    // Killed by run_command after 4 s, holding the lock (a session TTL of 3 s).
+    first = run_command(
+        {"etcdctl", "--endpoints=" + member(0).endpoint(), "lock", "--ttl=3", "the-lock"}, "",
+        std::chrono::seconds(4));
+    first_killed = Clock::now();
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  const CommandResult second =
+      member(2).etcdctl({"lock", "--ttl=3", "the-lock", "--", "echo", "second holds it"});
+  const Clock::time_point second_held = Clock::now();
+  holder.join();
+  EXPECT_NE(first.out.find("the-lock/"), std::string::npos) << first.out << first.err;
+  EXPECT_EQ(first.exit_code, -1) << "the first holder was not killed";
+  EXPECT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_NE(second.out.find("second holds it"), std::string::npos) << second.out;
+  EXPECT_GT(second_held, first_killed) << "two holders of one lock at once";
+  std::printf("the second holder got the lock %lld ms after the first was killed\n",
+              static_cast<long long>(
+                  std::chrono::duration_cast<std::chrono::milliseconds>(second_held - first_killed)
+                      .count()));
 }
 
 TEST_P(ClusterOf, AGracefullyStoppedLeaderHandsOverBeforeItGoes) {
