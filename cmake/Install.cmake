@@ -5,7 +5,7 @@ include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
 set(_dengine_installed_targets dengine_common dengine_raft)
-foreach(room_target dengine_log dengine_kv dengine)
+foreach(room_target dengine_kv_client dengine_log dengine_kv dengine)
   if(TARGET ${room_target})
     list(APPEND _dengine_installed_targets ${room_target})
   endif()
