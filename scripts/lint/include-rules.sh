@@ -26,6 +26,7 @@ forbid api 'cluster/|server/|ctl/' "the cluster room is above the etcd API (api/
 forbid cluster 'server/|ctl/' "the library never includes the binaries"
 forbid tools 'raft/|runtime/|net/|api/|cluster/|server/|ctl/' "the snapshot file stands alone"
 forbid ctl 'api/|net/|cluster/(client_api|cluster_join|member_roster|membership_follower|peer_address_book)\.h' "dengine-ctl is gRPC-free"
+forbid client 'raft/|log/|kv/|runtime/|net/|cluster/|server/|recipes/|ctl/|tools/|api/[^e]|api/e[^t]' "the remote client links no engine (api/etcd_status.h only)"
 forbid common 'raft/|log/|kv/|kv_client/|runtime/|net/|api/|cluster/|server/|recipes/|ctl/|tools/' "below every room"
 
 if [[ $failed -ne 0 ]]; then exit 1; fi
