@@ -113,6 +113,10 @@ class KvBackend {
   virtual void submit_lease_time_to_live(
       LeaseId id, bool with_keys, UniqueFunction<void(Result<LeaseTimeToLiveResponse>)> done) = 0;
   virtual Result<std::vector<LeaseInfo>> lease_list() = 0;
+  // The async form; a backend whose list is a local read may answer on the caller's thread.
+  virtual void submit_lease_list(UniqueFunction<void(Result<std::vector<LeaseInfo>>)> done) {
+    done(lease_list());
+  }
   virtual std::shared_ptr<KeepAliveTicket> start_keep_alive(LeaseId id) = 0;
   virtual std::shared_ptr<WatchChannel> open_watch(std::string key, std::string range_end,
                                                    WatchOptions options) = 0;
@@ -266,9 +270,56 @@ class KvClient {
         },
         token, std::move(request), options.consistency);
   }
+  // As get(): the key's value, nullopt when it does not exist.
+  template <typename Token>
+  auto async_get(std::string key, GetOptions options, Token&& token) {
+    return asio::async_initiate<Token, void(Result<std::optional<KeyValue>>)>(
+        [backend = backend_](auto handler, RangeRequest range, Read consistency) {
+          backend->submit_range(
+              std::move(range), consistency,
+              [done = detail::make_completion<std::optional<KeyValue>>(std::move(handler))](
+                  Result<RangeResponse> response) mutable { done(first_kv(std::move(response))); });
+        },
+        token, get_request(std::move(key), options), options.consistency);
+  }
+  template <typename Token>
+  auto async_range_prefix(std::string prefix, ReadOptions options, Token&& token) {
+    RangeRequest request;
+    request.range_end = prefix_range_end(prefix);
+    request.key = std::move(prefix);
+    return async_range(std::move(request), options, std::forward<Token>(token));
+  }
   template <typename Token>
   auto async_delete_range(DeleteRangeRequest request, Token&& token) {
     return async_write<DeleteRangeResponse>(std::move(request), std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_erase(std::string key, Token&& token) {
+    DeleteRangeRequest request;
+    request.key = std::move(key);
+    return async_delete_range(std::move(request), std::forward<Token>(token));
+  }
+  // As txn(): a txn that only reads is served without the log at `options.consistency`.
+  template <typename Token>
+  auto async_txn(TxnRequest request, ReadOptions options, Token&& token) {
+    if (is_read_only(request)) {
+      return async_read_txn(std::move(request), options, std::forward<Token>(token));
+    }
+    return async_write<TxnResponse>(std::move(request), std::forward<Token>(token));
+  }
+  // As compare_and_swap(): whether `key` was set.
+  template <typename Token>
+  auto async_compare_and_swap(std::string key, std::optional<std::string> expected,
+                              std::string desired, Token&& token) {
+    return asio::async_initiate<Token, void(Result<bool>)>(
+        [backend = backend_](auto handler, TxnRequest txn) {
+          backend->submit_write(std::move(txn),
+                                [done = detail::make_completion<bool>(std::move(handler))](
+                                    Result<KvResponse> result) mutable {
+                                  done(swapped(std::move(result)));
+                                });
+        },
+        token, cas_request(std::move(key), std::move(expected), std::move(desired)));
   }
   // Txns with writes only (read-only txns: txn()).
   template <typename Token>
@@ -302,6 +353,15 @@ class KvClient {
   template <typename Token>
   auto async_revoke(LeaseId id, Token&& token) {
     return async_write<LeaseRevokeResponse>(LeaseRevokeRequest{id}, std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto async_leases(Token&& token) {
+    return asio::async_initiate<Token, void(Result<std::vector<LeaseInfo>>)>(
+        [backend = backend_](auto handler) {
+          backend->submit_lease_list(
+              detail::make_completion<std::vector<LeaseInfo>>(std::move(handler)));
+        },
+        token);
   }
   template <typename Token>
   auto async_keep_alive_once(LeaseId id, Token&& token) {
@@ -346,6 +406,19 @@ class KvClient {
   // A put, after granting its lease when `ttl` asks for one.
   static void submit_put(detail::KvBackend& backend, PutRequest request, std::chrono::seconds ttl,
                          UniqueFunction<void(Result<PutResponse>)> done);
+
+  static RangeRequest get_request(std::string key, const GetOptions& options) {
+    RangeRequest request;
+    request.key = std::move(key);
+    request.revision = options.revision;
+    return request;
+  }
+  // A get's answer from its range's.
+  static Result<std::optional<KeyValue>> first_kv(Result<RangeResponse> response);
+  // compare_and_swap's txn, and whether it swapped.
+  static TxnRequest cas_request(std::string key, std::optional<std::string> expected,
+                                std::string desired);
+  static Result<bool> swapped(Result<KvResponse> result);
 
   static PutRequest put_request(std::string key, std::string value, const PutOptions& options) {
     PutRequest request;

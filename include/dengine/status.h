@@ -29,9 +29,14 @@ enum class StatusCode : uint8_t {
   kCancelled,  // the caller ended it (a cancelled watch)
   kPermissionDenied,
   kUnauthenticated,  // no credentials, or ones that are not valid
+  // A write that may or may not have been applied: it reached a member (or may have), and no
+  // answer came back (the connection broke, the deadline passed, the leader changed under it).
+  // Never retried for you: read back what the write would have changed, then decide.
+  kUnknownOutcome,
+  kUnimplemented,  // the other side does not offer the call (e.g. a dengine extension on etcd)
 };
 // The highest code: a number above it from a peer or a file is no StatusCode.
-inline constexpr StatusCode kLastStatusCode = StatusCode::kUnauthenticated;
+inline constexpr StatusCode kLastStatusCode = StatusCode::kUnimplemented;
 
 std::string_view status_code_name(StatusCode code);
 
@@ -76,6 +81,12 @@ class [[nodiscard]] Status {
   }
   static Status cancelled(std::string message) {
     return {StatusCode::kCancelled, std::move(message)};
+  }
+  static Status unknown_outcome(std::string message) {
+    return {StatusCode::kUnknownOutcome, std::move(message)};
+  }
+  static Status unimplemented(std::string message) {
+    return {StatusCode::kUnimplemented, std::move(message)};
   }
 
   [[nodiscard]] bool is_ok() const { return code_ == StatusCode::kOk; }

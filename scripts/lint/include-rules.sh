@@ -17,15 +17,17 @@ forbid() {
 
 forbid raft 'log/|kv/|runtime/|net/|api/|cluster/|server/|recipes/|ctl/|tools/' "the pure core"
 forbid log 'raft/|kv/|runtime/|net/|api/|cluster/|server/|recipes/|ctl/|tools/' "storage knows no Raft"
+forbid kv_client 'raft/|log/|kv/|runtime/|net/|api/|cluster/|server/|recipes/|ctl/|tools/|client/' "KvClient knows no engine, no storage, no wire"
 forbid kv 'raft/|runtime/|net/|api/|cluster/|server/|recipes/|ctl/|tools/' "nothing of replication"
 forbid runtime 'net/|api/|cluster/|server/|ctl/|tools/' "the engine knows no wire"
-forbid recipes 'net/|api/|cluster/|server/|ctl/|tools/|raft/' "recipes use the public KvClient"
+forbid recipes 'net/|api/|cluster/|server/|ctl/|tools/|raft/|log/|kv/|runtime/|client/' "recipes use the public KvClient"
 forbid net 'api/|cluster/|server/|ctl/' "the peer transport knows no etcd API"
 forbid api 'cluster/|server/|ctl/' "the cluster room is above the etcd API (api/membership_admin.h)"
 forbid cluster 'server/|ctl/' "the library never includes the binaries"
 forbid tools 'raft/|runtime/|net/|api/|cluster/|server/|ctl/' "the snapshot file stands alone"
 forbid ctl 'api/|net/|cluster/(client_api|cluster_join|member_roster|membership_follower|peer_address_book)\.h' "dengine-ctl is gRPC-free"
-forbid common 'raft/|log/|kv/|runtime/|net/|api/|cluster/|server/|recipes/|ctl/|tools/' "below every room"
+forbid client 'raft/|log/|kv/|runtime/|net/|cluster/|server/|recipes/|ctl/|tools/|api/[^e]|api/e[^t]' "the remote client links no engine (api/etcd_status.h only)"
+forbid common 'raft/|log/|kv/|kv_client/|runtime/|net/|api/|cluster/|server/|recipes/|ctl/|tools/' "below every room"
 
 if [[ $failed -ne 0 ]]; then exit 1; fi
 echo "include rules hold in src/"

@@ -56,27 +56,64 @@ constexpr std::array kEtcdCodes{
     EtcdCode{kInvalidAuthManagement, INVALID_ARGUMENT},
 };
 
+// etcd's answers for conditions that have no detail, only a code (v3rpc/rpctypes/error.go):
+// one row per direction's use, so a status's code maps to the text and the text back to it.
+struct EtcdCodeText {
+  StatusCode status;
+  grpc::StatusCode code;
+  std::string_view text;
+};
+
+constexpr std::array kEtcdCodeTexts{
+    EtcdCodeText{StatusCode::kResourceExhausted, grpc::StatusCode::RESOURCE_EXHAUSTED,
+                 "etcdserver: too many requests"},
+    EtcdCodeText{StatusCode::kNotLeader, grpc::StatusCode::UNAVAILABLE, "etcdserver: no leader"},
+    // A write whose entry a new leader replaced: etcd's ErrLeaderChanged, which clients retry.
+    EtcdCodeText{StatusCode::kAborted, grpc::StatusCode::UNAVAILABLE,
+                 "etcdserver: leader changed"},
+    EtcdCodeText{StatusCode::kTimedOut, grpc::StatusCode::UNAVAILABLE,
+                 "etcdserver: request timed out"},
+    EtcdCodeText{StatusCode::kCancelled, grpc::StatusCode::CANCELLED,
+                 "etcdserver: request cancelled"},
+};
+
 // A status without a known detail: etcd's answer for the situation its code describes.
 grpc::Status by_code(const Status& status) {
+  for (const EtcdCodeText& known : kEtcdCodeTexts) {
+    if (known.status == status.code()) return {known.code, std::string(known.text)};
+  }
   switch (status.code()) {
-    case StatusCode::kResourceExhausted:
-      return {grpc::StatusCode::RESOURCE_EXHAUSTED, "etcdserver: too many requests"};
-    case StatusCode::kNotLeader: return {grpc::StatusCode::UNAVAILABLE, "etcdserver: no leader"};
-    case StatusCode::kAborted:
-      // A write whose entry a new leader replaced: etcd's ErrLeaderChanged, which clients retry.
-      return {grpc::StatusCode::UNAVAILABLE, "etcdserver: leader changed"};
-    case StatusCode::kTimedOut:
-      return {grpc::StatusCode::UNAVAILABLE, "etcdserver: request timed out"};
     case StatusCode::kUnavailable:
       // etcd's clients retry Unavailable; the engine's own text says why.
       return {grpc::StatusCode::UNAVAILABLE, "etcdserver: " + status.message()};
-    case StatusCode::kCancelled:
-      return {grpc::StatusCode::CANCELLED, "etcdserver: request cancelled"};
     case StatusCode::kCorruption:
       return {grpc::StatusCode::DATA_LOSS, "etcdserver: corrupt cluster: " + status.message()};
+    case StatusCode::kUnimplemented:
+      return {grpc::StatusCode::UNIMPLEMENTED, "etcdserver: " + status.message()};
     default:
       // etcd turns what it does not map into Unknown with the error's own text.
       return {grpc::StatusCode::UNKNOWN, "etcdserver: " + status.message()};
+  }
+}
+
+// The nearest StatusCode to a gRPC code that carries no etcd text this build knows.
+StatusCode nearest_code(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::INVALID_ARGUMENT: return StatusCode::kInvalidArgument;
+    case grpc::StatusCode::NOT_FOUND: return StatusCode::kNotFound;
+    case grpc::StatusCode::OUT_OF_RANGE:
+    case grpc::StatusCode::FAILED_PRECONDITION:
+    case grpc::StatusCode::ALREADY_EXISTS: return StatusCode::kFailedPrecondition;
+    case grpc::StatusCode::RESOURCE_EXHAUSTED: return StatusCode::kResourceExhausted;
+    case grpc::StatusCode::ABORTED: return StatusCode::kAborted;
+    case grpc::StatusCode::DEADLINE_EXCEEDED: return StatusCode::kTimedOut;
+    case grpc::StatusCode::UNAVAILABLE: return StatusCode::kUnavailable;
+    case grpc::StatusCode::CANCELLED: return StatusCode::kCancelled;
+    case grpc::StatusCode::DATA_LOSS: return StatusCode::kCorruption;
+    case grpc::StatusCode::PERMISSION_DENIED: return StatusCode::kPermissionDenied;
+    case grpc::StatusCode::UNAUTHENTICATED: return StatusCode::kUnauthenticated;
+    case grpc::StatusCode::UNIMPLEMENTED: return StatusCode::kUnimplemented;
+    default: return StatusCode::kInternal;
   }
 }
 
@@ -95,6 +132,24 @@ grpc::Status to_grpc_status(const Status& status) {
     return {*code, std::string(error_detail_text(status.detail()))};
   }
   return by_code(status);
+}
+
+Status from_grpc_status(const grpc::Status& status) {
+  if (status.ok()) return Status::ok();
+  // etcd's wire carries a condition only as its code and text (its own clients map them back
+  // the same way, rpctypes.Error): the one place where a text decides what an error is.
+  const std::string& wire_text = status.error_message();
+  for (const EtcdCode& known : kEtcdCodes) {
+    if (known.code == status.error_code() && wire_text == error_detail_text(known.detail)) {
+      return Status::of(known.detail);
+    }
+  }
+  for (const EtcdCodeText& known : kEtcdCodeTexts) {
+    if (known.code == status.error_code() && wire_text == known.text) {
+      return {known.status, std::string(known.text)};
+    }
+  }
+  return {nearest_code(status.error_code()), wire_text};
 }
 
 }  // namespace dengine::api

@@ -21,6 +21,8 @@ std::string_view status_code_name(StatusCode code) {
     case StatusCode::kCancelled: return "Cancelled";
     case StatusCode::kPermissionDenied: return "PermissionDenied";
     case StatusCode::kUnauthenticated: return "Unauthenticated";
+    case StatusCode::kUnknownOutcome: return "UnknownOutcome";
+    case StatusCode::kUnimplemented: return "Unimplemented";
   }
   return "Unknown";
 }

@@ -35,7 +35,7 @@
 #include "runtime/compaction_record.h"
 #include "runtime/image_ledger.h"
 #include "runtime/inbound_queue.h"
-#include "runtime/keep_alives.h"
+#include "kv_client/keep_alives.h"
 #include "runtime/lessor.h"
 #include "runtime/peer_router.h"
 #include "runtime/snapshot_inbox.h"
@@ -45,6 +45,10 @@
 #include "runtime/wal_worker.h"
 
 namespace dengine::runtime {
+
+// The automatic keep-alives' schedule is dengine_kv_client's, shared with the remote client.
+using kv_client::KeepAliveTicketImpl;
+using kv_client::KeepAlives;
 
 struct RuntimeOptions {
   // One Raft tick; the core's election and heartbeat intervals are counted in ticks.
@@ -143,6 +147,8 @@ class RaftRuntime {
   [[nodiscard]] Result<LeaseTimeLeft> lease_time_left_as_leader(LeaseId id) const;
   // Renews `ticket`'s lease every third of its TTL, starting now, until it is stopped or lost.
   void keep_alive(std::shared_ptr<KeepAliveTicketImpl> ticket);
+  // A keep-alive's renewal answer, from a lease renewal's.
+  static PeerRouter::LeaseDone keep_alive_answer(KeepAlives::RenewDone done);
 
   // The watches of this node's state machine.
   WatchHub& watch_hub() { return apply_worker_->watch_hub(); }

@@ -21,8 +21,15 @@ void RaftRuntime::start_lease_keeping() {
   }
   keep_alives_.set_retry_interval(static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(options_.tick_interval).count()));
-  renew_for_keep_alive_ = [this](LeaseId id, PeerRouter::LeaseDone done) {
-    renew_lease(id, std::move(done));
+  renew_for_keep_alive_ = [this](LeaseId id, KeepAlives::RenewDone done) {
+    renew_lease(id, keep_alive_answer(std::move(done)));
+  };
+}
+
+PeerRouter::LeaseDone RaftRuntime::keep_alive_answer(KeepAlives::RenewDone done) {
+  return [done = std::move(done)](Result<LeaseTimeLeft> renewed) mutable {
+    if (!renewed) return done(renewed.status());
+    done(LeaseKeepAliveResponse{renewed->id, renewed->granted_ttl_seconds});
   };
 }
 
@@ -64,7 +71,8 @@ void RaftRuntime::keep_alive(std::shared_ptr<KeepAliveTicketImpl> ticket) {
   // The first renewal happens now, as etcd's client sends its first keep-alive at once; the
   // core thread does the rest on the engine's clock.
   const LeaseId id = ticket->id();
-  renew_lease(id, KeepAlives::follow_up(keep_alives_, std::move(ticket), clock_->now_nanos()));
+  renew_lease(id, keep_alive_answer(
+                      KeepAlives::follow_up(keep_alives_, std::move(ticket), clock_->now_nanos())));
 }
 
 void RaftRuntime::keep_lease_time() {

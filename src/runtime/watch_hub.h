@@ -22,9 +22,15 @@
 #include "dengine/state_machine.h"
 #include "dengine/watch.h"
 #include "kv/key_span.h"
-#include "runtime/watch_channel.h"
+#include "kv_client/watch_channel.h"
 
 namespace dengine::runtime {
+
+// A watch's buffer and its link back to the hub are dengine_kv_client's (the remote client
+// fills the same channels from a stream).
+using kv_client::WatchChannelImpl;
+using kv_client::WatchHubLink;
+using kv_client::WatchNotice;
 
 struct WatchSpec {
   std::string key;

@@ -41,10 +41,10 @@ Result<PutResponse> KvClient::put(std::string key, std::string value, PutOptions
 }
 
 Result<std::optional<KeyValue>> KvClient::get(std::string key, GetOptions options) {
-  RangeRequest request;
-  request.key = std::move(key);
-  request.revision = options.revision;
-  Result<RangeResponse> response = range(std::move(request), {.consistency = options.consistency});
+  return first_kv(range(get_request(std::move(key), options), {.consistency = options.consistency}));
+}
+
+Result<std::optional<KeyValue>> KvClient::first_kv(Result<RangeResponse> response) {
   if (!response) return response.status();
   if (response->kvs.empty()) return std::optional<KeyValue>();
   return std::optional<KeyValue>(std::move(response->kvs.front()));
@@ -57,8 +57,8 @@ Result<TxnResponse> KvClient::txn(TxnRequest request, ReadOptions options) {
   return wait_write<TxnResponse>(std::move(request));
 }
 
-Result<bool> KvClient::compare_and_swap(std::string key, std::optional<std::string> expected,
-                                        std::string desired) {
+TxnRequest KvClient::cas_request(std::string key, std::optional<std::string> expected,
+                                 std::string desired) {
   Compare compare;
   compare.key = key;
   if (expected) {
@@ -74,9 +74,21 @@ Result<bool> KvClient::compare_and_swap(std::string key, std::optional<std::stri
   TxnRequest request;
   request.compare.push_back(std::move(compare));
   request.success.push_back(RequestOp{std::move(put)});
-  Result<TxnResponse> response = wait_write<TxnResponse>(std::move(request));
+  return request;
+}
+
+Result<bool> KvClient::swapped(Result<KvResponse> result) {
+  Result<TxnResponse> response = detail::response_as<TxnResponse>(std::move(result));
   if (!response) return response.status();
   return response->succeeded;
+}
+
+Result<bool> KvClient::compare_and_swap(std::string key, std::optional<std::string> expected,
+                                        std::string desired) {
+  detail::Blocking<KvResponse> blocking;
+  backend_->submit_write(cas_request(std::move(key), std::move(expected), std::move(desired)),
+                         blocking.completion());
+  return swapped(blocking.wait());
 }
 
 }  // namespace dengine

@@ -1,8 +1,8 @@
-#include "runtime/watch_channel.h"
+#include "kv_client/watch_channel.h"
 
 #include <iterator>
 
-namespace dengine::runtime {
+namespace dengine::kv_client {
 
 WatchBatch WatchChannelImpl::take_locked() {
   WatchBatch taken = std::move(batches_.front());
@@ -123,4 +123,4 @@ void WatchChannelImpl::end(Status why, int64_t compact_revision) {
   if (waiting) waiting(std::move(why));
 }
 
-}  // namespace dengine::runtime
+}  // namespace dengine::kv_client

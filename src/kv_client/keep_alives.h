@@ -1,8 +1,9 @@
 #pragma once
 
 // Automatic keep-alives (etcd clientv3's KeepAlive): each registered lease is renewed every
-// third of its TTL until its handle is stopped or the lease is lost. The core thread drives
-// the renewals on the engine's clock, so tests run them on a manual clock.
+// third of its TTL until its handle is stopped or the lease is lost. Whoever owns the schedule
+// drives it on its clock: the engine's core thread (so tests run it on a manual clock), or the
+// remote client's keep-alive thread. Knows nothing of the engine or the network.
 
 #include <atomic>
 #include <cstdint>
@@ -13,9 +14,8 @@
 
 #include "dengine/kv_client.h"
 #include "dengine/unique_function.h"
-#include "runtime/lessor.h"
 
-namespace dengine::runtime {
+namespace dengine::kv_client {
 
 class KeepAliveTicketImpl final : public detail::KeepAliveTicket {
  public:
@@ -43,9 +43,10 @@ class KeepAliveTicketImpl final : public detail::KeepAliveTicket {
 
 class KeepAlives {
  public:
-  using RenewDone = UniqueFunction<void(Result<LeaseTimeLeft>)>;
-  // A renewal attempt; its answer (on any thread) is the lease's time, or why not
-  // (kNotLeader, kUnavailable: try again later).
+  // A renewal's answer (on any thread): the lease's granted TTL, or why not (kNotLeader,
+  // kUnavailable, kTimedOut: try again later; anything else loses the lease).
+  using RenewDone = UniqueFunction<void(Result<LeaseKeepAliveResponse>)>;
+  // A renewal attempt.
   using Renew = UniqueFunction<void(LeaseId, RenewDone)>;
 
   // Any thread: renews `ticket`'s lease from `due` on; after stop() the ticket is lost at once.
@@ -78,4 +79,4 @@ class KeepAlives {
   std::vector<Scheduled> scheduled_;
 };
 
-}  // namespace dengine::runtime
+}  // namespace dengine::kv_client

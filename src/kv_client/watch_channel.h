@@ -1,8 +1,9 @@
 #pragma once
 
-// One watch's bounded buffer between the apply worker, which fills it, and the consumer, which
-// drains it through a Watch handle. The apply worker never waits on it: when it is full the
-// hub stops offering live events and later catches the watch up from history.
+// One watch's bounded buffer between its producer, which fills it, and the consumer, which
+// drains it through a Watch handle. The producer never waits on it: when it is full, the
+// engine's watch hub stops offering live events and later catches the watch up from history,
+// and the remote client stops reading the watch's stream until the consumer has made room.
 
 #include <cstddef>
 #include <cstdint>
@@ -13,17 +14,17 @@
 
 #include "dengine/watch.h"
 
-namespace dengine::runtime {
+namespace dengine::kv_client {
 
-// How a channel reaches its hub from the consumer's thread; cut when the hub stops, so a
-// Watch handle may outlive its engine.
-// What a channel's consumer asks of the hub.
+// What a channel's consumer asks of its producer (the hub).
 enum class WatchNotice : uint8_t {
   kResume,    // room was made: catch up
   kCancel,    // drop the watch
   kProgress,  // offer a progress batch if synced
 };
 
+// How a channel reaches its hub from the consumer's thread; cut when the hub stops, so a
+// Watch handle may outlive its engine (or its remote client).
 class WatchHubLink {
  public:
   using Notify = UniqueFunction<void(uint64_t watch_id, WatchNotice notice)>;
@@ -55,7 +56,7 @@ class WatchChannelImpl final : public detail::WatchChannel {
   void request_progress() override;
   [[nodiscard]] int64_t compact_revision() const override;
 
-  // ---- the hub (apply worker thread) ----
+  // ---- the hub (the engine's apply worker, or the remote client's stream reader) ----
   // Adds `batch` if there is room for it (always when the buffer is empty); false otherwise,
   // and the channel then asks the hub to resume it once the consumer has made room.
   bool offer(WatchBatch batch);
@@ -83,4 +84,4 @@ class WatchChannelImpl final : public detail::WatchChannel {
   UniqueFunction<void(Result<WatchBatch>)> waiting_;
 };
 
-}  // namespace dengine::runtime
+}  // namespace dengine::kv_client

@@ -1,8 +1,8 @@
-#include "runtime/keep_alives.h"
+#include "kv_client/keep_alives.h"
 
 #include <algorithm>
 
-namespace dengine::runtime {
+namespace dengine::kv_client {
 
 Status KeepAliveTicketImpl::status() const {
   std::lock_guard lock(mutex_);
@@ -30,10 +30,10 @@ void KeepAlives::add(std::shared_ptr<KeepAliveTicketImpl> ticket, uint64_t due) 
 KeepAlives::RenewDone KeepAlives::follow_up(KeepAlives& self,
                                             std::shared_ptr<KeepAliveTicketImpl> ticket,
                                             uint64_t sent) {
-  return [&self, ticket = std::move(ticket), sent](Result<LeaseTimeLeft> renewed) mutable {
+  return [&self, ticket = std::move(ticket), sent](Result<LeaseKeepAliveResponse> renewed) mutable {
     if (renewed) {
       ticket->renewed();
-      return self.add(std::move(ticket), next_due(sent, renewed->granted_ttl_seconds));
+      return self.add(std::move(ticket), next_due(sent, renewed->ttl_seconds));
     }
     const StatusCode code = renewed.status().code();
     if (code == StatusCode::kNotLeader || code == StatusCode::kUnavailable ||
@@ -74,4 +74,4 @@ void KeepAlives::stop(const Status& why) {
   added_.clear();
 }
 
-}  // namespace dengine::runtime
+}  // namespace dengine::kv_client
