@@ -365,6 +365,33 @@ TEST_F(Membership, AMemberRestartedAtItsUpdatedPeerUrlIsReachedThere) {
   EXPECT_EQ(value, "yes\n");
 }
 
+// etcd answers `member add` (a voter) on a one-member cluster once the change is committed,
+// though the new voter does not run yet and the cluster then has no quorum until it does: a
+// single change takes one step (no joint configuration to leave), which the lone member
+// commits by itself. The new member then starts, joins, and the two serve.
+TEST_F(Membership, AVoterAddedToALoneMemberIsAnsweredAsEtcdDoes) {
+  flags_.clear();
+  ASSERT_NO_FATAL_FAILURE(start_first());
+  ok(0, {"put", "before", "add"});
+  const auto asked = std::chrono::steady_clock::now();
+  const CommandResult added =
+      etcdctl(0, {"member", "add", plan_[1].name, "--peer-urls=" + peer_url(1)});
+  const auto answered_ms =
+      std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - asked).count();
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  EXPECT_FALSE(added_id(added.out).empty()) << added.out;
+  std::printf("member add (a voter) on a lone member answered in %lld ms\n",
+              static_cast<long long>(answered_ms));
+  ASSERT_NO_FATAL_FAILURE(start_joining(1));
+  ASSERT_TRUE(members_[1]->wait_healthy()) << members_[1]->log();
+  ASSERT_TRUE(members_[0]->wait_healthy()) << members_[0]->log();
+  ok(1, {"put", "after", "add"});
+  EXPECT_EQ(ok(0, {"get", "before", "--print-value-only"}), "add\n");
+  EXPECT_EQ(ok(1, {"get", "after", "--print-value-only"}), "add\n");
+  const std::string list = ok(1, {"member", "list"});
+  EXPECT_NE(list.find(", started, " + plan_[1].name + ", " + peer_url(1)), std::string::npos)
+      << list;
+}
 
 // Three to five processes of examples/embedded-node (C++ services on dengine::cluster): one
 // grown to five while a client writes through it (learners, caught up from the leader's image,
@@ -415,10 +442,10 @@ TEST_F(EmbeddedMembership, GrowsFromOneProcessToFiveAndBackToThreeWhileAClientWr
     EXPECT_EQ(members_[i]->wait_for_exit(seconds(20)), 0) << members_[i]->log();
   }
   writer.stop();
-  std::printf("grew 1 -> 5 in %lld ms and shrank to 3 while %d writes were acknowledged\n",
-              static_cast<long long>(
-                  std::chrono::duration_cast<milliseconds>(grown - started).count()),
-              writer.acknowledged());
+  std::printf(
+      "grew 1 -> 5 in %lld ms and shrank to 3 while %d writes were acknowledged\n",
+      static_cast<long long>(std::chrono::duration_cast<milliseconds>(grown - started).count()),
+      writer.acknowledged());
   EXPECT_EQ(writer.failed(), 0) << writer.first_failure();
   EXPECT_GT(writer.acknowledged(), 0);
   EXPECT_NE(members_[0]->log().find("sent an image of the state to a follower"), std::string::npos)
