@@ -158,8 +158,7 @@ struct ClusterMember::Parts {
   // cluster goes on without waiting out an election timeout. Best effort: a transfer that does
   // not complete in time leaves the election to the others.
   void hand_over_leadership() {
-    if (!engine || handed_over || !engine->is_leader()) return;
-    handed_over = true;
+    if (!engine || handed_over.exchange(true) || !engine->is_leader()) return;
     for (const NodeId voter : engine->members().voters) {
       if (voter == engine->id()) continue;
       spdlog::info("handing leadership to {} before stopping", cluster::format_id(voter));
@@ -186,7 +185,7 @@ struct ClusterMember::Parts {
 
   cluster::ClusterIds ids;
   std::chrono::milliseconds election_timeout{1000};
-  bool handed_over = false;
+  std::atomic<bool> handed_over{false};
   bool stopped = false;
   Status stop_status;
   std::unique_ptr<cluster::PeerAddressBook> address_book;
@@ -256,7 +255,8 @@ Result<std::unique_ptr<ClusterMember>> ClusterMember::start(const MemberConfig& 
   Result<std::unique_ptr<EmbeddedEngine>> engine = runtime::start_with_peers(
       engine_options(config, *ids),
       runtime::PeerWiring{.transport = std::make_unique<net::GrpcTransport>(transport_options),
-                          .router = parts->router.get()});
+                          .router = parts->router.get(),
+                          .before_stop = [raw = parts.get()] { raw->hand_over_leadership(); }});
   if (!engine) return engine.status();
   parts->engine = std::move(*engine);
   parts->peer_service->serve_with(&runtime::runtime_of(*parts->engine));

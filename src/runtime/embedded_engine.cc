@@ -28,6 +28,7 @@ struct EmbeddedEngine::Impl {
   std::unique_ptr<runtime::RaftRuntime> runtime;
   std::unique_ptr<runtime::EngineKvBackend> backend;
   std::unique_ptr<KvClient> client;
+  UniqueFunction<void()> before_stop;  // from the peer wiring
   bool stopped = false;
   Status stop_status;
 };
@@ -209,6 +210,7 @@ Result<std::unique_ptr<EmbeddedEngine>> EmbeddedEngine::start(EngineOptions opti
   } else if (wiring != nullptr) {
     transport = std::move(wiring->transport);
     runtime_options.router = wiring->router;
+    impl->before_stop = std::move(wiring->before_stop);
   }
   Result<std::unique_ptr<runtime::RaftRuntime>> started = runtime::RaftRuntime::start(
       raft_config(options, image_survives), std::move(*boot), *impl->log, *impl->state_machine,
@@ -258,6 +260,11 @@ Status EmbeddedEngine::wait_ready(std::chrono::milliseconds timeout) {
 
 Status EmbeddedEngine::stop() {
   if (impl_->stopped) return impl_->stop_status;
+  if (impl_->before_stop) {
+    UniqueFunction<void()> before_stop = std::move(impl_->before_stop);
+    impl_->before_stop = {};
+    before_stop();
+  }
   impl_->stopped = true;
   if (impl_->network) impl_->network->impl().leave(impl_->data_dir.member_id);
   impl_->runtime->stop();

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "dengine/embedded_engine.h"
+#include "dengine/unique_function.h"
 #include "runtime/peer_router.h"
 #include "runtime/raft_runtime.h"
 #include "runtime/transport.h"
@@ -27,6 +28,9 @@ RaftRuntime& runtime_of(EmbeddedEngine& engine);
 struct PeerWiring {
   std::unique_ptr<Transport> transport;
   PeerRouter* router = nullptr;
+  // Runs once at the start of stop(), before anything stops: a networked member hands
+  // leadership to another voter there (as etcd does), whoever calls stop().
+  UniqueFunction<void()> before_stop;
 };
 
 // EngineOptions::validate(); with `peers_wired`, other members need no in-process network.
