@@ -15,7 +15,9 @@ namespace {
 
 using Clock = std::chrono::system_clock;
 
-bool serializable(Read consistency) { return consistency == Read::Eventual; }
+bool serializable(Read consistency) {
+  return consistency == Read::Eventual;
+}
 
 // Whether an error is the server's own answer, so that the request certainly did nothing more
 // than that answer says (a refusal is never applied).
@@ -54,6 +56,12 @@ struct GrpcKvBackend::Call {
   size_t attempts = 0;
   std::unique_ptr<grpc::ClientContext> context;
   WireResponse response;
+  GrpcKvBackend* owner = nullptr;
+
+  ~Call() {
+    context.reset();  // before the owner may go: it closes the channels
+    if (owner != nullptr) owner->call_ended();
+  }
 };
 
 GrpcKvBackend::GrpcKvBackend(std::unique_ptr<Endpoints> endpoints, RemoteClientOptions options)
@@ -80,11 +88,23 @@ GrpcKvBackend::~GrpcKvBackend() {
   for (auto& watch : watches) watch->shut(Status::unavailable("remote client: closed"));
   {
     std::unique_lock lock(watches_mutex_);
-    streams_done_.wait(lock, [this] { return open_streams_ == 0; });
+    streams_done_.wait(lock, [this] { return open_streams_ == 0 && open_calls_ == 0; });
   }
   asio::post(worker_, [this] { keep_alive_timer_.cancel(); });
   work_.reset();
   worker_thread_.join();
+}
+
+void GrpcKvBackend::call_started() {
+  std::lock_guard lock(watches_mutex_);
+  ++open_calls_;
+}
+
+// Notified under the lock: once it is released the destructor may run, cv and all.
+void GrpcKvBackend::call_ended() {
+  std::lock_guard lock(watches_mutex_);
+  --open_calls_;
+  streams_done_.notify_all();
 }
 
 void GrpcKvBackend::stream_started() {
@@ -93,10 +113,8 @@ void GrpcKvBackend::stream_started() {
 }
 
 void GrpcKvBackend::stream_ended() {
-  {
-    std::lock_guard lock(watches_mutex_);
-    --open_streams_;
-  }
+  std::lock_guard lock(watches_mutex_);
+  --open_streams_;
   streams_done_.notify_all();
 }
 
@@ -104,6 +122,8 @@ template <typename WireResponse>
 void GrpcKvBackend::call(Retry retry, Send<WireResponse> send,
                          UniqueFunction<void(Result<WireResponse>)> done) {
   auto state = std::make_shared<Call<WireResponse>>();
+  call_started();
+  state->owner = this;
   state->retry = retry;
   state->send = std::move(send);
   state->done = std::move(done);
@@ -168,10 +188,10 @@ void GrpcKvBackend::finish(std::shared_ptr<Call<WireResponse>> call, size_t inde
 namespace {
 
 // Adapts a KV stub call to Send.
-#define DENGINE_CLIENT_SEND(stub, rpc, wire_request)                                         \
-  [request = std::move(wire_request)](Member& member, grpc::ClientContext* context,         \
+#define DENGINE_CLIENT_SEND(stub, rpc, wire_request)                                          \
+  [request = std::move(wire_request)](Member& member, grpc::ClientContext* context,           \
                                       auto* response, std::function<void(grpc::Status)> cb) { \
-    member.stub->async()->rpc(context, &request, response, std::move(cb));                   \
+    member.stub->async()->rpc(context, &request, response, std::move(cb));                    \
   }
 
 }  // namespace
@@ -224,8 +244,8 @@ void GrpcKvBackend::submit_write(KvWrite request, UniqueFunction<void(Result<KvR
               Retry::kNever, DENGINE_CLIENT_SEND(lease, LeaseGrant, wire),
               [done = std::move(done)](Result<etcdserverpb::LeaseGrantResponse> answer) mutable {
                 if (!answer) return done(answer.status());
-                done(KvResponse(LeaseGrantResponse{
-                    answer->header().revision(), answer->id(), answer->ttl()}));
+                done(KvResponse(
+                    LeaseGrantResponse{answer->header().revision(), answer->id(), answer->ttl()}));
               });
         } else {
           static_assert(std::is_same_v<T, LeaseRevokeRequest>);
@@ -279,15 +299,16 @@ void GrpcKvBackend::submit_read_txn(TxnRequest request, Read consistency,
       });
 }
 
-void GrpcKvBackend::submit_lease_renew(
-    LeaseId id, UniqueFunction<void(Result<LeaseKeepAliveResponse>)> done) {
+void GrpcKvBackend::submit_lease_renew(LeaseId id,
+                                       UniqueFunction<void(Result<LeaseKeepAliveResponse>)> done) {
   // etcd renews over a stream only: one request and its answer, on the worker thread (which
   // waits for it, the deadline at most). A renewal is safe to send again elsewhere.
   asio::post(worker_, [this, id, done = std::move(done)]() mutable {
     const Clock::time_point deadline = Clock::now() + options_.request_timeout;
     Status last = Status::unavailable("remote client: no endpoint to renew the lease on");
     for (size_t attempt = 0; attempt < endpoints_->size() && Clock::now() < deadline; ++attempt) {
-      Result<size_t> index = endpoints_->dial(std::min(deadline, Clock::now() + options_.dial_timeout));
+      Result<size_t> index =
+          endpoints_->dial(std::min(deadline, Clock::now() + options_.dial_timeout));
       if (!index) return done(index.status());
       grpc::ClientContext context;
       context.set_deadline(deadline);
@@ -361,10 +382,9 @@ Result<std::vector<LeaseInfo>> GrpcKvBackend::lease_list() {
 std::shared_ptr<detail::KeepAliveTicket> GrpcKvBackend::start_keep_alive(LeaseId id) {
   auto ticket = std::make_shared<kv_client::KeepAliveTicketImpl>(id);
   // The first renewal now, as etcd's client sends its first keep-alive at once.
-  const auto now = static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(
-          std::chrono::steady_clock::now().time_since_epoch())
-          .count());
+  const auto now = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                             std::chrono::steady_clock::now().time_since_epoch())
+                                             .count());
   keep_alives_.add(ticket, now);
   return ticket;
 }
@@ -373,10 +393,9 @@ void GrpcKvBackend::schedule_keep_alives() {
   keep_alive_timer_.expires_after(std::chrono::milliseconds(100));
   keep_alive_timer_.async_wait([this](const std::error_code& error) {
     if (error || stopping()) return;
-    const auto now = static_cast<uint64_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(
-            std::chrono::steady_clock::now().time_since_epoch())
-            .count());
+    const auto now = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                               std::chrono::steady_clock::now().time_since_epoch())
+                                               .count());
     keep_alives_.run(now, renew_);
     schedule_keep_alives();
   });

@@ -69,8 +69,7 @@ class GrpcKvBackend final : public detail::KvBackend {
   using Send = std::function<void(Member&, grpc::ClientContext*, WireResponse*,
                                   std::function<void(grpc::Status)>)>;
   template <typename WireResponse>
-  void call(Retry retry, Send<WireResponse> send,
-            UniqueFunction<void(Result<WireResponse>)> done);
+  void call(Retry retry, Send<WireResponse> send, UniqueFunction<void(Result<WireResponse>)> done);
 
  private:
   template <typename WireResponse>
@@ -97,6 +96,14 @@ class GrpcKvBackend final : public detail::KvBackend {
   std::mutex watches_mutex_;
   std::condition_variable streams_done_;
   int64_t open_streams_ = 0;
+  // Unary calls whose state (and ClientContext) is not destroyed yet: the backend waits for
+  // them before it closes its channels, since a call's last owner is often gRPC's callback,
+  // still running when the caller it woke destroys the client.
+  int64_t open_calls_ = 0;
+
+ public:
+  void call_started();
+  void call_ended();
   uint64_t next_watch_id_ = 1;
   std::map<uint64_t, std::weak_ptr<RemoteWatch>> watches_;
 
