@@ -313,11 +313,10 @@ class KvClient {
                               std::string desired, Token&& token) {
     return asio::async_initiate<Token, void(Result<bool>)>(
         [backend = backend_](auto handler, TxnRequest txn) {
-          backend->submit_write(std::move(txn),
-                                [done = detail::make_completion<bool>(std::move(handler))](
-                                    Result<KvResponse> result) mutable {
-                                  done(swapped(std::move(result)));
-                                });
+          backend->submit_write(
+              std::move(txn),
+              [done = detail::make_completion<bool>(std::move(handler))](
+                  Result<KvResponse> result) mutable { done(swapped(std::move(result))); });
         },
         token, cas_request(std::move(key), std::move(expected), std::move(desired)));
   }

@@ -69,8 +69,7 @@ constexpr std::array kEtcdCodeTexts{
                  "etcdserver: too many requests"},
     EtcdCodeText{StatusCode::kNotLeader, grpc::StatusCode::UNAVAILABLE, "etcdserver: no leader"},
     // A write whose entry a new leader replaced: etcd's ErrLeaderChanged, which clients retry.
-    EtcdCodeText{StatusCode::kAborted, grpc::StatusCode::UNAVAILABLE,
-                 "etcdserver: leader changed"},
+    EtcdCodeText{StatusCode::kAborted, grpc::StatusCode::UNAVAILABLE, "etcdserver: leader changed"},
     EtcdCodeText{StatusCode::kTimedOut, grpc::StatusCode::UNAVAILABLE,
                  "etcdserver: request timed out"},
     EtcdCodeText{StatusCode::kCancelled, grpc::StatusCode::CANCELLED,

@@ -34,11 +34,15 @@ ResponseOp op_from_wire(const etcdserverpb::ResponseOp& wire) {
     case etcdserverpb::ResponseOp::kResponseRange:
       op.response = from_wire(wire.response_range());
       break;
-    case etcdserverpb::ResponseOp::kResponsePut: op.response = from_wire(wire.response_put()); break;
+    case etcdserverpb::ResponseOp::kResponsePut:
+      op.response = from_wire(wire.response_put());
+      break;
     case etcdserverpb::ResponseOp::kResponseDeleteRange:
       op.response = from_wire(wire.response_delete_range());
       break;
-    case etcdserverpb::ResponseOp::kResponseTxn: op.response = from_wire(wire.response_txn()); break;
+    case etcdserverpb::ResponseOp::kResponseTxn:
+      op.response = from_wire(wire.response_txn());
+      break;
     case etcdserverpb::ResponseOp::RESPONSE_NOT_SET: op.response = RangeResponse{}; break;
   }
   return op;

@@ -19,8 +19,7 @@ Result<std::unique_ptr<RemoteClient>> RemoteClient::connect(std::vector<std::str
   }
   Result<std::unique_ptr<client::Endpoints>> made = client::Endpoints::make(endpoints);
   if (!made) return made.status();
-  Result<size_t> dialled =
-      (*made)->dial(std::chrono::system_clock::now() + options.dial_timeout);
+  Result<size_t> dialled = (*made)->dial(std::chrono::system_clock::now() + options.dial_timeout);
   if (!dialled) return dialled.status();
   return std::unique_ptr<RemoteClient>(
       new RemoteClient(std::make_unique<Impl>(std::move(*made), options)));
@@ -30,7 +29,9 @@ RemoteClient::RemoteClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) 
 
 RemoteClient::~RemoteClient() = default;
 
-KvClient& RemoteClient::client() { return impl_->kv; }
+KvClient& RemoteClient::client() {
+  return impl_->kv;
+}
 
 std::string RemoteClient::endpoint() const {
   client::Endpoints& endpoints = impl_->backend.endpoints();

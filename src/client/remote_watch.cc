@@ -13,9 +13,9 @@
 namespace dengine::client {
 
 // One attempt: a Watch stream with one create request. Lives until gRPC is done with it.
-class WatchStream final : public grpc::ClientBidiReactor<etcdserverpb::WatchRequest,
-                                                         etcdserverpb::WatchResponse>,
-                          public std::enable_shared_from_this<WatchStream> {
+class WatchStream final
+    : public grpc::ClientBidiReactor<etcdserverpb::WatchRequest, etcdserverpb::WatchResponse>,
+      public std::enable_shared_from_this<WatchStream> {
  public:
   WatchStream(std::shared_ptr<RemoteWatch> watch, size_t endpoint)
       : watch_(std::move(watch)), endpoint_(endpoint) {}
@@ -64,13 +64,12 @@ class WatchStream final : public grpc::ClientBidiReactor<etcdserverpb::WatchRequ
   bool writing_ = false;
 };
 
-std::shared_ptr<RemoteWatch> RemoteWatch::open(GrpcKvBackend& backend, uint64_t id,
-                                               std::string key, std::string range_end,
-                                               WatchOptions options) {
+std::shared_ptr<RemoteWatch> RemoteWatch::open(GrpcKvBackend& backend, uint64_t id, std::string key,
+                                               std::string range_end, WatchOptions options) {
   auto slot = std::make_shared<std::weak_ptr<RemoteWatch>>();
   // The link reaches the watch through a weak pointer: a Watch handle may outlive it.
-  auto link = std::make_shared<kv_client::WatchHubLink>(
-      [slot](uint64_t, kv_client::WatchNotice notice) {
+  auto link =
+      std::make_shared<kv_client::WatchHubLink>([slot](uint64_t, kv_client::WatchNotice notice) {
         if (auto watch = slot->lock()) watch->notice(notice);
       });
   auto watch = std::make_shared<RemoteWatch>(backend, id, std::move(key), std::move(range_end),
@@ -108,8 +107,7 @@ void RemoteWatch::connect() {
   if (index < backend_.endpoints().size()) return start_on(index);
   // Not connected: dial on the worker thread, never the caller's.
   asio::post(backend_.worker(), [self = shared_from_this()] {
-    const auto deadline =
-        std::chrono::system_clock::now() + self->backend_.options().dial_timeout;
+    const auto deadline = std::chrono::system_clock::now() + self->backend_.options().dial_timeout;
     Result<size_t> dialled = self->backend_.endpoints().dial(deadline);
     // Unreachable for now: start on the member in use anyway; its failure retries.
     self->start_on(dialled ? *dialled : self->backend_.endpoints().current());
@@ -167,8 +165,8 @@ bool RemoteWatch::on_response(const etcdserverpb::WatchResponse& response) {
     if (response.compact_revision() > 0) {
       channel_->end(Status::of(ErrorDetail::kCompacted), response.compact_revision());
     } else {
-      channel_->end(
-          Status::failed_precondition("watch: cancelled by the server: " + response.cancel_reason()));
+      channel_->end(Status::failed_precondition("watch: cancelled by the server: " +
+                                                response.cancel_reason()));
     }
     if (ending) ending->cancel();
     return false;
@@ -232,8 +230,8 @@ void RemoteWatch::on_stream_done(const grpc::Status& status, size_t endpoint) {
       backend_.endpoints().failed(endpoint);
     }
     // Resume from next_revision_ after a pause, on the worker's timer.
-    auto timer = std::make_shared<asio::steady_timer>(backend_.worker(),
-                                                      backend_.options().watch_retry);
+    auto timer =
+        std::make_shared<asio::steady_timer>(backend_.worker(), backend_.options().watch_retry);
     timer->async_wait([self = shared_from_this(), timer](const std::error_code&) {
       if (!self->backend_.stopping()) self->connect();
     });

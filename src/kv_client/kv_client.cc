@@ -41,7 +41,8 @@ Result<PutResponse> KvClient::put(std::string key, std::string value, PutOptions
 }
 
 Result<std::optional<KeyValue>> KvClient::get(std::string key, GetOptions options) {
-  return first_kv(range(get_request(std::move(key), options), {.consistency = options.consistency}));
+  return first_kv(
+      range(get_request(std::move(key), options), {.consistency = options.consistency}));
 }
 
 Result<std::optional<KeyValue>> KvClient::first_kv(Result<RangeResponse> response) {

@@ -28,6 +28,7 @@
 #include "dengine/completion.h"
 #include "dengine/log_store.h"
 #include "dengine/state_machine.h"
+#include "kv_client/keep_alives.h"
 #include "raft/raft_config.h"
 #include "raft/raft_node.h"
 #include "runtime/admission.h"
@@ -35,7 +36,6 @@
 #include "runtime/compaction_record.h"
 #include "runtime/image_ledger.h"
 #include "runtime/inbound_queue.h"
-#include "kv_client/keep_alives.h"
 #include "runtime/lessor.h"
 #include "runtime/peer_router.h"
 #include "runtime/snapshot_inbox.h"
@@ -47,8 +47,8 @@
 namespace dengine::runtime {
 
 // The automatic keep-alives' schedule is dengine_kv_client's, shared with the remote client.
-using kv_client::KeepAliveTicketImpl;
 using kv_client::KeepAlives;
+using kv_client::KeepAliveTicketImpl;
 
 struct RuntimeOptions {
   // One Raft tick; the core's election and heartbeat intervals are counted in ticks.

@@ -2,6 +2,8 @@
 // 3.4.23, each started by the test on 127.0.0.1 with free ports. Every case runs against both
 // and expects the same: the remote client is judged against etcd itself.
 
+#include "dengine/remote_client.h"
+
 #include <csignal>
 #include <thread>
 
@@ -9,7 +11,6 @@
 #include <gtest/gtest.h>
 
 #include "dengine/lock.h"
-#include "dengine/remote_client.h"
 #include "dengine/session.h"
 #include "tests/server/server_process.h"
 #include "tests/support/scratch_dir.h"
@@ -144,7 +145,8 @@ TEST_P(RemoteClientTest, AWatchResumesAfterTheServerRestartsWithoutGapsOrDuplica
 }
 
 TEST_P(RemoteClientTest, AWriteThatGetsNoAnswerIsAnUnknownOutcomeNotARetry) {
-  auto remote = connect({}, {.dial_timeout = milliseconds(500), .request_timeout = milliseconds(500)});
+  auto remote =
+      connect({}, {.dial_timeout = milliseconds(500), .request_timeout = milliseconds(500)});
   ASSERT_TRUE(remote);
   KvClient& kv = remote->client();
   ASSERT_TRUE(kv.put("k", "before"));

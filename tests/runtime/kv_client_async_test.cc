@@ -64,7 +64,8 @@ TEST_F(KvClientAsync, CompareAndSwapSwapsOnlyOnTheExpectedValue) {
   Result<bool> first = created.get_future().get();
   ASSERT_TRUE(first) << first.status().to_string();
   EXPECT_TRUE(*first);
-  EXPECT_FALSE(kv().async_compare_and_swap("lock", std::nullopt, "b", asio::use_future).get().value());
+  EXPECT_FALSE(
+      kv().async_compare_and_swap("lock", std::nullopt, "b", asio::use_future).get().value());
   EXPECT_FALSE(kv().async_compare_and_swap("lock", "x", "b", asio::use_future).get().value());
   EXPECT_TRUE(kv().async_compare_and_swap("lock", "a", "b", asio::use_future).get().value());
   EXPECT_EQ(kv().get("lock").value()->value, "b");

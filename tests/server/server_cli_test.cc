@@ -82,7 +82,6 @@ TEST(ServerCli, HelpAndVersionExitZero) {
   EXPECT_NE(version.out.find("3.4.23"), std::string::npos);
 }
 
-
 // Cluster A (one member) runs. A member of another cluster cannot start among its members:
 // neither flags that would bootstrap a new cluster there (another token), nor the data dir of
 // another cluster started with A's members in --initial-cluster. Each is refused at start with
